@@ -1,0 +1,33 @@
+import * as pulumi from "@pulumi/pulumi";
+import { MigrationConfig, parseMigrationConfig } from "./config";
+
+export const projectName = "pryv-core-migration";
+
+// Pulumi hands structured and typed values to the program as JSON text.
+const jsonKeys = new Set(["source", "dest", "dataFolders", "healthCheck", "destImages", "warmSyncRound", "useSshAgent"]);
+
+/** The program's only reader of stack config: every key of this project, validated at once. */
+export function readStackConfig(): MigrationConfig {
+    const prefix = `${projectName}:`;
+    const raw: Record<string, unknown> = {};
+    for (const [fullKey, text] of Object.entries(pulumi.runtime.allConfig())) {
+        if (!fullKey.startsWith(prefix)) continue;
+        const key = fullKey.slice(prefix.length);
+        raw[key] = jsonKeys.has(key) ? parseJson(key, text) : text;
+    }
+    if (raw.operatorPrivateKey !== undefined && !pulumi.runtime.isConfigSecret(`${prefix}operatorPrivateKey`)) {
+        throw new pulumi.ResourceError(
+            "Invalid stack config for pryv-core-migration:\n  operatorPrivateKey: expected a secret (pulumi config set --secret operatorPrivateKey); got a plain-text value, which the stack file would keep readable",
+            undefined,
+        );
+    }
+    return parseMigrationConfig(raw, pulumi.getStack());
+}
+
+function parseJson(key: string, text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        throw new pulumi.ResourceError(`Invalid stack config for pryv-core-migration:\n  ${key}: expected YAML/JSON structured value; got ${JSON.stringify(text)}`, undefined);
+    }
+}
