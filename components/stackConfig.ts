@@ -3,6 +3,9 @@ import { MigrationConfig, parseMigrationConfig } from "./config";
 
 export const projectName = "pryv-core-migration";
 
+// The SDK exports this at run time but leaves it out of its typings.
+const runtimeConfig = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret(key: string): boolean };
+
 // Pulumi hands structured and typed values to the program as JSON text.
 const jsonKeys = new Set(["source", "dest", "dataFolders", "healthCheck", "destImages", "warmSyncRound", "useSshAgent"]);
 
@@ -15,7 +18,7 @@ export function readStackConfig(): MigrationConfig {
         const key = fullKey.slice(prefix.length);
         raw[key] = jsonKeys.has(key) ? parseJson(key, text) : text;
     }
-    if (raw.operatorPrivateKey !== undefined && !pulumi.runtime.isConfigSecret(`${prefix}operatorPrivateKey`)) {
+    if (raw.operatorPrivateKey !== undefined && !runtimeConfig.isConfigSecret(`${prefix}operatorPrivateKey`)) {
         throw new pulumi.ResourceError(
             "Invalid stack config for pryv-core-migration:\n  operatorPrivateKey: expected a secret (pulumi config set --secret operatorPrivateKey); got a plain-text value, which the stack file would keep readable",
             undefined,

@@ -1,0 +1,62 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import { Machine } from "./config";
+import { declareStep, Transport } from "./remoteStep";
+import { jsonLines, ServiceCheck, startServicesScript } from "./services";
+import { render } from "./templates";
+
+export interface DestDeploymentCheckArgs {
+    dest: Machine;
+    check: ServiceCheck;
+    /** Images that must already be on dest (the deployment pulled them). */
+    images: string[];
+    transport: Transport;
+}
+
+/**
+ * "Deploy and launch services on the destination machine": the images are there, the
+ * core comes up and answers; then it is stopped again, so that no database runs while
+ * its files are written by the syncs that follow (defect 3 of the written procedure).
+ */
+export class DestDeploymentCheck extends pulumi.ComponentResource {
+    public readonly imageIds: pulumi.Output<string[]>;
+    public readonly healthySeconds: pulumi.Output<number>;
+
+    constructor(name: string, args: DestDeploymentCheckArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("pryv:migration:DestDeploymentCheck", name, {}, opts);
+        const { dest, check, images, transport } = args;
+
+        this.imageIds = pulumi.output([] as string[]);
+        if (images.length > 0) {
+            const provider = new docker.Provider(
+                `${name}-docker`,
+                { host: `ssh://${dest.user}@${dest.host}:${dest.port}`, sshOpts: dockerSshOptions(dest) },
+                { parent: this },
+            );
+            this.imageIds = pulumi.all(images.map((image) => docker.getRemoteImageOutput({ name: image }, { provider, parent: this }).repoDigest));
+        }
+
+        const services = declareStep(
+            `${name}-services`,
+            { machine: dest, create: startServicesScript(dest, check, { stopAfterwards: true }), triggers: [this.imageIds] },
+            transport,
+            { parent: this },
+        );
+        this.healthySeconds = services.stdout.apply((stdout) => {
+            const [times] = jsonLines<{ startedAt: number; healthyAt: number }>(stdout);
+            return Math.round((times.healthyAt - times.startedAt) * 10) / 10;
+        });
+        this.registerOutputs({ imageIds: this.imageIds, healthySeconds: this.healthySeconds });
+    }
+}
+
+/** The docker provider's ssh transport checks dest's pinned key, like every other connection. */
+function dockerSshOptions(dest: Machine): string[] {
+    const alias = `pryv-migration-docker-${dest.host}`;
+    const knownHosts = path.join(os.tmpdir(), `pryv-migration-${alias}.known_hosts`);
+    fs.writeFileSync(knownHosts, render("known-hosts", { alias, hostKey: dest.hostKey }), { mode: 0o600 });
+    return ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`, "-o", `HostKeyAlias=${alias}`, "-o", "BatchMode=yes"];
+}

@@ -1,0 +1,75 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { Machine } from "./config";
+import { OpensshCommand } from "./openssh/opensshCommand";
+import { shellQuote } from "./templates";
+
+/** How the program reaches machines, from the stack config `executor`, `operatorPrivateKey`, `useSshAgent`. */
+export interface Transport {
+    executor: "command" | "openssh";
+    operatorPrivateKey?: pulumi.Output<string>;
+    useSshAgent: boolean;
+}
+
+/** One step of the procedure on one machine, defined once whatever the executor. */
+export interface StepDefinition {
+    machine: Machine;
+    /** bash scripts rendered from templates/. */
+    create: pulumi.Input<string>;
+    update?: pulumi.Input<string>;
+    delete?: pulumi.Input<string>;
+    /** A change to any of these runs the step again (replacement). */
+    triggers?: pulumi.Input<unknown>[];
+    /** The step prints something that must stay out of logs and state in clear. */
+    secretOutput?: boolean;
+}
+
+export interface RemoteStep {
+    resource: pulumi.CustomResource;
+    stdout: pulumi.Output<string>;
+}
+
+/** Scripts run under bash whatever the user's login shell is, and stop at the first error. */
+export function asBashCommand(script: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.output(script).apply((text) => `bash -c ${shellQuote(`set -euo pipefail\n${text}`)}`);
+}
+
+function optionalCommand(script: pulumi.Input<string> | undefined): pulumi.Output<string> | undefined {
+    return script === undefined ? undefined : asBashCommand(script);
+}
+
+export function declareStep(name: string, step: StepDefinition, transport: Transport, opts: pulumi.CustomResourceOptions): RemoteStep {
+    const { machine } = step;
+    const scripts = { create: asBashCommand(step.create), update: optionalCommand(step.update), delete: optionalCommand(step.delete) };
+    const secretOutputs = step.secretOutput ? ["stdout", "stderr"] : [];
+    if (transport.executor === "command") {
+        const resource = new command.remote.Command(
+            name,
+            {
+                connection: {
+                    host: machine.host,
+                    port: machine.port,
+                    user: machine.user,
+                    hostKey: machine.hostKey,
+                    privateKey: transport.operatorPrivateKey,
+                    agentSocketPath: transport.useSshAgent ? process.env.SSH_AUTH_SOCK : undefined,
+                },
+                ...scripts,
+                triggers: step.triggers,
+                logging: command.types.enums.remote.Logging.None,
+            },
+            { ...opts, additionalSecretOutputs: secretOutputs },
+        );
+        return { resource, stdout: resource.stdout };
+    }
+    const resource = new OpensshCommand(
+        name,
+        {
+            connection: { host: machine.host, port: machine.port, user: machine.user, hostKey: machine.hostKey, privateKey: transport.operatorPrivateKey },
+            ...scripts,
+            triggers: step.triggers,
+        },
+        { ...opts, additionalSecretOutputs: [...secretOutputs, ...(transport.operatorPrivateKey ? ["connection"] : [])] },
+    );
+    return { resource, stdout: resource.stdout };
+}
