@@ -1,0 +1,90 @@
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { defaultDataFolders, parseMigrationConfig, phaseReached } from "./config";
+import { destHostKey, rawConfig, sourceHostKey } from "../tests/unit/harness";
+
+function refusal(overrides: Record<string, unknown>): string {
+    try {
+        parseMigrationConfig(rawConfig(overrides), "unit");
+    } catch (error) {
+        assert.ok(error instanceof pulumi.ResourceError, `expected a ResourceError, got ${String(error)}`);
+        return error.message;
+    }
+    assert.fail(`config was accepted: ${JSON.stringify(overrides)}`);
+}
+
+const withSource = (fields: Record<string, unknown>) => ({ source: { host: "10.0.0.11", hostKey: sourceHostKey, ...fields } });
+
+describe("config", () => {
+    it("fills the defaults of the procedure", async () => {
+        const config = parseMigrationConfig(rawConfig(), "unit");
+        assert.equal(config.executor, "command");
+        assert.equal(config.coreSubdomain, "co1");
+        assert.equal(config.warmSyncRound, 1);
+        assert.deepEqual(config.dataFolders, defaultDataFolders);
+        assert.deepEqual(config.healthCheck, { path: "/reg/service/info", timeoutSeconds: 180 });
+        assert.deepEqual(config.source, {
+            role: "source", host: "10.0.0.11", port: 22, user: "root", hostKey: sourceHostKey, confRoot: "/var/pryv",
+            addressForPeers: "10.0.0.11", startCommand: ["/var/pryv/run-core"], stopCommand: ["/var/pryv/stop-containers"],
+        });
+        assert.equal(config.dest.addressForPeers, "10.0.0.12");
+        assert.equal(config.dest.hostKey, destHostKey);
+        assert.equal(await pulumi.isSecret(config.operatorPrivateKey!), true);
+    });
+
+    it("accepts an ssh-agent instead of a private key", () => {
+        const config = parseMigrationConfig(rawConfig({ operatorPrivateKey: undefined, useSshAgent: true }), "unit");
+        assert.equal(config.operatorPrivateKey, undefined);
+    });
+
+    const refusals: [string, Record<string, unknown>, RegExp][] = [
+        ["a missing host key (no trust on first use)", withSource({ hostKey: undefined }), /source\.hostKey: required: the machine's SSH host public key.*got nothing/],
+        ["a host key that is not one", withSource({ hostKey: "AAAA; rm -rf /" }), /source\.hostKey: expected an SSH public host key.*got "AAAA; rm -rf \/"/],
+        ["a host with shell syntax", withSource({ host: "$(reboot)" }), /source\.host: expected a host name or an IP address.*got "\$\(reboot\)"/],
+        ["a host with a newline", withSource({ host: "a\nb" }), /source\.host: expected a host name/],
+        ["a user with a quote", withSource({ user: "ro'ot" }), /source\.user: expected a Unix user name; got "ro'ot"/],
+        ["a port out of range", withSource({ port: 70000 }), /source\.port: Number must be less than or equal to 65535; got 70000/],
+        ["a relative PRYV_CONF_ROOT", withSource({ confRoot: "var/pryv" }), /source\.confRoot: expected an absolute path other than '\/'.*got "var\/pryv"/],
+        ["'/' as PRYV_CONF_ROOT", withSource({ confRoot: "/" }), /source\.confRoot: expected an absolute path other than '\/'/],
+        ["a PRYV_CONF_ROOT with spaces", withSource({ confRoot: "/var/my pryv" }), /source\.confRoot: expected an absolute path/],
+        ["a PRYV_CONF_ROOT with '..'", withSource({ confRoot: "/var/pryv/../etc" }), /source\.confRoot: .*without '\.\.'/],
+        ["a data folder with '..'", { dataFolders: ["core/../../etc"] }, /dataFolders\.0: expected a folder relative to PRYV_CONF_ROOT.*got "core\/\.\.\/\.\.\/etc"/],
+        ["an absolute data folder", { dataFolders: ["/"] }, /dataFolders\.0: expected a folder relative to PRYV_CONF_ROOT.*got "\/"/],
+        ["a data folder with a semicolon", { dataFolders: ["core;rm -rf /"] }, /dataFolders\.0: expected a folder relative/],
+        ["nested data folders", { dataFolders: ["core", "core/core/data"] }, /dataFolders: expected distinct folders, none inside another/],
+        ["an IP that is not one", { destCoreIp: "10.0.0.300" }, /destCoreIp: expected an IPv4 or IPv6 address; got "10\.0\.0\.300"/],
+        ["a subdomain with a dot", { coreSubdomain: "co1.evil" }, /coreSubdomain: expected one lower-case DNS label like co1 \(no dots, no spaces\); got "co1\.evil"/],
+        ["a subdomain with a space", { coreSubdomain: "co 1" }, /coreSubdomain: expected one lower-case DNS label/],
+        ["a domain with shell syntax", { domain: "pryv.io`id`" }, /domain: expected a lower-case DNS domain/],
+        ["an unknown phase", { phase: "done" }, /phase: expected one of prepare, warm-sync, cutover; got "done"/],
+        ["an unknown executor", { executor: "telnet" }, /executor: expected 'command' or 'openssh'; got "telnet"/],
+        ["a command that is a string", withSource({ stopCommand: "docker stop $(docker ps -q)" }), /source\.stopCommand: Expected array, received string/],
+        ["a command word with a newline", withSource({ startCommand: ["run-core\nreboot"] }), /source\.startCommand\.0: expected no newline or NUL/],
+        ["no way to authenticate", { operatorPrivateKey: undefined }, /operatorPrivateKey: set operatorPrivateKey .* or useSshAgent: true/],
+        ["a private key that is not one", { operatorPrivateKey: "hunter2" }, /operatorPrivateKey: expected a PEM\/OpenSSH private key.*got a value \(secret, not shown\)/],
+        ["a misspelt key", { dataFolder: ["core/core/data"] }, /\(config\): Unrecognized key\(s\) in object: 'dataFolder'/],
+        ["a round counter below 1", { warmSyncRound: 0 }, /warmSyncRound: Number must be greater than or equal to 1; got 0/],
+    ];
+    for (const [what, overrides, message] of refusals) {
+        it(`refuses ${what}, naming the key`, () => assert.match(refusal(overrides), message));
+    }
+
+    it("reports every bad key at once", () => {
+        const message = refusal({ destCoreIp: "x", coreSubdomain: "a.b" });
+        assert.match(message, /destCoreIp/);
+        assert.match(message, /coreSubdomain/);
+    });
+
+    it("never shows the private key in a message", () => {
+        assert.doesNotMatch(refusal({ operatorPrivateKey: "-----BEGIN nonsense secret-material" }), /secret-material/);
+    });
+
+    it("refuses a stack name that cannot be a marker", () => {
+        assert.throws(() => parseMigrationConfig(rawConfig(), "a b"), /Invalid stack name "a b"/);
+    });
+
+    it("orders phases as the procedure does", () => {
+        assert.equal(phaseReached("cutover", "warm-sync"), true);
+        assert.equal(phaseReached("prepare", "warm-sync"), false);
+    });
+});

@@ -1,0 +1,138 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Machine, MigrationConfig, parseMigrationConfig } from "../../components/config";
+import { Transport } from "../../components/remoteStep";
+
+/** One resource as the program registered it: resolved inputs, parent, dependencies, options. */
+export interface Recorded {
+    type: string;
+    name: string;
+    inputs: Record<string, unknown>;
+    parent?: string;
+    dependsOn: string[];
+    additionalSecretOutputs: string[];
+    /** Paths of inputs that reached the engine as secrets, like `connection.privateKey`. */
+    secretInputs: string[];
+}
+
+/** What the fake machines print, keyed by a test of the resource's name. */
+export type FakeOutput = (name: string, inputs: Record<string, unknown>) => Record<string, unknown>;
+
+const recorded = new Map<string, Recorded>();
+const resourceNames = new Map<pulumi.Resource, string>();
+let fakeOutput: FakeOutput = () => ({});
+
+pulumi.runtime.setMocks(
+    {
+        newResource(args: pulumi.runtime.MockResourceArgs) {
+            const entry = recorded.get(args.name);
+            if (entry !== undefined) {
+                entry.inputs = revealSecrets(args.inputs) as Record<string, unknown>;
+                entry.secretInputs = secretPaths(args.inputs, "");
+            }
+            return { id: `${args.name}-id`, state: { ...args.inputs, ...fakeOutput(args.name, args.inputs as Record<string, unknown>) } };
+        },
+        call(args: pulumi.runtime.MockCallArgs) {
+            return { repoDigest: `${String(args.inputs.name)}@sha256:0123` };
+        },
+    },
+    "pryv-core-migration",
+    "unit",
+    false,
+);
+
+const secretSignature = "4dabf18193072939515e22adb298388d";
+
+/** Mocks see secrets wrapped; tests assert on the values, and on secretness through `secretPaths`. */
+function revealSecrets(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(revealSecrets);
+    if (value === null || typeof value !== "object") return value;
+    const record = value as Record<string, unknown>;
+    if (secretSignature in record) return revealSecrets(record.value);
+    return Object.fromEntries(Object.entries(record).map(([key, inner]) => [key, revealSecrets(inner)]));
+}
+
+function secretPaths(value: unknown, at: string): string[] {
+    if (value === null || typeof value !== "object") return [];
+    const record = value as Record<string, unknown>;
+    if (secretSignature in record) return [at.slice(1)];
+    return Object.entries(record).flatMap(([key, inner]) => secretPaths(inner, `${at}.${key}`));
+}
+
+/** A transformation, passed to the component under test, that records each resource it and its children register. */
+const recorder: pulumi.ResourceTransformation = (args) => {
+    resourceNames.set(args.resource, args.name);
+    const dependsOn = ([] as unknown[]).concat(args.opts.dependsOn ?? []);
+    recorded.set(args.name, {
+        type: args.type,
+        name: args.name,
+        inputs: {},
+        parent: args.opts.parent === undefined ? undefined : resourceNames.get(args.opts.parent),
+        dependsOn: dependsOn.map((resource) => resourceNames.get(resource as pulumi.Resource) ?? "?"),
+        additionalSecretOutputs: (args.opts as pulumi.CustomResourceOptions).additionalSecretOutputs ?? [],
+        secretInputs: [],
+    });
+    return undefined;
+};
+
+export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply(resolve));
+}
+
+/**
+ * Builds a component with the recorder attached and waits until every resource it
+ * declared, children of children included, has been registered with the mocks.
+ */
+export async function build<T extends pulumi.ComponentResource>(
+    make: (opts: pulumi.ComponentResourceOptions) => T,
+    fake: FakeOutput = () => ({}),
+): Promise<{ component: T; resources: Map<string, Recorded> }> {
+    recorded.clear();
+    fakeOutput = fake;
+    const component = make({ transformations: [recorder] });
+    let settled = -1;
+    while (settled !== resourceNames.size) {
+        settled = resourceNames.size;
+        await Promise.all([...resourceNames.keys()].map((resource) => promiseOf(resource.urn)));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return { component, resources: new Map(recorded) };
+}
+
+export const sourceHostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHNvdXJjZWhvc3RrZXlzb3VyY2Vob3N0a2V5c291cmNl";
+export const destHostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGRlc3Rob3N0a2V5ZGVzdGhvc3RrZXlkZXN0aG9zdGtleQ";
+export const operatorKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n";
+
+/** A complete, valid raw config; tests override what they exercise. */
+export function rawConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+        phase: "cutover",
+        source: { host: "10.0.0.11", hostKey: sourceHostKey, confRoot: "/var/pryv" },
+        dest: { host: "dest.example.com", port: 2222, user: "pryv", hostKey: destHostKey, confRoot: "/srv/pryv", addressForPeers: "10.0.0.12" },
+        domain: "pryv.example.com",
+        destCoreIp: "192.0.2.12",
+        operatorPrivateKey: operatorKey,
+        ...overrides,
+    };
+}
+
+export function testConfig(overrides: Record<string, unknown> = {}): MigrationConfig {
+    return parseMigrationConfig(rawConfig(overrides), "unit");
+}
+
+export function transportFor(executor: Transport["executor"]): Transport {
+    const config = testConfig();
+    return { executor, operatorPrivateKey: config.operatorPrivateKey, useSshAgent: false };
+}
+
+export const machines = (): { source: Machine; dest: Machine } => {
+    const { source, dest } = testConfig();
+    return { source, dest };
+};
+
+/** The bash script a step runs: both executors wrap it as `bash -c '<script>'`. */
+export function scriptOf(command: unknown): string {
+    const text = String(command);
+    const match = /^bash -c '([\s\S]*)'$/.exec(text);
+    if (match === null) throw new Error(`not a wrapped bash script: ${text.slice(0, 80)}`);
+    return match[1].replace(/'\\''/g, "'");
+}
