@@ -56,7 +56,7 @@ export class DestDeploymentCheck extends pulumi.ComponentResource {
 /** The docker provider's ssh transport checks dest's pinned key, like every other connection. */
 function dockerSshOptions(dest: Machine): string[] {
     const alias = `pryv-migration-docker-${dest.host}`;
-    const knownHosts = path.join(os.tmpdir(), `pryv-migration-${alias}.known_hosts`);
+    const knownHosts = path.join(os.tmpdir(), `${alias}.known_hosts`);
     fs.writeFileSync(knownHosts, render("known-hosts", { alias, hostKey: dest.hostKey }), { mode: 0o600 });
     return ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`, "-o", `HostKeyAlias=${alias}`, "-o", "BatchMode=yes"];
 }

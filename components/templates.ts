@@ -4,7 +4,8 @@ import Handlebars from "handlebars";
 import { Shescape } from "shescape";
 
 const templatesFolder = path.join(__dirname, "..", "templates");
-const shell = new Shescape({ shell: "bash" });
+// flagProtection off: it would drop a leading "-" from a value, changing it.
+const shell = new Shescape({ shell: "bash", flagProtection: false });
 
 /** The one way a value enters a shell command: quoted as a single bash word. */
 export function shellQuote(value: string | number): string {

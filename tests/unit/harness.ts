@@ -136,3 +136,26 @@ export function scriptOf(command: unknown): string {
     if (match === null) throw new Error(`not a wrapped bash script: ${text.slice(0, 80)}`);
     return match[1].replace(/'\\''/g, "'");
 }
+
+const folderOf = (name: string): string => name.replace(/^.*?-(core-[a-z]+-data)$/, "$1").replace(/-/g, "/");
+
+/** Plausible stdout for each kind of step, as the templates print it on a real machine. */
+export const fakeMachines: FakeOutput = (name) => {
+    const line = (value: object) => `${JSON.stringify(value)}\n`;
+    if (name.endsWith("-keypair")) {
+        return { stdout: ["core_mongodb_data", "core_core_data", "core_influxdb_data", "core_hfs_data"].map((file) => `${file} ssh-ed25519 AAAA${file.replace(/_/g, "")}\n`).join("") };
+    }
+    if (name.endsWith("-services")) return { stdout: line({ startedAt: 1, healthyAt: 3.5 }) + line({ stoppedAt: 4 }) };
+    if (name.endsWith("-stop-source")) return { stdout: line({ stoppedAt: 100 }) };
+    if (name.endsWith("-start-dest")) return { stdout: line({ startedAt: 108, healthyAt: 112.5 }) };
+    if (name.endsWith("-source-manifest") || name.endsWith("-verify")) {
+        return { stdout: line({ folder: "core/core/data", entries: 3, bytes: 1024, digest: "ab12" }) };
+    }
+    if (/-core-[a-z]+-data$/.test(name)) {
+        const cold = name.includes("final-sync");
+        return {
+            stdout: line({ folder: folderOf(name), round: cold ? "cold" : "warm-1", bytesReceived: 10, bytesTransferred: 20, totalSize: 30, files: 4, startedAt: cold ? 101 : 1, finishedAt: cold ? 104 : 2, delete: true }),
+        };
+    }
+    return { stdout: "" };
+};

@@ -1,0 +1,173 @@
+// The test hosts themselves: before the migration program is tested against them,
+// they have to behave like the machines they stand for.
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import { httpsRequest, isDatabaseRunning, treeManifest, websocketUpgrade } from '../hosts/checks';
+import { HostName, sshArgs, startTestHosts, TestHost, TestHosts } from '../hosts';
+import { run, RunResult, sleep } from '../hosts/shell';
+
+const ALL: HostName[] = ['source', 'dest', 'reg-master', 'reg-slave'];
+
+describe('test hosts', function () {
+  this.timeout(300000);
+  let th: TestHosts;
+  let source: TestHost;
+  let dest: TestHost;
+  let coreHost: string;
+
+  const ssh = (host: TestHost, command: string): Promise<RunResult> => run('ssh', [...sshArgs(th, host), command]);
+  const databaseLog = (host: TestHost): string => {
+    const file = `${host.dir}/database-standin.log`;
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  };
+
+  before(async () => {
+    const t0 = Date.now();
+    th = await startTestHosts({ hosts: ALL, sampleSizeMiB: 8 });
+    console.log(`      started in ${Date.now() - t0} ms`);
+    source = th.hosts.source;
+    dest = th.hosts.dest;
+    coreHost = `${th.subdomain}.${th.domain}`;
+  });
+
+  after(async () => {
+    const runDir = th?.runDir;
+    try {
+      // nothing to inspect: the run folder goes with stop()
+    } finally {
+      const t0 = Date.now();
+      await th?.stop();
+      console.log(`      stopped in ${Date.now() - t0} ms`);
+    }
+    const namespaces = (await run('ip', ['netns', 'list'])).stdout;
+    assert.ok(!namespaces.includes('pryvmig-'), `namespaces left: ${namespaces}`);
+    const links = (await run('ip', ['-o', 'link', 'show'])).stdout;
+    assert.ok(!links.includes('pryvmig-'), 'links left');
+    const leftovers = (await run('pgrep', ['-af', runDir ?? 'no run folder'])).stdout.trim();
+    assert.equal(leftovers, '', 'processes of the run left');
+    assert.ok(!runDir || !fs.existsSync(runDir), 'run folder left');
+  });
+
+  it('lets the operator in over ssh with pinned host keys, and counts the commands', async () => {
+    for (const name of ALL) {
+      const host = th.hosts[name];
+      assert.equal(host.commandCount(), 0);
+      const r = await ssh(host, 'echo "$HOME"; id -u');
+      assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+      assert.equal(r.stdout, `${host.dir}/home/root\n0\n`);
+      assert.equal(host.commandCount(), 1);
+      assert.deepEqual(host.commands(), ['echo "$HOME"; id -u']);
+      const exec = await host.exec('true');
+      assert.equal(exec.code, 0);
+      assert.equal(host.commandCount(), 1, 'exec() does not go through sshd');
+    }
+    // A key that is not the pinned one is refused: no trust on first use.
+    const other = await run('ssh', ['-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
+      '-o', 'UserKnownHostsFile=/dev/null', '-i', th.operatorKeyPath, `root@${source.ip}`, 'true']);
+    assert.notEqual(other.code, 0);
+    const multiLine = await ssh(dest, 'echo one\necho two');
+    assert.equal(multiLine.stdout, 'one\ntwo\n');
+    assert.equal(dest.commands()[1], 'echo one\necho two');
+  });
+
+  it('serves https://co1.DOMAIN through nginx on source and on dest', async () => {
+    for (const host of [source, dest]) {
+      const r = await httpsRequest('root', host.ip, coreHost, '/reg/service/info');
+      assert.equal(r.status, 200, r.error);
+      assert.equal(r.headers['x-pryv-fixture-machine'], host.name);
+      const body = JSON.parse(r.body) as { machine: string; service: string; host: string; path: string };
+      assert.deepEqual([body.machine, body.service, body.host, body.path], [host.name, 'core', coreHost, '/reg/service/info']);
+    }
+    const preview = await httpsRequest('root', source.ip, coreHost, '/previews/events/x/y');
+    assert.equal(JSON.parse(preview.body).service, 'preview');
+    const series = await httpsRequest('root', source.ip, coreHost, '/events/abc/series');
+    assert.equal(JSON.parse(series.body).service, 'hfs');
+    const audit = await httpsRequest('root', source.ip, coreHost, '/audit/logs');
+    assert.equal(JSON.parse(audit.body).service, 'audit');
+    // Hosts reach each other: dest asks source's nginx.
+    const across = await httpsRequest(dest, source.ip, coreHost, '/reg/service/info');
+    assert.equal(across.headers['x-pryv-fixture-machine'], 'source', across.error);
+  });
+
+  it('upgrades a websocket through nginx to the stand-in', async () => {
+    const r = await websocketUpgrade(source.ip, coreHost, '/socket.io/?EIO=3&transport=websocket');
+    assert.equal(r.statusLine, 'HTTP/1.1 101 Switching Protocols');
+    assert.equal(r.bodyLine, 'fixture-websocket source');
+  });
+
+  it('stores a write in the user data folder', async () => {
+    const r = await httpsRequest('root', source.ip, coreHost, '/testuser05/events', 'POST', '{"type":"note/txt","content":"hi"}');
+    assert.equal(r.status, 201, r.error);
+    const file = `${source.confRoot}/core/core/data/testuser05/fixture-writes.jsonl`;
+    assert.equal(fs.readFileSync(file, 'utf8'), '{"type":"note/txt","content":"hi"}\n');
+    assert.equal(fs.statSync(file).uid, 9999);
+  });
+
+  it('has a database stand-in that notices files written underneath it', async () => {
+    const data = `${source.confRoot}/core/mongodb/data`;
+    assert.ok(await isDatabaseRunning(source));
+    assert.ok(await isDatabaseRunning(dest));
+    assert.match(fs.readFileSync(`${data}/mongod.lock`, 'utf8'), /^\d+\n$/);
+    await sleep(1200);
+    assert.ok(!databaseLog(source).includes('external-write'), databaseLog(source));
+    const r = await source.exec(`cp ${data}/_mdb_catalog.wt ${data}/sizeStorer.wt`);
+    assert.equal(r.code, 0, r.stderr);
+    await sleep(700);
+    assert.match(databaseLog(source), /^external-write sizeStorer\.wt$/m);
+    assert.ok(!databaseLog(dest).includes('external-write'), databaseLog(dest));
+  });
+
+  it('has accounts that make owner mapping by name visible', async () => {
+    assert.equal((await dest.exec('getent passwd 9999')).code, 2);
+    assert.match((await dest.exec('getent passwd mongodb')).stdout, /^mongodb:x:1999:/);
+    assert.match((await source.exec('getent passwd 9999')).stdout, /^pryv:x:9999:/);
+    assert.match((await source.exec('getent passwd mongodb')).stdout, /^mongodb:x:999:/);
+    assert.match((await source.exec('getent hosts core')).stdout, /^127\.0\.0\.2\s+core/);
+  });
+
+  it('holds sample data on source, owned by the container uids, and none on dest', async () => {
+    const core = await treeManifest(source, `${source.confRoot}/core/core/data`);
+    const files = core.split('\n').filter((l) => l.split('\t')[1] === 'f');
+    assert.ok(files.length > 300, `${files.length} files`);
+    assert.ok(files.every((l) => l.split('\t').slice(2, 4).join(':') === '9999:9999'));
+    assert.match(core, /\tl\t9999\t9999\t0777\t\d+\t-> /);
+    assert.match(core, /\tlink=/);
+    assert.match(core, /\tsparse$/m);
+    const mongo = await treeManifest(source, `${source.confRoot}/core/mongodb/data`);
+    assert.match(mongo, /^collection-0-\S+\tf\t999\t999\t/m);
+    const destCore = await treeManifest(dest, `${dest.confRoot}/core/core/data`);
+    assert.equal(destCore.trim().split('\n').length, 1, destCore);
+    assert.ok(destCore.startsWith('.\td\t9999\t9999\t'));
+    assert.ok(fs.existsSync(`${th.hosts['reg-master'].confRoot}/reg-master/dns`));
+  });
+
+  it('compares trees byte for byte: a faithful copy matches, a dereferencing one does not', async () => {
+    const from = `${source.confRoot}/core/core/data`;
+    const good = `${dest.dir}/copy-good`;
+    const bad = `${dest.dir}/copy-bad`;
+    assert.equal((await dest.exec(`cp -a ${from} ${good} && cp -rL --preserve=all ${from} ${bad}`)).code, 0);
+    const original = await treeManifest(source, from);
+    assert.equal(await treeManifest(dest, good), original);
+    assert.notEqual(await treeManifest(dest, bad), original);
+  });
+
+  it('stops everything with stop-containers, and starts nginx alone with run-core reverse_proxy', async () => {
+    const data = `${source.confRoot}/core/mongodb/data`;
+    const stop = await ssh(source, `${source.confRoot}/stop-containers`);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal((await httpsRequest('root', source.ip, coreHost, '/reg/service/info')).status, 0);
+    assert.ok(!(await isDatabaseRunning(source)));
+    assert.ok(!fs.existsSync(`${data}/mongod.lock`));
+    assert.match(databaseLog(source), /^stop /m);
+    const proxyOnly = await ssh(source, `${source.confRoot}/run-core reverse_proxy`);
+    assert.equal(proxyOnly.code, 0, proxyOnly.stderr);
+    assert.equal((await httpsRequest('root', source.ip, coreHost, '/reg/service/info')).status, 502);
+    assert.ok(!(await isDatabaseRunning(source)));
+    for (let i = 0; i < 2; i++) { // run-core is idempotent
+      const all = await ssh(source, `${source.confRoot}/run-core`);
+      assert.equal(all.code, 0, all.stderr);
+    }
+    assert.equal((await httpsRequest('root', source.ip, coreHost, '/reg/service/info')).status, 200);
+    assert.ok(await isDatabaseRunning(source));
+  });
+});
