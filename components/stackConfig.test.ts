@@ -1,0 +1,39 @@
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { readStackConfig } from "./stackConfig";
+import { operatorKey, rawConfig } from "../tests/unit/harness";
+
+function setStackConfig(values: Record<string, unknown>, secretKeys: string[]): void {
+    const config = Object.fromEntries(
+        Object.entries(values).map(([key, value]) => [`pryv-core-migration:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
+    );
+    pulumi.runtime.setAllConfig(config, secretKeys.map((key) => `pryv-core-migration:${key}`));
+}
+
+describe("readStackConfig", () => {
+    afterEach(() => pulumi.runtime.setAllConfig({}, []));
+
+    it("reads every key of the project, structured values as JSON, the key as a secret", async () => {
+        setStackConfig({ ...rawConfig(), warmSyncRound: 3, coreSubdomain: "co2" }, ["operatorPrivateKey"]);
+        const config = readStackConfig();
+        assert.equal(config.warmSyncRound, 3);
+        assert.equal(config.coreSubdomain, "co2");
+        assert.equal(config.source.host, "10.0.0.11");
+        assert.equal(config.migrationId, "unit");
+        assert.equal(await pulumi.isSecret(config.operatorPrivateKey!), true);
+    });
+
+    it("refuses a private key set in plain text", () => {
+        setStackConfig(rawConfig(), []);
+        assert.throws(readStackConfig, (error: Error) => {
+            assert.match(error.message, /operatorPrivateKey: expected a secret \(pulumi config set --secret operatorPrivateKey\)/);
+            assert.ok(!error.message.includes(operatorKey.slice(40, 60)));
+            return true;
+        });
+    });
+
+    it("refuses a structured key that is not JSON, naming it", () => {
+        setStackConfig({ ...rawConfig(), source: "{host: x" }, ["operatorPrivateKey"]);
+        assert.throws(readStackConfig, /source: expected YAML\/JSON structured value; got "\{host: x"/);
+    });
+});
