@@ -65,9 +65,10 @@ export function hostsFile(host: HostName): string {
 
 /**
  * sshd runs a user's commands as `<shell> -c <command>`, so a login shell that logs
- * its arguments counts exactly what came in over ssh. The arguments are stored
- * base64-encoded (NUL-separated) so that multi-line commands stay one line, followed
- * by a quoted copy for people reading the log.
+ * its arguments counts exactly what came in over ssh. Fields: time, the arguments
+ * base64-encoded and NUL-separated (multi-line commands stay one line), what the
+ * client asked for when a forced command (rrsync) replaced it, and a quoted copy for
+ * people reading the log.
  */
 export function loginShell(dir: string): string {
   return `#!/bin/bash
@@ -75,7 +76,8 @@ export function loginShell(dir: string): string {
 exec 9>>${dir}/commands.log
 flock 9
 encoded=$( (($#)) && printf '%s\\0' "$@" | base64 -w0)
-printf '%s\\t%s\\t%s\\n' "$EPOCHREALTIME" "$encoded" "\${*@Q}" >&9
+requested=$([ -n "\${SSH_ORIGINAL_COMMAND+set}" ] && printf '%s' "$SSH_ORIGINAL_COMMAND" | base64 -w0)
+printf '%s\\t%s\\t%s\\t%s\\n' "$EPOCHREALTIME" "$encoded" "$requested" "\${*@Q}" >&9
 exec 9>&-
 exec /bin/bash "$@"
 `;

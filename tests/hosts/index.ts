@@ -16,6 +16,8 @@ import { check, run, RunResult, sleep } from './shell';
 import { clearActiveCertificate, makeCertificate } from './tls';
 
 export type { HostName } from './network';
+/** The operator's (root namespace's) address on the hosts' bridge. */
+export const OPERATOR_IP = BRIDGE_IP;
 
 export interface TestHostsOptions { hosts: HostName[]; sampleSizeMiB?: number; domain?: string; subdomain?: string }
 
@@ -31,7 +33,10 @@ export interface TestHost {
   /** The host's private folder: logs, pids, root's home. */
   dir: string;
   exec(script: string): Promise<RunResult>;
-  /** Commands sshd ran on this host since startTestHosts resolved. */
+  /**
+   * Commands sshd ran on this host since startTestHosts resolved; a forced command
+   * reads "<forced> (requested: <what the client sent>)".
+   */
   commandCount(): number;
   commands(): string[];
 }
@@ -63,13 +68,19 @@ function execIn(name: HostName, dir: string): (script: string) => Promise<RunRes
   return (script) => run('ip', ['netns', 'exec', namespaceOf(name), 'bash', '-c', script], { env });
 }
 
-/** Each log line: time, base64 of the NUL-separated arguments, a readable copy. */
+/**
+ * Each log line: time, base64 of the NUL-separated arguments, base64 of the command
+ * the client asked for when a forced command ran instead, a readable copy.
+ */
 function readCommands(dir: string): string[] {
   const lines = fs.readFileSync(`${dir}/commands.log`, 'utf8').split('\n').filter(Boolean);
+  const decode = (field: string | undefined): string => Buffer.from(field ?? '', 'base64').toString('utf8');
   return lines.map((line) => {
-    const args = Buffer.from(line.split('\t')[1] ?? '', 'base64').toString('utf8').split('\0');
+    const fields = line.split('\t');
+    const args = decode(fields[1]).split('\0');
     if (args[args.length - 1] === '') args.pop();
-    return args[0] === '-c' ? args.slice(1).join(' ') : args.join(' ');
+    const command = args[0] === '-c' ? args.slice(1).join(' ') : args.join(' ');
+    return fields[2] ? `${command} (requested: ${decode(fields[2])})` : command;
   });
 }
 
@@ -172,4 +183,3 @@ export async function startTestHosts(opts: TestHostsOptions): Promise<TestHosts>
   }
 }
 
-export { BRIDGE_IP };

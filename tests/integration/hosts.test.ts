@@ -30,10 +30,16 @@ describe('test hosts', function () {
     coreHost = `${th.subdomain}.${th.domain}`;
   });
 
-  after(async () => {
+  after(async function () {
     const runDir = th?.runDir;
     try {
-      // nothing to inspect: the run folder goes with stop()
+      // The run folder goes with stop(): show its logs first when something failed.
+      const failed = this.test?.parent?.tests.some((t) => t.state === 'failed');
+      if (failed && th) {
+        const logs = await run('bash', ['-c', `tail -n 20 ${th.runDir}/*/sshd.log ${th.runDir}/*/logs/*.log `
+          + `${th.runDir}/*/var/pryv/core/nginx/log/error.log ${th.runDir}/*/database-standin.log`]);
+        console.log(logs.stdout);
+      }
     } finally {
       const t0 = Date.now();
       await th?.stop();
@@ -43,9 +49,11 @@ describe('test hosts', function () {
     assert.ok(!namespaces.includes('pryvmig-'), `namespaces left: ${namespaces}`);
     const links = (await run('ip', ['-o', 'link', 'show'])).stdout;
     assert.ok(!links.includes('pryvmig-'), 'links left');
-    const leftovers = (await run('pgrep', ['-af', runDir ?? 'no run folder'])).stdout.trim();
-    assert.equal(leftovers, '', 'processes of the run left');
-    assert.ok(!runDir || !fs.existsSync(runDir), 'run folder left');
+    if (runDir) {
+      const leftovers = (await run('pgrep', ['-af', runDir])).stdout.trim();
+      assert.equal(leftovers, '', 'processes of the run left (sshd, nginx, stand-ins)');
+      assert.ok(!fs.existsSync(runDir), 'run folder left');
+    }
   });
 
   it('lets the operator in over ssh with pinned host keys, and counts the commands', async () => {
