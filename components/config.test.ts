@@ -56,7 +56,7 @@ describe("config", () => {
         ["a subdomain with a dot", { coreSubdomain: "co1.evil" }, /coreSubdomain: expected one lower-case DNS label like co1 \(no dots, no spaces\); got "co1\.evil"/],
         ["a subdomain with a space", { coreSubdomain: "co 1" }, /coreSubdomain: expected one lower-case DNS label/],
         ["a domain with shell syntax", { domain: "pryv.io`id`" }, /domain: expected a lower-case DNS domain/],
-        ["an unknown phase", { phase: "done" }, /phase: expected one of prepare, warm-sync, cutover; got "done"/],
+        ["an unknown phase", { phase: "done" }, /phase: expected one of prepare, warm-sync, cutover, proxy, dns, finalize; got "done"/],
         ["an unknown executor", { executor: "telnet" }, /executor: expected 'command' or 'openssh'; got "telnet"/],
         ["a command that is a string", withSource({ stopCommand: "docker stop $(docker ps -q)" }), /source\.stopCommand: Expected array, received string/],
         ["a command word with a newline", withSource({ startCommand: ["run-core\nreboot"] }), /source\.startCommand\.0: expected no newline or NUL/],

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 
 /** The phases of MIGRATION.md, in procedure order: each adds resources to the one before. */
-export const phases = ["prepare", "warm-sync", "cutover"] as const;
+export const phases = ["prepare", "warm-sync", "cutover", "proxy", "dns", "finalize"] as const;
 export type Phase = (typeof phases)[number];
 
 export function phaseReached(current: Phase, wanted: Phase): boolean {
@@ -55,6 +55,24 @@ const machineSchema = z
     })
     .strict();
 
+const proxySchema = z
+    .object({
+        siteFile: relativeFolder.default("core/nginx/conf/site-443.conf"),
+        testCommand: argv.optional(),
+        startCommand: argv.optional(),
+        verifyDestCertificate: z.boolean().default(true),
+        trustedCertificate: absolutePath.default("/etc/ssl/certs/ca-certificates.crt"),
+    })
+    .strict();
+
+const registerSchema = machineSchema
+    .extend({
+        name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, { message: "expected a short lower-case name like reg-master" }),
+        dnsJson: relativeFolder.optional(),
+        dnsServer: host.optional(),
+    })
+    .strict();
+
 const healthCheckSchema = z
     .object({
         path: z.string().regex(/^\/[A-Za-z0-9._~/?=&%-]*$/, { message: "expected an URL path starting with '/'" }).default("/reg/service/info"),
@@ -81,6 +99,11 @@ const configSchema = z
             .default(defaultDataFolders)
             .refine(foldersAreDisjoint, { message: "expected distinct folders, none inside another" }),
         healthCheck: healthCheckSchema.default({}),
+        proxy: proxySchema.default({}),
+        registers: z
+            .array(registerSchema)
+            .default([])
+            .refine((registers) => new Set(registers.map((r) => r.name)).size === registers.length, { message: "expected distinct register names" }),
         destImages: z.array(z.string().regex(imagePattern, { message: "expected a Docker image reference" })).default([]),
         useSshAgent: z.boolean().default(false),
         operatorPrivateKey: z
@@ -94,6 +117,10 @@ const configSchema = z
     .refine((config) => config.useSshAgent || config.operatorPrivateKey !== undefined, {
         message: "set operatorPrivateKey (pulumi config set --secret operatorPrivateKey < key) or useSshAgent: true",
         path: ["operatorPrivateKey"],
+    })
+    .refine((config) => config.registers.length > 0 || phases.indexOf(config.phase) < phases.indexOf("dns"), {
+        message: "expected at least one register (reg-master, reg-slave) from phase dns on",
+        path: ["registers"],
     });
 
 function foldersAreDisjoint(folders: string[]): boolean {
@@ -104,10 +131,11 @@ function foldersAreDisjoint(folders: string[]): boolean {
 
 type ParsedConfig = z.infer<typeof configSchema>;
 type ParsedMachine = z.infer<typeof machineSchema>;
+type ParsedRegister = z.infer<typeof registerSchema>;
 
 export interface Machine {
-    /** The role in the procedure, used in resource names and markers. */
-    role: "source" | "dest";
+    /** The role in the procedure (source, dest, or a register's name), used in resource names and markers. */
+    role: string;
     host: string;
     port: number;
     user: string;
@@ -119,22 +147,61 @@ export interface Machine {
     stopCommand: string[];
 }
 
+export interface Register extends Machine {
+    /** dns.json, absolute. */
+    dnsJson: string;
+    /** Where the DNS check sends its query. */
+    dnsServer: string;
+}
+
+export interface ProxySettings {
+    siteFile: string;
+    /** nginx -t inside the proxy's own environment, run on the candidate file. */
+    testCommand: string[];
+    /** Starts nginx alone on source. */
+    startCommand: string[];
+    verifyDestCertificate: boolean;
+    trustedCertificate: string;
+}
+
 export interface HealthCheck {
     command?: string[];
     path: string;
     timeoutSeconds: number;
 }
 
-export interface MigrationConfig extends Omit<ParsedConfig, "source" | "dest" | "operatorPrivateKey" | "healthCheck"> {
+export interface MigrationConfig extends Omit<ParsedConfig, "source" | "dest" | "operatorPrivateKey" | "healthCheck" | "proxy" | "registers"> {
     source: Machine;
     dest: Machine;
+    registers: Register[];
+    proxy: ProxySettings;
     healthCheck: HealthCheck;
     operatorPrivateKey?: pulumi.Output<string>;
     /** Names the migration in markers left on the machines (authorized_keys, key folders). */
     migrationId: string;
 }
 
-function machine(role: Machine["role"], parsed: ParsedMachine): Machine {
+function register(parsed: ParsedRegister): Register {
+    const { name, dnsJson, dnsServer, ...rest } = parsed;
+    return {
+        ...machine(name, { ...rest, startCommand: rest.startCommand ?? [`${rest.confRoot}/run-${name}`] }),
+        dnsJson: `${parsed.confRoot}/${dnsJson ?? `${name}/dns/dns.json`}`,
+        dnsServer: dnsServer ?? parsed.host,
+    };
+}
+
+function proxySettings(parsed: ParsedConfig["proxy"], source: Machine): ProxySettings {
+    const compose = ["docker-compose", "-f", `${source.confRoot}/core.yml`];
+    return {
+        siteFile: `${source.confRoot}/${parsed.siteFile}`,
+        testCommand: parsed.testCommand ?? [...compose, "run", "--rm", "--no-deps", "reverse_proxy", "nginx", "-t"],
+        startCommand: parsed.startCommand ?? [...compose, "up", "-d", "reverse_proxy"],
+        verifyDestCertificate: parsed.verifyDestCertificate,
+        trustedCertificate: parsed.trustedCertificate,
+    };
+}
+
+function machine(role: string, parsed: ParsedMachine): Machine {
     return {
         role,
         host: parsed.host,
@@ -178,10 +245,13 @@ export function parseMigrationConfig(raw: Record<string, unknown>, migrationId: 
     if (!/^[A-Za-z0-9._-]+$/.test(migrationId)) {
         throw new pulumi.ResourceError(`Invalid stack name ${describe(migrationId)}: expected letters, digits, '.', '_', '-'`, undefined);
     }
+    const source = machine("source", parsed.source);
     return {
         ...parsed,
-        source: machine("source", parsed.source),
+        source,
         dest: machine("dest", parsed.dest),
+        registers: parsed.registers.map(register),
+        proxy: proxySettings(parsed.proxy, source),
         healthCheck: parsed.healthCheck,
         operatorPrivateKey: parsed.operatorPrivateKey === undefined ? undefined : pulumi.secret(parsed.operatorPrivateKey),
         migrationId,

@@ -35,6 +35,6 @@ describe("CoreMigration phases", () => {
     });
 
     it("knows the phases in procedure order", () => {
-        assert.deepEqual([...phases], ["prepare", "warm-sync", "cutover"]);
+        assert.deepEqual([...phases], ["prepare", "warm-sync", "cutover", "proxy", "dns", "finalize"]);
     });
 });
