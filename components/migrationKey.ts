@@ -28,6 +28,19 @@ export interface MigrationKeyArgs {
 
 export const keyFileFor = (folder: string): string => folder.replace(/\//g, "_");
 
+/** Where a migration key lives and what it reaches; known from config alone, so a sync can be declared (and undone) whether or not the key is. */
+export function peerAccess(granter: Machine, purpose: MigrationKeyArgs["purpose"], migrationId: string): PeerAccess {
+    return {
+        keyFolderName: `pryv-migration-${migrationId}-${purpose}`,
+        keyFile: keyFileFor,
+        hostKeyAlias: `pryv-migration-${granter.role}`,
+        peerUser: granter.user,
+        peerAddress: granter.addressForPeers,
+        peerPort: granter.port,
+        peerConfRoot: granter.confRoot,
+    };
+}
+
 /**
  * "Create an SSH key pair ... copy the private one to dest and add the public one in
  * authorized_keys on source", narrowed: one key per data folder, generated on the holder,
@@ -41,17 +54,8 @@ export class MigrationKey extends pulumi.ComponentResource {
         super("pryv:migration:MigrationKey", name, {}, opts);
         const { holder, granter, dataFolders, purpose, migrationId, transport } = args;
         const marker = `pryv-migration:${migrationId}:${purpose}`;
-        const keyFolderName = `pryv-migration-${migrationId}-${purpose}`;
-        const hostKeyAlias = `pryv-migration-${granter.role}`;
-        this.access = {
-            keyFolderName,
-            keyFile: keyFileFor,
-            hostKeyAlias,
-            peerUser: granter.user,
-            peerAddress: granter.addressForPeers,
-            peerPort: granter.port,
-            peerConfRoot: granter.confRoot,
-        };
+        this.access = peerAccess(granter, purpose, migrationId);
+        const { keyFolderName, hostKeyAlias } = this.access;
 
         const keyPair = declareStep(
             `${name}-keypair`,

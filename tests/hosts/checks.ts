@@ -1,11 +1,14 @@
 // What tests look at from outside the migration program: trees compared byte for byte
-// between hosts, HTTPS and websocket requests through a host's nginx, the database.
+// between hosts, HTTPS and websocket requests through a host's nginx, the database,
+// the registers' DNS answers.
 import * as crypto from 'crypto';
+import { promises as dnsPromises } from 'dns';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tls from 'tls';
 import type { TestHost } from './index';
 import { namespaceOf, processAlive } from './network';
+import { dnsJsonPath, isRegister } from './register';
 import { run, shq } from './shell';
 import { activeCertificate } from './tls';
 
@@ -161,4 +164,40 @@ export function databaseFilesDigest(dbpath: string): string {
 export function lastDatabaseStartDigest(host: TestHost): string | undefined {
   const starts = fs.readFileSync(path.join(host.dir, 'database-standin.log'), 'utf8').split('\n').filter((line) => line.startsWith('start '));
   return starts.at(-1)?.split(' files ')[1];
+}
+
+/** A register's dns.json, the file the migration's dns phase edits. */
+export function registerDnsJsonPath(host: TestHost): string {
+  if (!isRegister(host.name)) throw new Error(`${host.name} is not a register: it has no dns.json`);
+  return dnsJsonPath(host.confRoot, host.name);
+}
+
+/**
+ * The A records a DNS server gives for a name, asked over UDP from the root namespace
+ * as the operator's machine would. NXDOMAIN, and a name without A record, give [];
+ * a server that does not answer (stopped, port closed) is an error (ECONNREFUSED,
+ * ETIMEOUT), so "no such name" and "no server" stay apart.
+ */
+export async function dnsQuery(serverIp: string, name: string, timeoutMs = 1000): Promise<string[]> {
+  const resolver = new dnsPromises.Resolver({ timeout: timeoutMs, tries: 2 });
+  resolver.setServers([serverIp]);
+  try {
+    return await resolver.resolve4(name);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTFOUND' || code === 'ENODATA') return [];
+    throw e;
+  }
+}
+
+/**
+ * What a register's DNS stand-in loaded at its last start (`start <time> <label>=<ip> ...`
+ * in its log): proof that a restart happened after an edit, not only that the answer changed.
+ */
+export function lastRegisterDnsStart(host: TestHost): Record<string, string> | undefined {
+  const file = path.join(host.dir, 'dns-standin.log');
+  if (!fs.existsSync(file)) return undefined;
+  const start = fs.readFileSync(file, 'utf8').split('\n').filter((line) => line.startsWith('start ')).at(-1);
+  if (start === undefined) return undefined;
+  return Object.fromEntries(start.split(' ').slice(2).map((entry) => entry.split('=') as [string, string]));
 }

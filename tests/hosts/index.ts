@@ -11,11 +11,14 @@ import {
   BRIDGE_IP, createBridge, createNamespace, HostName, hostIp, leftoverRunFolders, namespaceOf, PREFIX, RUN_MARKER,
   teardownSync,
 } from './network';
+import { isRegister, REGISTER_RESERVED_LABELS } from './register';
 import { generateSampleData } from './sample-data';
 import { check, run, RunResult, sleep } from './shell';
 import { clearActiveCertificate, makeCertificate } from './tls';
 
 export type { HostName } from './network';
+export { registerDnsJson, REGISTER_STATIC_IPS } from './register';
+export type { RegisterName } from './register';
 /** The operator's (root namespace's) address on the hosts' bridge. */
 export const OPERATOR_IP = BRIDGE_IP;
 
@@ -100,11 +103,11 @@ async function waitForSsh(hosts: Pick<TestHosts, 'operatorKeyPath' | 'knownHosts
   }
 }
 
-async function startHost(name: HostName, runDir: string, domain: string, operatorPublicKey: string,
+async function startHost(name: HostName, runDir: string, domain: string, subdomain: string, operatorPublicKey: string,
   certificate: Awaited<ReturnType<typeof makeCertificate>>): Promise<TestHost> {
   const ip = hostIp(name);
   await createNamespace(name);
-  const { dir, confRoot } = layOutHost(name, ip, { runDir, domain, certificate, operatorPublicKey });
+  const { dir, confRoot } = layOutHost(name, ip, { runDir, domain, subdomain, certificate, operatorPublicKey });
   await check('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', `${dir}/ssh_host_ed25519_key`]);
   const hostKey = fs.readFileSync(`${dir}/ssh_host_ed25519_key.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
   fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // sshd's privilege separation chroot
@@ -140,6 +143,7 @@ export async function startTestHosts(opts: TestHostsOptions): Promise<TestHosts>
   if (!/^[a-z0-9.-]+$/.test(domain) || !/^[a-z0-9-]+$/.test(subdomain)) {
     throw new Error(`domain and subdomain must be DNS names, got ${domain} and ${subdomain}`);
   }
+  if (REGISTER_RESERVED_LABELS.includes(subdomain)) throw new Error(`subdomain ${subdomain} is taken by a register entry`);
   await removeLeftoverTestHosts();
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), PREFIX));
   fs.writeFileSync(path.join(runDir, RUN_MARKER), `${process.pid}\n`);
@@ -157,7 +161,7 @@ export async function startTestHosts(opts: TestHostsOptions): Promise<TestHosts>
     const certificate = await makeCertificate(path.join(runDir, 'tls'), domain);
     await createBridge();
     const operatorPublicKey = fs.readFileSync(`${operatorKeyPath}.pub`, 'utf8');
-    const started = await Promise.all(names.map((n) => startHost(n, runDir, domain, operatorPublicKey, certificate)));
+    const started = await Promise.all(names.map((n) => startHost(n, runDir, domain, subdomain, operatorPublicKey, certificate)));
     const knownHostsPath = path.join(runDir, 'operator', 'known_hosts');
     fs.writeFileSync(knownHostsPath, started.map((h) => `${h.ip} ${h.hostKey}\n`).join(''));
     const access = { operatorKeyPath, knownHostsPath };
@@ -167,9 +171,10 @@ export async function startTestHosts(opts: TestHostsOptions): Promise<TestHosts>
 
     const hosts = Object.fromEntries(started.map((h) => [h.name, h])) as Record<HostName, TestHost>;
     if (hosts.source) generateSampleData(hosts.source.confRoot, opts.sampleSizeMiB ?? 40);
-    await Promise.all(started.filter((h) => h.name === 'source' || h.name === 'dest').map(async (h) => {
-      const r = await h.exec(`${h.confRoot}/run-core`);
-      if (r.code !== 0) throw new Error(`run-core on ${h.name} failed: ${r.stderr.trim()}`);
+    await Promise.all(started.map(async (h) => {
+      const script = isRegister(h.name) ? 'run-reg' : 'run-core';
+      const r = await h.exec(`${h.confRoot}/${script}`);
+      if (r.code !== 0) throw new Error(`${script} on ${h.name} failed: ${r.stderr.trim()}`);
     }));
     return {
       hosts, domain, subdomain, operatorKeyPath, knownHostsPath, runDir,

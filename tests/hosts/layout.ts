@@ -1,17 +1,21 @@
 // One host's private folder and its PRYV_CONF_ROOT, laid out the way a 2019 Pryv.io
-// core install leaves them (folders, owners, nginx configuration, run-core and
-// stop-containers), with fixture processes in place of the containers.
+// install leaves them (cores: folders, owners, nginx configuration, run-core and
+// stop-containers; registers: see register.ts), with fixture processes in place of
+// the containers.
 import * as fs from 'fs';
 import * as path from 'path';
 import { groupFor, hostsFile, loginShell, MONGODB_UID, passwdFor, PRYV_UID, sshdConfig } from './host-files';
-import { HostName, namespaceOf } from './network';
+import { HostName, hostIp, namespaceOf } from './network';
 import { nginxConf, site443, site80 } from './nginx-conf';
+import { isRegister, layOutRegister } from './register';
 import { Certificate } from './tls';
 
 const FIXTURE_SOURCE = path.join(__dirname, 'fixture');
 const FIXTURE_FILES = ['pryv-standin.js', 'database-standin.js', 'services.sh'];
 
-export interface LayoutOptions { runDir: string; domain: string; certificate: Certificate; operatorPublicKey: string }
+export interface LayoutOptions {
+  runDir: string; domain: string; subdomain: string; certificate: Certificate; operatorPublicKey: string;
+}
 export interface HostFolders { dir: string; confRoot: string }
 
 function write(file: string, content: string, mode = 0o644): void {
@@ -81,7 +85,11 @@ export function layOutHost(host: HostName, ip: string, o: LayoutOptions): HostFo
   write(`${etc}/group`, groupFor(host));
   write(`${etc}/hosts`, hostsFile(host));
 
-  if (host === 'source' || host === 'dest') coreConfRoot(host, dir, confRoot, o);
-  else fs.mkdirSync(`${confRoot}/${host}/dns`, { recursive: true });
+  // Registers start out pointing the core's subdomain at source, as before a migration.
+  if (isRegister(host)) {
+    layOutRegister(host, dir, confRoot, { domain: o.domain, subdomain: o.subdomain, coreIp: hostIp('source') }, FIXTURE_SOURCE);
+  } else {
+    coreConfRoot(host, dir, confRoot, o);
+  }
   return { dir, confRoot };
 }

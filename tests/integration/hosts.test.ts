@@ -2,8 +2,10 @@
 // they have to behave like the machines they stand for.
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
-import { httpsRequest, isDatabaseRunning, treeManifest, websocketUpgrade } from '../hosts/checks';
-import { HostName, sshArgs, startTestHosts, TestHost, TestHosts } from '../hosts';
+import {
+  dnsQuery, httpsRequest, isDatabaseRunning, lastRegisterDnsStart, registerDnsJsonPath, treeManifest, websocketUpgrade,
+} from '../hosts/checks';
+import { HostName, registerDnsJson, REGISTER_STATIC_IPS, sshArgs, startTestHosts, TestHost, TestHosts } from '../hosts';
 import { run, RunResult, sleep } from '../hosts/shell';
 
 const ALL: HostName[] = ['source', 'dest', 'reg-master', 'reg-slave'];
@@ -37,7 +39,8 @@ describe('test hosts', function () {
       const failed = this.test?.parent?.tests.some((t) => t.state === 'failed');
       if (failed && th) {
         const logs = await run('bash', ['-c', `tail -n 20 ${th.runDir}/*/sshd.log ${th.runDir}/*/logs/*.log `
-          + `${th.runDir}/*/var/pryv/core/nginx/log/error.log ${th.runDir}/*/database-standin.log`]);
+          + `${th.runDir}/*/var/pryv/core/nginx/log/error.log ${th.runDir}/*/database-standin.log `
+          + `${th.runDir}/*/dns-standin.log`]);
         console.log(logs.stdout);
       }
     } finally {
@@ -177,5 +180,96 @@ describe('test hosts', function () {
     }
     assert.equal((await httpsRequest('root', source.ip, coreHost, '/reg/service/info')).status, 200);
     assert.ok(await isDatabaseRunning(source));
+  });
+
+  describe('registers', () => {
+    let registers: TestHost[];
+    let coreName: string;
+    const dnsPid = (host: TestHost): string => {
+      const file = `${host.dir}/run/dns.pid`;
+      return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    };
+
+    before(() => {
+      registers = [th.hosts['reg-master'], th.hosts['reg-slave']];
+      coreName = `${th.subdomain}.${th.domain}`;
+    });
+
+    it('start with the dns.json of a 2019 register, pointing the core at source', () => {
+      const expected = registerDnsJson({ domain: th.domain, subdomain: th.subdomain, coreIp: source.ip });
+      for (const reg of registers) {
+        assert.equal(registerDnsJsonPath(reg), `${reg.confRoot}/${reg.name}/dns/dns.json`);
+        const text = fs.readFileSync(registerDnsJsonPath(reg), 'utf8');
+        assert.equal(text, expected);
+        const config = JSON.parse(text) as Record<string, unknown> & { dns: Record<string, unknown> };
+        assert.deepEqual(Object.keys(config), ['serial', 'dns', 'http', 'service', 'server', 'auth', 'net', 'redis']);
+        assert.equal(config.dns.port, 53);
+        assert.deepEqual(config.dns.staticDataInDomain, {
+          sw: { ip: REGISTER_STATIC_IPS.sw }, reg: { ip: th.hosts['reg-master'].ip }, mail: { ip: REGISTER_STATIC_IPS.mail },
+          dns1: { ip: th.hosts['reg-master'].ip }, dns2: { ip: th.hosts['reg-slave'].ip }, [th.subdomain]: { ip: source.ip },
+          '_acme-challenge': { description: 'fixture-acme-token' },
+        });
+        assert.equal(lastRegisterDnsStart(reg)?.[th.subdomain], source.ip);
+      }
+    });
+
+    it('answer A queries over UDP from dns.json, case-insensitively, NXDOMAIN for unknown names', async () => {
+      for (const reg of registers) {
+        assert.deepEqual(await dnsQuery(reg.ip, coreName), [source.ip], reg.name);
+        assert.deepEqual(await dnsQuery(reg.ip, coreName.toUpperCase()), [source.ip], reg.name);
+        assert.deepEqual(await dnsQuery(reg.ip, `sw.${th.domain}`), [REGISTER_STATIC_IPS.sw], reg.name);
+        assert.deepEqual(await dnsQuery(reg.ip, `dns2.${th.domain}`), [th.hosts['reg-slave'].ip], reg.name);
+        assert.deepEqual(await dnsQuery(reg.ip, th.domain), [REGISTER_STATIC_IPS.domainA], reg.name);
+        assert.deepEqual(await dnsQuery(reg.ip, `no-such-core.${th.domain}`), [], reg.name);
+        assert.deepEqual(await dnsQuery(reg.ip, 'example.com'), [], reg.name);
+      }
+      // Inside the machine it answers on loopback too, as a container published on 53 does.
+      const reg = registers[0];
+      const local = await reg.exec(`${process.execPath} -e "const r = new (require('dns').promises.Resolver)(); `
+        + `r.setServers(['127.0.0.1']); r.resolve4('${coreName}').then((a) => console.log(a.join(',')))"`);
+      assert.equal(local.stdout, `${source.ip}\n`, local.stderr);
+    });
+
+    it('read dns.json only at start: an edit shows after stop-containers and run-reg', async () => {
+      const [master, slave] = registers;
+      const file = registerDnsJsonPath(master);
+      const before = fs.readFileSync(file, 'utf8');
+      const entry = `"${th.subdomain}": { "ip": "${source.ip}" }`;
+      assert.ok(before.includes(entry));
+      fs.writeFileSync(file, before.replace(entry, `"${th.subdomain}": { "ip": "${dest.ip}" }`));
+      assert.deepEqual(await dnsQuery(master.ip, coreName), [source.ip], 'answers what it loaded, not the file');
+
+      const pidBefore = dnsPid(master);
+      const stop = await ssh(master, `${master.confRoot}/stop-containers`);
+      assert.equal(stop.code, 0, stop.stderr);
+      assert.equal(stop.stdout, 'dns\n');
+      assert.equal(dnsPid(master), '');
+      await assert.rejects(dnsQuery(master.ip, coreName), /ECONNREFUSED|ETIMEOUT/, 'the port no longer answers');
+      for (let i = 0; i < 2; i++) { // run-reg is idempotent
+        const start = await ssh(master, `${master.confRoot}/run-reg`);
+        assert.equal(start.code, 0, start.stderr);
+      }
+      assert.notEqual(dnsPid(master), pidBefore);
+      assert.deepEqual(await dnsQuery(master.ip, coreName), [dest.ip]);
+      assert.equal(lastRegisterDnsStart(master)?.[th.subdomain], dest.ip);
+      assert.deepEqual(await dnsQuery(slave.ip, coreName), [source.ip], 'the other register is its own machine');
+      assert.deepEqual(master.commands().slice(-3), [`${master.confRoot}/stop-containers`, `${master.confRoot}/run-reg`,
+        `${master.confRoot}/run-reg`]);
+    });
+
+    it('do not start on a dns.json that is not JSON, like the real server', async () => {
+      const slave = registers[1];
+      const file = registerDnsJsonPath(slave);
+      const good = fs.readFileSync(file, 'utf8');
+      assert.equal((await ssh(slave, `${slave.confRoot}/stop-containers`)).code, 0);
+      fs.writeFileSync(file, good.replace('"dns": {', '"dns": {,'));
+      const broken = await ssh(slave, `${slave.confRoot}/run-reg`);
+      assert.notEqual(broken.code, 0);
+      assert.match(broken.stderr, /run-reg: dns did not start/);
+      await assert.rejects(dnsQuery(slave.ip, coreName));
+      fs.writeFileSync(file, good);
+      assert.equal((await ssh(slave, `${slave.confRoot}/run-reg`)).code, 0);
+      assert.deepEqual(await dnsQuery(slave.ip, coreName), [source.ip]);
+    });
   });
 });
