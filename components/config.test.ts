@@ -32,6 +32,21 @@ describe("config", () => {
         assert.equal(await pulumi.isSecret(config.operatorPrivateKey!), true);
     });
 
+    it("fills the defaults of the proxy and of each register from the 2019 layout", () => {
+        const config = parseMigrationConfig(rawConfig({ proxy: {}, registers: [{ name: "reg-slave", host: "reg2.example.com", hostKey: sourceHostKey }] }), "unit");
+        assert.deepEqual(config.proxy, {
+            siteFile: "/var/pryv/core/nginx/conf/site-443.conf",
+            testCommand: ["docker-compose", "-f", "/var/pryv/core.yml", "run", "--rm", "--no-deps", "reverse_proxy", "nginx", "-t"],
+            startCommand: ["docker-compose", "-f", "/var/pryv/core.yml", "up", "-d", "reverse_proxy"],
+            verifyDestCertificate: true,
+            trustedCertificate: "/etc/ssl/certs/ca-certificates.crt",
+        });
+        assert.deepEqual(config.registers[0], {
+            role: "reg-slave", host: "reg2.example.com", port: 22, user: "root", hostKey: sourceHostKey, confRoot: "/var/pryv", addressForPeers: "reg2.example.com",
+            startCommand: ["/var/pryv/run-reg-slave"], stopCommand: ["/var/pryv/stop-containers"], dnsJson: "/var/pryv/reg-slave/dns/dns.json", dnsServer: "reg2.example.com",
+        });
+    });
+
     it("accepts an ssh-agent instead of a private key", () => {
         const config = parseMigrationConfig(rawConfig({ operatorPrivateKey: undefined, useSshAgent: true }), "unit");
         assert.equal(config.operatorPrivateKey, undefined);
@@ -64,6 +79,12 @@ describe("config", () => {
         ["a private key that is not one", { operatorPrivateKey: "hunter2" }, /operatorPrivateKey: expected a PEM\/OpenSSH private key.*got a value \(secret, not shown\)/],
         ["a misspelt key", { dataFolder: ["core/core/data"] }, /\(config\): Unrecognized key\(s\) in object: 'dataFolder'/],
         ["a round counter below 1", { warmSyncRound: 0 }, /warmSyncRound: Number must be greater than or equal to 1; got 0/],
+        ["a dns.json path with '..'", { registers: [{ name: "reg-master", host: "10.0.0.13", hostKey: sourceHostKey, dnsJson: "../etc/dns.json" }] }, /registers\.0\.dnsJson: expected a folder relative to PRYV_CONF_ROOT.*got "\.\.\/etc\/dns\.json"/],
+        ["a register name with spaces", { registers: [{ name: "reg master", host: "10.0.0.13", hostKey: sourceHostKey }] }, /registers\.0\.name: expected a short lower-case name like reg-master; got "reg master"/],
+        ["a register without a pinned host key", { registers: [{ name: "reg-master", host: "10.0.0.13" }] }, /registers\.0\.hostKey: required/],
+        ["the dns phase without registers", { phase: "dns", registers: [] }, /registers: expected at least one register \(reg-master, reg-slave\) from phase dns on/],
+        ["a proxy site file outside PRYV_CONF_ROOT", { proxy: { siteFile: "/etc/nginx/nginx.conf" } }, /proxy\.siteFile: expected a folder relative to PRYV_CONF_ROOT/],
+        ["a trusted certificate path with a space", { proxy: { trustedCertificate: "/etc/ssl/my ca.pem" } }, /proxy\.trustedCertificate: expected an absolute path/],
     ];
     for (const [what, overrides, message] of refusals) {
         it(`refuses ${what}, naming the key`, () => assert.match(refusal(overrides), message));

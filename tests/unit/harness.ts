@@ -1,6 +1,16 @@
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { Machine, MigrationConfig, parseMigrationConfig } from "../../components/config";
 import { Transport } from "../../components/remoteStep";
+import { site443 } from "../hosts/nginx-conf";
+import { registerDnsJson } from "../hosts/register";
+
+/** Files as a 2019 install has them, from the test hosts' own generators. */
+export const originalSite = site443("pryv.example.com", "/var/pryv");
+export const originalDnsJson = registerDnsJson({ domain: "pryv.example.com", subdomain: "co1", coreIp: "10.0.0.11" });
+const captured = (content: string) => ({
+    stdout: `${JSON.stringify({ sha256: createHash("sha256").update(content).digest("hex"), base64: Buffer.from(content).toString("base64") })}\n`,
+});
 
 /** One resource as the program registered it: resolved inputs, parent, dependencies, options. */
 export interface Recorded {
@@ -111,6 +121,10 @@ export function rawConfig(overrides: Record<string, unknown> = {}): Record<strin
         domain: "pryv.example.com",
         destCoreIp: "192.0.2.12",
         operatorPrivateKey: operatorKey,
+        registers: ["reg-master", "reg-slave"].map((name, index) => ({
+            name, host: `10.0.0.${13 + index}`, hostKey: sourceHostKey, confRoot: "/var/pryv", startCommand: ["/var/pryv/run-reg"],
+        })),
+        proxy: { testCommand: ["nginx", "-t"], startCommand: ["/var/pryv/run-core", "reverse_proxy"] },
         ...overrides,
     };
 }
@@ -145,6 +159,10 @@ export const fakeMachines: FakeOutput = (name) => {
     if (name.endsWith("-keypair")) {
         return { stdout: ["core_mongodb_data", "core_core_data", "core_influxdb_data", "core_hfs_data"].map((file) => `${file} ssh-ed25519 AAAA${file.replace(/_/g, "")}\n`).join("") };
     }
+    if (name.endsWith("proxy-original")) return captured(originalSite);
+    if (name.endsWith("-original")) return captured(originalDnsJson);
+    if (name.endsWith("-answers")) return { stdout: line({ name: "co1.pryv.example.com", answer: "192.0.2.12" }) };
+    if (name.endsWith("-site")) return { stdout: line({ sha256: "5a5a" }) + line({ startedAt: 200, healthyAt: 201 }) };
     if (name.endsWith("-services")) return { stdout: line({ startedAt: 1, healthyAt: 3.5 }) + line({ stoppedAt: 4 }) };
     if (name.endsWith("-stop-source")) return { stdout: line({ stoppedAt: 100 }) };
     if (name.endsWith("-start-dest")) return { stdout: line({ startedAt: 108, healthyAt: 112.5 }) };

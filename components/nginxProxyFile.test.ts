@@ -1,0 +1,66 @@
+import { strict as assert } from "assert";
+import type { NginxParseTreeNode } from "nginx-conf/dist/src/parser";
+import { childrenNamed, ownedUpstreams, parseNginx, renderProxyFile, siteLayout } from "./nginxProxyFile";
+import { originalSite } from "../tests/unit/harness";
+
+const settings = {
+    migrationId: "unit", domain: "pryv.example.com", destIp: "192.0.2.12", verifyDestCertificate: true,
+    trustedCertificate: "/etc/ssl/certs/ca-certificates.crt", originalFile: "/var/pryv/core/nginx/conf/site-443.conf.pryv-migration-original",
+};
+const rendered = () => parseNginx(renderProxyFile(siteLayout(originalSite, "site-443.conf"), settings), "rendered");
+const directive = (node: NginxParseTreeNode, name: string) => childrenNamed(node, name).map((child) => child.value);
+
+describe("the proxy site file, parsed", () => {
+    it("points every upstream, Pryv's and the install's own, at dest:443 only", () => {
+        const upstreams = childrenNamed(rendered(), "upstream");
+        assert.deepEqual(upstreams.map((u) => u.value), [...ownedUpstreams, "audit_server"]);
+        for (const upstream of upstreams) {
+            assert.deepEqual((upstream.children ?? []).map((c: NginxParseTreeNode) => [c.name, c.value]), [["server", "192.0.2.12:443"]], upstream.value);
+        }
+    });
+
+    it("proxies every location over https, websocket included, to the upstream the original used", () => {
+        const [server] = childrenNamed(rendered(), "server");
+        const locations = Object.fromEntries(childrenNamed(server, "location").map((l) => [l.value, directive(l, "proxy_pass")]));
+        assert.deepEqual(locations, {
+            "= /": ["https://core_server"],
+            "/": ["https://core_server"],
+            "/previews/": ["https://preview_server"],
+            "~* ^/events/[^/]+/series$": ["https://hfs_server"],
+            "~* ^/series/batch$": ["https://hfs_server"],
+            "/socket.io/": ["https://websocket_server"],
+            "/audit/": ["https://audit_server"],
+        });
+    });
+
+    it("passes the upgrade headers, the original Host and SNI, and verifies dest's certificate", () => {
+        const [server] = childrenNamed(rendered(), "server");
+        assert.deepEqual(directive(server, "proxy_http_version"), ["1.1"]);
+        assert.deepEqual(directive(server, "proxy_set_header").slice(0, 3), ["Upgrade $http_upgrade", 'Connection "upgrade"', "Host $host"]);
+        assert.deepEqual(directive(server, "proxy_ssl_server_name"), ["on"]);
+        assert.deepEqual(directive(server, "proxy_ssl_name"), ["$host"]);
+        assert.deepEqual(directive(server, "proxy_ssl_verify"), ["on"]);
+        assert.deepEqual(directive(server, "proxy_ssl_trusted_certificate"), ["/etc/ssl/certs/ca-certificates.crt"]);
+        assert.deepEqual(directive(server, "listen"), ["443 ssl"]);
+        assert.deepEqual(directive(server, "server_name"), ["*.pryv.example.com"]);
+        assert.deepEqual(directive(server, "client_max_body_size"), ["5M"]);
+        for (const location of childrenNamed(server, "location")) assert.deepEqual(directive(location, "proxy_set_header"), [], "a location header would hide the server's");
+    });
+
+    it("says plainly what differs from the original", () => {
+        assert.deepEqual(siteLayout(originalSite, "site-443.conf").replaced, [
+            "upstream audit_server (not one of Pryv's) now points at dest too",
+            "location = /: only its proxy_pass is kept (if left to dest)",
+        ]);
+    });
+
+    it("writes an IPv6 dest address in brackets", () => {
+        const text = renderProxyFile(siteLayout(originalSite, "x"), { ...settings, destIp: "2001:db8::12" });
+        assert.deepEqual(directive(childrenNamed(parseNginx(text, "x"), "upstream")[0], "server"), ["[2001:db8::12]:443"]);
+    });
+
+    it("refuses an original it cannot mirror, naming the file", () => {
+        assert.throws(() => siteLayout("server { listen 80; }\nserver { listen 443; }\n", "site-443.conf on source"), /site-443\.conf on source has 2 server blocks/);
+        assert.throws(() => siteLayout("upstream a { server b; ", "site-443.conf on source"), /site-443\.conf on source is not nginx configuration/);
+    });
+});
