@@ -1,14 +1,16 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import { defaultDataFolders } from "../../components/config";
-import { startTestHosts, TestHost, TestHosts } from "../hosts";
-import { databaseFilesDigest, httpsRequest, isDatabaseRunning, lastDatabaseStartDigest, treeManifest } from "../hosts/checks";
+import { registerDnsJson, startTestHosts, TestHost, TestHosts } from "../hosts";
+import { databaseFilesDigest, dnsQuery, isDatabaseRunning, lastDatabaseStartDigest, registerDnsJsonPath, treeManifest } from "../hosts/checks";
+import { site443 } from "../hosts/nginx-conf";
 import { MigrationStack, openMigrationStack } from "./migrationStack";
+import { authorizedKeys, commandCounts, databaseLog, servedBy, websocketReaches, writeEvent, writesOf } from "./observe";
 
 /**
- * The program on the real engine (Automation API, openssh executor) against the test
- * hosts, every check made from outside the program: over the hosts' own shells, files
- * and nginx. The phases run in order, so each `it` builds on the one before.
+ * The program on the real engine (Automation API, openssh executor) against the four
+ * test hosts, every check made from outside the program. Each `it` builds on the one
+ * before: every phase forward, then back one phase at a time.
  */
 describe("migration on the test hosts (real engine)", function () {
     this.timeout(600_000);
@@ -16,12 +18,24 @@ describe("migration on the test hosts (real engine)", function () {
     let migration: MigrationStack;
     let source: TestHost;
     let dest: TestHost;
+    let registers: TestHost[];
     const log: string[] = [];
-    const onOutput = (text: string) => log.push(text);
+    const up = async (phase: Parameters<MigrationStack["up"]>[0], extra: Record<string, unknown> = {}) => {
+        const result = await migration.up(phase, extra, (text) => log.push(text));
+        assert.equal(result.summary.result, "succeeded");
+        return result.outputs;
+    };
+    const siteFile = () => `${source.confRoot}/core/nginx/conf/site-443.conf`;
+    const coreName = () => `${hosts.subdomain}.${hosts.domain}`;
+    const answers = () => Promise.all(registers.map((register) => dnsQuery(register.ip, coreName())));
+    const sameTree = async (from: TestHost, to: TestHost, folder: string) =>
+        assert.equal(await treeManifest(to, `${to.confRoot}/${folder}`), await treeManifest(from, `${from.confRoot}/${folder}`), folder);
+    const keyMarkers = (host: TestHost) => authorizedKeys(host).split("\n").filter((line) => line.includes("pryv-migration:itest:")).length;
 
     before(async () => {
-        hosts = await startTestHosts({ hosts: ["source", "dest"], sampleSizeMiB: 24 });
+        hosts = await startTestHosts({ hosts: ["source", "dest", "reg-master", "reg-slave"], sampleSizeMiB: 24 });
         ({ source, dest } = hosts.hosts);
+        registers = [hosts.hosts["reg-master"], hosts.hosts["reg-slave"]];
         migration = await openMigrationStack(hosts, "itest");
     });
 
@@ -38,120 +52,165 @@ describe("migration on the test hosts (real engine)", function () {
         log.length = 0;
     });
 
-    const servedBy = async (host: TestHost) => {
-        const response = await httpsRequest("root", host.ip, `${hosts.subdomain}.${hosts.domain}`, "/reg/service/info");
-        return response.status === 200 ? (JSON.parse(response.body) as { machine: string }).machine : `no answer (${response.error ?? response.status})`;
-    };
-    const write = async (host: TestHost, user: string, event: object) => {
-        const response = await httpsRequest("root", host.ip, `${user}.${hosts.domain}`, `/${user}/events`, "POST", JSON.stringify(event));
-        assert.equal(response.status, 201, `write through ${host.name}: ${response.error ?? response.body}`);
-    };
-    const writesOf = (host: TestHost, user: string) => {
-        const file = `${host.confRoot}/core/core/data/${user}/fixture-writes.jsonl`;
-        return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
-    };
-    const databaseLog = (host: TestHost) => fs.readFileSync(`${host.dir}/database-standin.log`, "utf8");
-    const keyFolder = "$HOME/.ssh/pryv-migration-itest-pull";
-    const withKey = (folder: string, rsyncArguments: string) =>
-        dest.exec(
-            `rsync -e "ssh -i ${keyFolder}/${folder.replace(/\//g, "_")} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes ` +
-                `-o UserKnownHostsFile=${keyFolder}/known_hosts -o HostKeyAlias=pryv-migration-source" ${rsyncArguments}`,
-        );
-
     it("prepare: checks dest (started, healthy, stopped again) and sets up keys that can only read", async () => {
-        const result = await migration.up("prepare", {}, onOutput);
-        assert.equal(result.summary.result, "succeeded");
-        assert.ok((result.outputs.destHealthySeconds.value as number) >= 0);
+        const outputs = await up("prepare");
+        assert.ok((outputs.destHealthySeconds.value as number) >= 0);
         assert.equal(await isDatabaseRunning(dest), false);
-        assert.match(await servedBy(dest), /^no answer/);
+        assert.equal(await servedBy(hosts, dest), "nobody");
         assert.match(databaseLog(dest), /start .*\n[\s\S]*stop /);
+        assert.equal(keyMarkers(source), defaultDataFolders.length);
+        assert.equal(keyMarkers(dest), defaultDataFolders.length);
+        assert.match(String(outputs.proxyFile.value), /upstream websocket_server \{\n {2}server 10\.213\.7\.12:443;\n\}/);
+        assert.deepEqual((outputs.dnsChanges.value as { previousIp: string; newIp: string }[]).map((c) => [c.previousIp, c.newIp]), [[source.ip, dest.ip], [source.ip, dest.ip]]);
 
-        const authorized = fs.readFileSync(`${source.dir}/home/root/.ssh/authorized_keys`, "utf8");
-        assert.equal(authorized.split("\n").filter((line) => line.includes("pryv-migration:itest:pull")).length, defaultDataFolders.length);
+        const keyFolder = "$HOME/.ssh/pryv-migration-itest-pull";
+        const ssh = `ssh -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${keyFolder}/known_hosts -o HostKeyAlias=pryv-migration-source`;
+        const withKey = (folder: string, rest: string) => dest.exec(`rsync -e "${ssh} -i ${keyFolder}/${folder.replace(/\//g, "_")}" ${rest}`);
         for (const folder of defaultDataFolders) {
             const listing = await withKey(folder, `--list-only root@${source.ip}:./`);
             assert.equal(listing.code, 0, `${folder}: ${listing.stderr}`);
         }
-        const shell = await dest.exec(`ssh -i ${keyFolder}/core_core_data -o BatchMode=yes -o IdentitiesOnly=yes -o UserKnownHostsFile=${keyFolder}/known_hosts -o HostKeyAlias=pryv-migration-source root@${source.ip} cat /etc/passwd`);
+        const shell = await dest.exec(`${ssh} -i ${keyFolder}/core_core_data root@${source.ip} cat /etc/passwd`);
         assert.notEqual(shell.code, 0, "the key ran a command that is not rsync");
         assert.doesNotMatch(shell.stdout, /root:/);
         const outside = await withKey("core/core/data", `--list-only root@${source.ip}:../../nginx/conf/`);
         assert.ok(outside.code !== 0 || !/site-443\.conf/.test(outside.stdout), `the key listed outside its folder: ${outside.stdout}`);
-        const pushed = await dest.exec(`echo intruder > /tmp/pryvmig-intruder.txt`).then(() => withKey("core/core/data", `/tmp/pryvmig-intruder.txt root@${source.ip}:./`));
+        await dest.exec("echo intruder > /tmp/pryvmig-intruder.txt");
+        const pushed = await withKey("core/core/data", `/tmp/pryvmig-intruder.txt root@${source.ip}:./`);
         assert.notEqual(pushed.code, 0, "the key could write on source");
         assert.equal(fs.existsSync(`${source.confRoot}/core/core/data/pryvmig-intruder.txt`), false);
     });
 
     it("warm-sync: copies every folder from live source, and again when the round changes", async () => {
-        const first = await migration.up("warm-sync", { warmSyncRound: 1 }, onOutput);
-        const stats = first.outputs.warmSync.value as { folder: string; bytesReceived: number; round: string }[];
-        assert.deepEqual(stats.map((s) => s.folder), defaultDataFolders);
-        assert.ok(stats.every((s) => s.round === "warm-1"));
-        assert.ok(stats.find((s) => s.folder === "core/mongodb/data")!.bytesReceived > 1_000_000);
-        assert.equal(await servedBy(source), "source");
-        assert.equal(await treeManifest(dest, `${dest.confRoot}/core/influxdb/data`), await treeManifest(source, `${source.confRoot}/core/influxdb/data`));
+        const first = await up("warm-sync", { warmSyncRound: 1 });
+        const stats = first.warmSync.value as { folder: string; bytesReceived: number; round: string }[];
+        assert.deepEqual(stats.map((s) => [s.folder, s.round]), defaultDataFolders.map((folder) => [folder, "warm-1"]));
+        assert.ok(stats[0].bytesReceived > 1_000_000);
+        assert.equal(await servedBy(hosts, source), "source");
+        await sameTree(source, dest, "core/influxdb/data");
 
-        await write(source, "alice", { id: "warm-write" });
-        const second = await migration.up("warm-sync", { warmSyncRound: 2 }, onOutput);
-        assert.ok((second.outputs.warmSync.value as { round: string }[]).every((s) => s.round === "warm-2"));
+        await writeEvent(hosts, source, "alice", "warm-write");
+        const second = await up("warm-sync", { warmSyncRound: 2 });
+        assert.ok((second.warmSync.value as { round: string }[]).every((s) => s.round === "warm-2"));
         assert.match(writesOf(dest, "alice"), /warm-write/);
     });
 
     it("cutover: stops source, copies the rest, and dest serves the same bytes with the same numeric owners", async () => {
-        await write(source, "bob", { id: "last-write-before-cutover" });
-        const result = await migration.up("cutover", {}, onOutput);
-        assert.equal(result.summary.result, "succeeded");
-
-        assert.match(await servedBy(source), /^no answer/);
+        await writeEvent(hosts, source, "bob", "last-write-before-cutover");
+        const outputs = await up("cutover");
+        assert.equal(await servedBy(hosts, source), "nobody");
         assert.equal(await isDatabaseRunning(source), false);
-        assert.equal(await servedBy(dest), "dest");
+        assert.equal(await servedBy(hosts, dest), "dest");
         // dest's database now rewrites its files: what it opened at start must be source's final files.
         assert.equal(lastDatabaseStartDigest(dest), databaseFilesDigest(`${source.confRoot}/core/mongodb/data`));
-        for (const folder of defaultDataFolders.filter((name) => name !== "core/mongodb/data")) {
-            assert.equal(await treeManifest(dest, `${dest.confRoot}/${folder}`), await treeManifest(source, `${source.confRoot}/${folder}`), folder);
-        }
+        for (const folder of defaultDataFolders.filter((name) => name !== "core/mongodb/data")) await sameTree(source, dest, folder);
         assert.match(writesOf(dest, "bob"), /last-write-before-cutover/);
         const owners = await dest.exec(`stat -c '%u:%g' ${dest.confRoot}/core/mongodb/data/* ${dest.confRoot}/core/core/data/alice | sort -u`);
         assert.deepEqual(owners.stdout.trim().split("\n").sort(), ["9999:9999", "999:999"]);
         assert.doesNotMatch((await dest.exec("getent passwd 9999 || true")).stdout, /9999/);
         assert.doesNotMatch(databaseLog(dest), /external-write/);
-
-        const outputs = result.outputs;
         assert.ok((outputs.downtimeSeconds.value as number) > 0);
         assert.ok((outputs.coldSyncSeconds.value as number) >= 0);
         assert.deepEqual((outputs.verifiedFolders.value as { folder: string }[]).map((f) => f.folder), defaultDataFolders);
     });
 
     it("a second up on the converged stack changes nothing and runs no command on any host", async () => {
-        const before = [source.commandCount(), dest.commandCount()];
-        const result = await migration.up("cutover", {}, onOutput);
-        assert.deepEqual(result.summary.resourceChanges, { same: result.summary.resourceChanges?.same });
-        assert.deepEqual([source.commandCount(), dest.commandCount()], before);
+        const before = commandCounts(hosts);
+        const result = await migration.up("cutover");
+        assert.deepEqual(Object.keys(result.summary.resourceChanges ?? {}), ["same"]);
+        assert.deepEqual(commandCounts(hosts), before);
     });
 
-    it("rollback to warm-sync: dest stopped, its writes carried back, source serving again", async () => {
-        await write(dest, "carol", { id: "written-on-dest-after-cutover" });
-        const result = await migration.up("warm-sync", {}, onOutput);
-        assert.equal(result.summary.result, "succeeded");
-        assert.match(await servedBy(dest), /^no answer/);
-        assert.equal(await isDatabaseRunning(dest), false);
-        assert.equal(await servedBy(source), "source");
-        assert.match(writesOf(source, "carol"), /written-on-dest-after-cutover/);
-        assert.equal(lastDatabaseStartDigest(source), databaseFilesDigest(`${dest.confRoot}/core/mongodb/data`));
-        for (const folder of defaultDataFolders.filter((name) => name !== "core/mongodb/data")) {
-            assert.equal(await treeManifest(source, `${source.confRoot}/${folder}`), await treeManifest(dest, `${dest.confRoot}/${folder}`), folder);
+    it("proxy: a configuration nginx -t refuses fails the phase with nginx's words and leaves the original file", async () => {
+        const certificate = `${source.confRoot}/core/nginx/conf/secret/${hosts.domain}-bundle.crt`;
+        fs.renameSync(certificate, `${certificate}.away`);
+        try {
+            await assert.rejects(migration.up("proxy"), /the new content was refused, the previous file is back in place:\n.*\[emerg\].*cannot load certificate/);
+        } finally {
+            fs.renameSync(`${certificate}.away`, certificate);
         }
-        const history = await migration.stack.history();
-        assert.ok(history.length >= 5);
+        assert.equal(fs.readFileSync(siteFile(), "utf8"), site443(hosts.domain, source.confRoot));
+        assert.deepEqual(fs.readdirSync(`${source.confRoot}/core/nginx/conf`).filter((name) => name.includes("pryv-migration")), []);
+        assert.equal(await servedBy(hosts, source), "nobody");
+        assert.equal(await servedBy(hosts, dest), "dest");
     });
 
-    it("destroy: the migration keys leave both machines", async () => {
-        await migration.stack.destroy({ onOutput, color: "never" });
+    it("proxy: source's nginx alone proxies every call, websocket included, to dest over https", async () => {
+        const outputs = await up("proxy");
+        assert.equal(await servedBy(hosts, source), "dest");
+        assert.equal(await servedBy(hosts, source, "carol"), "dest");
+        assert.equal(await websocketReaches(hosts, source), "dest");
+        assert.equal(await isDatabaseRunning(source), false);
+        assert.equal(fs.readFileSync(`${siteFile()}.pryv-migration-original`, "utf8"), site443(hosts.domain, source.confRoot));
+        assert.equal(fs.readFileSync(siteFile(), "utf8"), outputs.proxyFile.value);
+        await writeEvent(hosts, source, "carol", "written-through-the-proxy");
+        assert.match(writesOf(dest, "carol"), /written-through-the-proxy/);
+    });
+
+    it("dns: each register answers the dest IP, its dns.json changed in that one value only", async () => {
+        await up("dns");
+        assert.deepEqual(await answers(), [[dest.ip], [dest.ip]]);
+        for (const register of registers) {
+            assert.equal(fs.readFileSync(registerDnsJsonPath(register), "utf8"), registerDnsJson({ domain: hosts.domain, subdomain: hosts.subdomain, coreIp: dest.ip }));
+        }
+        const before = commandCounts(hosts);
+        const again = await migration.up("dns");
+        assert.deepEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"]);
+        assert.deepEqual(commandCounts(hosts), before);
+    });
+
+    it("finalize: checks the registers' answers, then the migration keys leave both machines", async () => {
+        const outputs = await up("finalize");
+        assert.deepEqual((outputs.dnsAnswers.value as { answer: string }[]).map((a) => a.answer), [dest.ip, dest.ip]);
         for (const host of [source, dest]) {
-            const authorized = fs.readFileSync(`${host.dir}/home/root/.ssh/authorized_keys`, "utf8");
-            assert.doesNotMatch(authorized, /pryv-migration:itest/);
-            assert.equal(fs.existsSync(`${host.dir}/home/root/.ssh/pryv-migration-itest-pull`), false);
-            assert.equal(fs.existsSync(`${host.dir}/home/root/.ssh/pryv-migration-itest-carry-back`), false);
+            assert.equal(keyMarkers(host), 0, host.name);
+            assert.deepEqual(fs.readdirSync(`${host.dir}/home/root/.ssh`).filter((name) => name.startsWith("pryv-migration-itest")), [], host.name);
         }
+        assert.equal(await servedBy(hosts, source), "dest");
+    });
+
+    it("rollback to dns: the keys come back", async () => {
+        await up("dns");
+        assert.equal(keyMarkers(source), defaultDataFolders.length);
+        assert.equal(keyMarkers(dest), defaultDataFolders.length);
+        assert.deepEqual(await answers(), [[dest.ip], [dest.ip]]);
+    });
+
+    it("rollback to proxy: the registers answer source's IP again, dns.json byte for byte", async () => {
+        await up("proxy");
+        assert.deepEqual(await answers(), [[source.ip], [source.ip]]);
+        for (const register of registers) {
+            assert.equal(fs.readFileSync(registerDnsJsonPath(register), "utf8"), registerDnsJson({ domain: hosts.domain, subdomain: hosts.subdomain, coreIp: source.ip }));
+        }
+    });
+
+    it("rollback to cutover: source's original nginx file back byte for byte, source's nginx stopped, dest serving", async () => {
+        await up("cutover");
+        assert.equal(fs.readFileSync(siteFile(), "utf8"), site443(hosts.domain, source.confRoot));
+        assert.equal(fs.existsSync(`${siteFile()}.pryv-migration-original`), false);
+        assert.equal(await servedBy(hosts, source), "nobody");
+        assert.equal(await servedBy(hosts, dest), "dest");
+    });
+
+    it("rollback to warm-sync: dest stopped, writes made through the proxy carried back, source serving again", async () => {
+        await up("warm-sync");
+        assert.equal(await servedBy(hosts, dest), "nobody");
+        assert.equal(await isDatabaseRunning(dest), false);
+        assert.equal(await servedBy(hosts, source), "source");
+        assert.match(writesOf(source, "carol"), /written-through-the-proxy/);
+        assert.equal(lastDatabaseStartDigest(source), databaseFilesDigest(`${dest.confRoot}/core/mongodb/data`));
+        for (const folder of defaultDataFolders.filter((name) => name !== "core/mongodb/data")) await sameTree(dest, source, folder);
+    });
+
+    it("rollback to prepare, then destroy: source still serving, the keys gone, every update in the history", async () => {
+        await up("prepare");
+        assert.equal(await servedBy(hosts, source), "source");
+        await migration.stack.destroy({ color: "never" });
+        for (const host of [source, dest]) assert.equal(keyMarkers(host), 0, host.name);
+        const history = await migration.stack.history(1000);
+        // prepare, 2 warm rounds, cutover and its repeat, refused proxy, proxy, dns and its repeat, finalize, 5 rollbacks.
+        assert.equal(history.filter((entry) => entry.kind === "update").length, 15, JSON.stringify(history.map((entry) => [entry.kind, entry.result])));
+        assert.equal(history[0].kind, "destroy");
+        assert.ok(history.some((entry) => entry.kind === "update" && entry.result === "failed"), "the refused proxy is in the audit trail");
     });
 });

@@ -5,28 +5,14 @@ import { ConfigMap, LocalWorkspace, OutputMap, Stack, UpResult } from "@pulumi/p
 import { CoreMigration } from "../../components/coreMigration";
 import { Phase } from "../../components/config";
 import { projectName, readStackConfig } from "../../components/stackConfig";
-import { TestHost, TestHosts } from "../hosts";
+import { TestHosts } from "../hosts";
+import { testHostsConfig } from "./stackConfig";
 
 /** The program the engine runs: the same as index.ts, inline so no language host is needed. */
 const program = async (): Promise<OutputMap | Record<string, unknown>> => new CoreMigration("pryv", readStackConfig()).outputs;
 
-function machineConfig(host: TestHost): Record<string, unknown> {
-    return { host: host.ip, port: host.sshPort, user: host.user, hostKey: host.hostKey, confRoot: host.confRoot };
-}
-
-/** Stack config of a migration between the test hosts, through the openssh executor. */
 export function migrationConfig(hosts: TestHosts, phase: Phase, extra: Record<string, unknown> = {}): ConfigMap {
-    const values: Record<string, unknown> = {
-        phase,
-        executor: "openssh",
-        source: machineConfig(hosts.hosts.source),
-        dest: machineConfig(hosts.hosts.dest),
-        domain: hosts.domain,
-        coreSubdomain: hosts.subdomain,
-        destCoreIp: hosts.hosts.dest.ip,
-        healthCheck: { timeoutSeconds: 60 },
-        ...extra,
-    };
+    const values: Record<string, unknown> = { phase, ...testHostsConfig(hosts), ...extra };
     const config: ConfigMap = Object.fromEntries(
         Object.entries(values).map(([key, value]) => [key, { value: typeof value === "string" ? value : JSON.stringify(value) }]),
     );
@@ -36,7 +22,7 @@ export function migrationConfig(hosts: TestHosts, phase: Phase, extra: Record<st
 
 export interface MigrationStack {
     stack: Stack;
-    /** Sets the phase (and any other keys) and runs `pulumi up`. */
+    /** Sets the phase (and any other keys, kept for later calls, as in a stack file) and runs `pulumi up`. */
     up(phase: Phase, extra?: Record<string, unknown>, onOutput?: (text: string) => void): Promise<UpResult>;
     /** Removes the stack's resources (undoing prepare) and its state. */
     destroyAndRemove(): Promise<void>;
@@ -54,10 +40,12 @@ export async function openMigrationStack(hosts: TestHosts, stackName = "rehearsa
             envVars: { PULUMI_CONFIG_PASSPHRASE: "rehearsal", PULUMI_BACKEND_URL: `file://${backend}`, NODE_PATH: path.resolve(__dirname, "..", "..", "node_modules") },
         },
     );
+    let settings: Record<string, unknown> = {};
     return {
         stack,
         async up(phase, extra = {}, onOutput) {
-            await stack.setAllConfig(migrationConfig(hosts, phase, extra));
+            settings = { ...settings, ...extra };
+            await stack.setAllConfig(migrationConfig(hosts, phase, settings));
             return stack.up({ onOutput, color: "never" });
         },
         async destroyAndRemove() {

@@ -1,0 +1,37 @@
+// What the integration tests and the rehearsal look at, from outside the program.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import { TestHost, TestHosts } from "../hosts";
+import { httpsRequest, websocketUpgrade } from "../hosts/checks";
+
+/** Which machine's core stand-in answers <name> through `host`'s nginx, or why none does. */
+export async function servedBy(hosts: TestHosts, host: TestHost, user = hosts.subdomain): Promise<string> {
+    const response = await httpsRequest("root", host.ip, `${user}.${hosts.domain}`, "/reg/service/info");
+    return response.status === 200 ? (JSON.parse(response.body) as { machine: string }).machine : "nobody";
+}
+
+/** A websocket upgrade through `host`'s nginx: which machine's stand-in accepted it. */
+export async function websocketReaches(hosts: TestHosts, host: TestHost): Promise<string> {
+    const result = await websocketUpgrade(host.ip, `${hosts.subdomain}.${hosts.domain}`, "/socket.io/?EIO=3&transport=websocket").catch((error: Error) => ({ statusLine: error.message, bodyLine: "" }));
+    return / 101 /.test(result.statusLine) ? result.bodyLine.replace(/^fixture-websocket /, "").trim() : `refused (${result.statusLine})`;
+}
+
+export async function writeEvent(hosts: TestHosts, through: TestHost, user: string, id: string): Promise<void> {
+    const response = await httpsRequest("root", through.ip, `${user}.${hosts.domain}`, `/${user}/events`, "POST", JSON.stringify({ id }));
+    assert.equal(response.status, 201, `write through ${through.name}: ${response.error ?? response.body}`);
+}
+
+export function writesOf(host: TestHost, user: string): string {
+    const file = `${host.confRoot}/core/core/data/${user}/fixture-writes.jsonl`;
+    return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+}
+
+export const authorizedKeys = (host: TestHost): string => {
+    const file = `${host.dir}/home/root/.ssh/authorized_keys`;
+    return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+};
+
+export const databaseLog = (host: TestHost): string => fs.readFileSync(`${host.dir}/database-standin.log`, "utf8");
+
+/** Commands each host's sshd ran so far, counted by its login shell. */
+export const commandCounts = (hosts: TestHosts): number[] => Object.values(hosts.hosts).map((host) => host.commandCount());

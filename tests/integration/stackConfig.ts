@@ -1,0 +1,29 @@
+import { TestHost, TestHosts } from "../hosts";
+
+const machine = (host: TestHost) => ({ host: host.ip, port: host.sshPort, user: host.user, hostKey: host.hostKey, confRoot: host.confRoot });
+
+/**
+ * The stack config of a migration between the test hosts (openssh executor). What
+ * differs from a real install is only how each fixture is started: scripts in place of
+ * docker-compose, nginx -t run directly.
+ */
+export function testHostsConfig(hosts: TestHosts): Record<string, unknown> {
+    const { source, dest } = hosts.hosts;
+    const nginxConf = `${source.confRoot}/core/nginx/conf`;
+    const registers = (["reg-master", "reg-slave"] as const).filter((name) => hosts.hosts[name] !== undefined);
+    return {
+        executor: "openssh",
+        source: machine(source),
+        dest: machine(dest),
+        domain: hosts.domain,
+        coreSubdomain: hosts.subdomain,
+        destCoreIp: dest.ip,
+        healthCheck: { timeoutSeconds: 60 },
+        proxy: {
+            testCommand: ["nginx", "-t", "-q", "-c", `${nginxConf}/nginx.conf`],
+            startCommand: [`${source.confRoot}/run-core`, "reverse_proxy"],
+            trustedCertificate: `${nginxConf}/secret/${hosts.domain}-bundle.crt`,
+        },
+        registers: registers.map((name) => ({ name, ...machine(hosts.hosts[name]), startCommand: [`${hosts.hosts[name].confRoot}/run-reg`] })),
+    };
+}
