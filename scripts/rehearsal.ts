@@ -1,57 +1,95 @@
-// Rehearses a migration on local test hosts with the real engine: every phase forward,
-// a check from outside after each, the rollback to the start, and a short report.
+// Rehearses a migration on local test hosts with the real engine: every phase forward
+// with the engine's own progress display, a check from outside after each, the
+// rollback to the start, a short report, and everything torn down.
 import { Phase } from "../components/config";
-import { startTestHosts, TestHost } from "../tests/hosts";
-import { httpsRequest } from "../tests/hosts/checks";
+import { startTestHosts, TestHosts } from "../tests/hosts";
+import { dnsQuery } from "../tests/hosts/checks";
 import { openMigrationStack } from "../tests/integration/migrationStack";
+import { servedBy, websocketReaches } from "../tests/integration/observe";
 
-interface ReportLine {
-    step: string;
-    seconds: number;
-    serving: string;
+type Outputs = Record<string, { value: unknown }>;
+
+/** Who users reach at each address, and which machine the registers' DNS names. */
+interface UsersView {
+    viaSource: string;
+    websocketViaSource: string;
+    viaDest: string;
+    dns: string;
 }
 
-async function servedBy(host: TestHost, name: string): Promise<string> {
-    const response = await httpsRequest("root", host.ip, name, "/reg/service/info");
-    return response.status === 200 ? (JSON.parse(response.body) as { machine: string }).machine : "nobody";
+interface Step {
+    title: string;
+    phase: Phase;
+    extra?: Record<string, unknown>;
+    expected: UsersView;
+}
+
+const served = (viaSource: string, viaDest: string, dns: string): UsersView => ({ viaSource, websocketViaSource: viaSource, viaDest, dns });
+const steps: Step[] = [
+    { title: "prepare", phase: "prepare", expected: served("source", "nobody", "source") },
+    { title: "warm sync, round 1", phase: "warm-sync", extra: { warmSyncRound: 1 }, expected: served("source", "nobody", "source") },
+    { title: "warm sync, round 2", phase: "warm-sync", extra: { warmSyncRound: 2 }, expected: served("source", "nobody", "source") },
+    { title: "cutover", phase: "cutover", expected: served("nobody", "dest", "source") },
+    { title: "proxy", phase: "proxy", expected: served("dest", "dest", "source") },
+    { title: "dns", phase: "dns", expected: served("dest", "dest", "dest") },
+    { title: "finalize", phase: "finalize", expected: served("dest", "dest", "dest") },
+    { title: "rollback to dns", phase: "dns", expected: served("dest", "dest", "dest") },
+    { title: "rollback to proxy", phase: "proxy", expected: served("dest", "dest", "source") },
+    { title: "rollback to cutover", phase: "cutover", expected: served("nobody", "dest", "source") },
+    { title: "rollback to warm-sync", phase: "warm-sync", expected: served("source", "nobody", "source") },
+    { title: "rollback to prepare", phase: "prepare", expected: served("source", "nobody", "source") },
+];
+
+async function usersView(hosts: TestHosts): Promise<UsersView> {
+    const { source, dest } = hosts.hosts;
+    const machineAt = (ip: string) => Object.values(hosts.hosts).find((host) => host.ip === ip)?.name ?? ip;
+    const answers = await Promise.all(
+        [hosts.hosts["reg-master"], hosts.hosts["reg-slave"]].map(async (r) => (await dnsQuery(r.ip, `${hosts.subdomain}.${hosts.domain}`)).map(machineAt).join(",") || "none"),
+    );
+    return {
+        viaSource: await servedBy(hosts, source),
+        websocketViaSource: (await websocketReaches(hosts, source)).replace(/^refused.*/, "nobody"),
+        viaDest: await servedBy(hosts, dest),
+        dns: [...new Set(answers)].join(" / "),
+    };
+}
+
+const describeView = (view: UsersView): string =>
+    `via source: ${view.viaSource} (websocket: ${view.websocketViaSource}); via dest: ${view.viaDest}; DNS names ${view.dns}`;
+
+function report(lines: [string, number, string][], cutover: Outputs, finalize: Outputs): void {
+    const sum = (name: string) => ((cutover[name]?.value as { bytesReceived: number }[] | undefined) ?? []).reduce((total, s) => total + s.bytesReceived, 0);
+    const verified = (cutover.verifiedFolders?.value as { folder: string; entries: number; bytes: number }[] | undefined) ?? [];
+    console.log("\n=== rehearsal report ===");
+    for (const [title, seconds, view] of lines) console.log(`${title.padEnd(22)} ${seconds.toFixed(1).padStart(6)} s   ${view}`);
+    console.log(`bytes received, last warm round: ${sum("warmSync")}; cold sync: ${sum("coldSync")}`);
+    console.log(`cold sync: ${String(cutover.coldSyncSeconds?.value)} s; downtime (source stopped -> dest healthy): ${String(cutover.downtimeSeconds?.value)} s`);
+    console.log(`verification (find + sha256 on both ends): identical for ${verified.map((f) => `${f.folder} (${f.entries} entries, ${f.bytes} bytes)`).join(", ")}`);
+    console.log(`DNS answers at finalize: ${JSON.stringify(finalize.dnsAnswers?.value)}`);
 }
 
 async function main(): Promise<void> {
     const sampleSizeMiB = Number(process.env.REHEARSAL_SAMPLE_MIB ?? 40);
-    console.log(`rehearsal: starting test hosts source and dest (${sampleSizeMiB} MiB of sample data)`);
-    const hosts = await startTestHosts({ hosts: ["source", "dest"], sampleSizeMiB });
-    const { source, dest } = hosts.hosts;
-    const coreName = `${hosts.subdomain}.${hosts.domain}`;
+    console.log(`rehearsal: starting test hosts source, dest, reg-master, reg-slave (${sampleSizeMiB} MiB of sample data)`);
+    const hosts = await startTestHosts({ hosts: ["source", "dest", "reg-master", "reg-slave"], sampleSizeMiB });
     const migration = await openMigrationStack(hosts);
-    const report: ReportLine[] = [];
-    let outputs: Record<string, { value: unknown }> = {};
-    const run = async (step: string, phase: Phase, extra: Record<string, unknown> = {}) => {
-        console.log(`\n=== rehearsal: ${step} (phase ${phase}) ===`);
-        const started = Date.now();
-        const result = await migration.up(phase, extra, (text) => process.stdout.write(text));
-        outputs = result.outputs;
-        const serving = `${source.name}:${await servedBy(source, coreName)} ${dest.name}:${await servedBy(dest, coreName)}`;
-        report.push({ step, seconds: (Date.now() - started) / 1000, serving });
-        console.log(`rehearsal: after ${step}, ${coreName} is served by ${serving}`);
-    };
+    const lines: [string, number, string][] = [];
+    const outputsAt: Record<string, Outputs> = {};
     try {
-        await run("prepare", "prepare");
-        await run("warm sync, round 1", "warm-sync", { warmSyncRound: 1 });
-        await run("warm sync, round 2", "warm-sync", { warmSyncRound: 2 });
-        await run("cutover", "cutover");
-        const cutover = outputs;
-        await run("rollback to warm-sync", "warm-sync");
-        await run("rollback to prepare", "prepare");
-
-        const bytes = (name: string) => ((cutover[name]?.value as { bytesReceived: number }[]) ?? []).reduce((sum, s) => sum + s.bytesReceived, 0);
-        console.log("\n=== rehearsal report ===");
-        for (const line of report) console.log(`${line.step.padEnd(24)} ${line.seconds.toFixed(1).padStart(6)} s   served by ${line.serving}`);
-        console.log(`warm sync bytes received (last round): ${bytes("warmSync")}`);
-        console.log(`cold sync bytes received:             ${bytes("coldSync")}`);
-        console.log(`cold sync duration:                   ${String(cutover.coldSyncSeconds?.value)} s`);
-        console.log(`downtime (source stopped -> dest healthy): ${String(cutover.downtimeSeconds?.value)} s`);
-        console.log(`verification: ${JSON.stringify(cutover.verifiedFolders?.value)}`);
-        console.log(`history: ${(await migration.stack.history()).length} updates`);
+        for (const step of steps) {
+            console.log(`\n=== rehearsal: ${step.title} (pulumi up with phase ${step.phase}) ===`);
+            const started = Date.now();
+            const result = await migration.up(step.phase, step.extra, (text) => process.stdout.write(text));
+            outputsAt[step.title] = result.outputs;
+            const view = await usersView(hosts);
+            lines.push([step.title, (Date.now() - started) / 1000, describeView(view)]);
+            console.log(`rehearsal: after ${step.title}: ${describeView(view)}`);
+            if (JSON.stringify(view) !== JSON.stringify(step.expected)) {
+                throw new Error(`after ${step.title}, expected ${describeView(step.expected)}`);
+            }
+        }
+        report(lines, outputsAt.cutover, outputsAt.finalize);
+        console.log(`audit trail: ${(await migration.stack.history(1000)).length} updates in pulumi stack history`);
     } finally {
         await migration.destroyAndRemove();
         await hosts.stop();
