@@ -172,7 +172,7 @@ export async function startTestHosts(opts: TestHostsOptions): Promise<TestHosts>
     const hosts = Object.fromEntries(started.map((h) => [h.name, h])) as Record<HostName, TestHost>;
     if (hosts.source) generateSampleData(hosts.source.confRoot, opts.sampleSizeMiB ?? 40);
     await Promise.all(started.map(async (h) => {
-      const script = isRegister(h.name) ? 'run-reg' : 'run-core';
+      const script = isRegister(h.name) ? `run-${h.name}` : 'run-core';
       const r = await h.exec(`${h.confRoot}/${script}`);
       if (r.code !== 0) throw new Error(`${script} on ${h.name} failed: ${r.stderr.trim()}`);
     }));

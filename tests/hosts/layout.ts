@@ -8,6 +8,7 @@ import { groupFor, hostsFile, loginShell, MONGODB_UID, passwdFor, PRYV_UID, sshd
 import { HostName, hostIp, namespaceOf } from './network';
 import { nginxConf, site443, site80 } from './nginx-conf';
 import { isRegister, layOutRegister } from './register';
+import { writeFixtureScripts } from './fixture-scripts';
 import { Certificate } from './tls';
 
 const FIXTURE_SOURCE = path.join(__dirname, 'fixture');
@@ -53,19 +54,10 @@ function coreConfRoot(host: HostName, dir: string, confRoot: string, o: LayoutOp
   for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) fs.mkdirSync(`${dir}/nginx-tmp/${sub}`, { recursive: true });
 
   for (const f of FIXTURE_FILES) fs.copyFileSync(path.join(FIXTURE_SOURCE, f), `${dir}/fixture/${f}`);
-  const header = (script: string, purpose: string): string => `#!/usr/bin/env bash
-# \${PRYV_CONF_ROOT}/${script} of test host ${host} (tests/hosts fixture): ${purpose}
-# with processes instead of containers; the logic is in ${dir}/fixture/services.sh.
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-MACHINE=${host}
-HOST_DIR=${dir}
-CONF_ROOT=${confRoot}
-NODE_BIN=${process.execPath}
-FIXTURE_DIR=${dir}/fixture
-source "$FIXTURE_DIR/services.sh"
-`;
-  write(`${confRoot}/run-core`, header('run-core', 'starts the core services, or those named') + 'run_core "$@"\n', 0o755);
-  write(`${confRoot}/stop-containers`, header('stop-containers', 'stops every service, nginx included') + 'stop_containers\n', 0o755);
+  writeFixtureScripts(host, dir, confRoot, {}, [
+    { name: 'run-core', purpose: 'starts the core services, or those named', call: 'run_core "$@"' },
+    { name: 'stop-containers', purpose: 'stops every service, nginx included', call: 'stop_containers' },
+  ]);
 }
 
 /** Builds dir and confRoot, and the /etc/netns entries `ip netns exec` mounts over /etc. */

@@ -3,6 +3,7 @@
 // place of the register's containers.
 import * as fs from 'fs';
 import * as path from 'path';
+import { writeFixtureScripts } from './fixture-scripts';
 import { hostIp, HostName } from './network';
 
 export type RegisterName = Extract<HostName, 'reg-master' | 'reg-slave'>;
@@ -114,19 +115,8 @@ export function layOutRegister(host: RegisterName, dir: string, confRoot: string
   write(dnsJsonPath(confRoot, host), registerDnsJson(o), 0o644);
   for (const f of ['dns-standin.js', 'services.sh']) fs.copyFileSync(path.join(fixtureSource, f), `${dir}/fixture/${f}`);
   const nodeModules = path.dirname(path.dirname(require.resolve('dns2/package.json')));
-  const header = (script: string, purpose: string): string => `#!/usr/bin/env bash
-# \${PRYV_CONF_ROOT}/${script} of test host ${host} (tests/hosts fixture): ${purpose}
-# with a process instead of containers; the logic is in ${dir}/fixture/services.sh.
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export NODE_PATH=${nodeModules}
-MACHINE=${host}
-HOST_IP=${hostIp(host)}
-HOST_DIR=${dir}
-CONF_ROOT=${confRoot}
-NODE_BIN=${process.execPath}
-FIXTURE_DIR=${dir}/fixture
-source "$FIXTURE_DIR/services.sh"
-`;
-  write(`${confRoot}/run-reg`, header('run-reg', 'starts the register\'s DNS server') + 'run_reg\n', 0o755);
-  write(`${confRoot}/stop-containers`, header('stop-containers', 'stops every service') + 'stop_containers\n', 0o755);
+  writeFixtureScripts(host, dir, confRoot, { NODE_PATH: nodeModules, HOST_IP: hostIp(host) }, [
+    { name: `run-${host}`, purpose: "starts the register's DNS server", call: 'run_reg' },
+    { name: 'stop-containers', purpose: 'stops every service', call: 'stop_containers' },
+  ]);
 }

@@ -230,7 +230,7 @@ describe('test hosts', function () {
       assert.equal(local.stdout, `${source.ip}\n`, local.stderr);
     });
 
-    it('read dns.json only at start: an edit shows after stop-containers and run-reg', async () => {
+    it('read dns.json only at start: an edit shows after stop-containers and run-reg-master', async () => {
       const [master, slave] = registers;
       const file = registerDnsJsonPath(master);
       const before = fs.readFileSync(file, 'utf8');
@@ -245,16 +245,16 @@ describe('test hosts', function () {
       assert.equal(stop.stdout, 'dns\n');
       assert.equal(dnsPid(master), '');
       await assert.rejects(dnsQuery(master.ip, coreName), /ECONNREFUSED|ETIMEOUT/, 'the port no longer answers');
-      for (let i = 0; i < 2; i++) { // run-reg is idempotent
-        const start = await ssh(master, `${master.confRoot}/run-reg`);
+      for (let i = 0; i < 2; i++) { // run-reg-master is idempotent
+        const start = await ssh(master, `${master.confRoot}/run-reg-master`);
         assert.equal(start.code, 0, start.stderr);
       }
       assert.notEqual(dnsPid(master), pidBefore);
       assert.deepEqual(await dnsQuery(master.ip, coreName), [dest.ip]);
       assert.equal(lastRegisterDnsStart(master)?.[th.subdomain], dest.ip);
       assert.deepEqual(await dnsQuery(slave.ip, coreName), [source.ip], 'the other register is its own machine');
-      assert.deepEqual(master.commands().slice(-3), [`${master.confRoot}/stop-containers`, `${master.confRoot}/run-reg`,
-        `${master.confRoot}/run-reg`]);
+      assert.deepEqual(master.commands().slice(-3), [`${master.confRoot}/stop-containers`, `${master.confRoot}/run-reg-master`,
+        `${master.confRoot}/run-reg-master`]);
     });
 
     it('do not start on a dns.json that is not JSON, like the real server', async () => {
@@ -263,12 +263,12 @@ describe('test hosts', function () {
       const good = fs.readFileSync(file, 'utf8');
       assert.equal((await ssh(slave, `${slave.confRoot}/stop-containers`)).code, 0);
       fs.writeFileSync(file, good.replace('"dns": {', '"dns": {,'));
-      const broken = await ssh(slave, `${slave.confRoot}/run-reg`);
+      const broken = await ssh(slave, `${slave.confRoot}/run-reg-slave`);
       assert.notEqual(broken.code, 0);
-      assert.match(broken.stderr, /run-reg: dns did not start/);
+      assert.match(broken.stderr, /run-reg-slave: dns did not start/);
       await assert.rejects(dnsQuery(slave.ip, coreName));
       fs.writeFileSync(file, good);
-      assert.equal((await ssh(slave, `${slave.confRoot}/run-reg`)).code, 0);
+      assert.equal((await ssh(slave, `${slave.confRoot}/run-reg-slave`)).code, 0);
       assert.deepEqual(await dnsQuery(slave.ip, coreName), [source.ip]);
     });
   });

@@ -4,8 +4,8 @@ const machine = (host: TestHost) => ({ host: host.ip, port: host.sshPort, user: 
 
 /**
  * The stack config of a migration between the test hosts (openssh executor). What
- * differs from a real install is only how each fixture is started: scripts in place of
- * docker-compose, nginx -t run directly.
+ * differs from a real install's defaults is how nginx is tested and started on source:
+ * the fixture's scripts and nginx itself in place of docker-compose.
  */
 export function testHostsConfig(hosts: TestHosts): Record<string, unknown> {
     const { source, dest } = hosts.hosts;
@@ -24,6 +24,6 @@ export function testHostsConfig(hosts: TestHosts): Record<string, unknown> {
             startCommand: [`${source.confRoot}/run-core`, "reverse_proxy"],
             trustedCertificate: `${nginxConf}/secret/${hosts.domain}-bundle.crt`,
         },
-        registers: registers.map((name) => ({ name, ...machine(hosts.hosts[name]), startCommand: [`${hosts.hosts[name].confRoot}/run-reg`] })),
+        registers: registers.map((name) => ({ name, ...machine(hosts.hosts[name]) })),
     };
 }

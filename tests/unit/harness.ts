@@ -122,7 +122,7 @@ export function rawConfig(overrides: Record<string, unknown> = {}): Record<strin
         destCoreIp: "192.0.2.12",
         operatorPrivateKey: operatorKey,
         registers: ["reg-master", "reg-slave"].map((name, index) => ({
-            name, host: `10.0.0.${13 + index}`, hostKey: sourceHostKey, confRoot: "/var/pryv", startCommand: ["/var/pryv/run-reg"],
+            name, host: `10.0.0.${13 + index}`, hostKey: sourceHostKey, confRoot: "/var/pryv", 
         })),
         proxy: { testCommand: ["nginx", "-t"], startCommand: ["/var/pryv/run-core", "reverse_proxy"] },
         ...overrides,
