@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { DestDeploymentCheck } from "./destDeploymentCheck";
 import { serviceCheck } from "./services";
-import { build, fakeMachines, machines, promiseOf, scriptOf, testConfig, transportFor } from "../tests/unit/harness";
+import { assertInOrder, build, fakeMachines, machines, promiseOf, scriptOf, testConfig, transportFor } from "../tests/unit/harness";
 
 const check = serviceCheck(testConfig().healthCheck, "pryv.example.com", "co1");
 
@@ -20,11 +20,11 @@ for (const executor of ["command", "openssh"] as const) {
             assert.equal((services.inputs.connection as { host: string }).host, "dest.example.com");
             assert.equal(services.inputs.delete, undefined);
             const script = scriptOf(services.inputs.create);
-            const lines = script.split("\n");
-            const start = lines.indexOf("'/srv/pryv/run-core'");
-            const wait = lines.findIndex((line) => line.startsWith("until output=$('curl' '--fail' '--silent' '--show-error' '--insecure' '--max-time' '10' '--resolve' 'co1.pryv.example.com:443:127.0.0.1' 'https://co1.pryv.example.com/reg/service/info'"));
-            const stop = lines.indexOf("'/srv/pryv/stop-containers'");
-            assert.ok(start >= 0 && start < wait && wait < stop, script);
+            assertInOrder(script, [
+                "\n'/srv/pryv/run-core'\n",
+                "until output=$('curl' '--fail' '--silent' '--show-error' '--insecure' '--max-time' '10' '--resolve' 'co1.pryv.example.com:443:127.0.0.1' 'https://co1.pryv.example.com/reg/service/info'",
+                "\n'/srv/pryv/stop-containers'\n",
+            ]);
             assert.match(script, /^timeout_seconds='180'$/m);
             assert.equal(await promiseOf(component.healthySeconds), 2.5);
         });

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { shellQuote } from "./templates";
 import { RegisterDns } from "./registerDns";
-import { build, fakeMachines, promiseOf, scriptOf, testConfig, transportFor } from "../tests/unit/harness";
+import { assertInOrder, build, fakeMachines, promiseOf, scriptOf, testConfig, transportFor } from "../tests/unit/harness";
 import { registerDnsJson } from "../tests/hosts/register";
 
 for (const executor of ["command", "openssh"] as const) {
@@ -30,10 +30,9 @@ for (const executor of ["command", "openssh"] as const) {
             const script = scriptOf(step.inputs.create);
             const edited = registerDnsJson({ domain: "pryv.example.com", subdomain: "co1", coreIp: "192.0.2.12" });
             assert.ok(script.includes(`printf '%s' ${shellQuote(edited)} > "$candidate"`));
-            assert.ok(script.indexOf("'/var/pryv/stop-containers'") < script.indexOf("'/var/pryv/run-reg'"));
+            assertInOrder(script, ['mv -f "$candidate" "$file"', "'/var/pryv/stop-containers'", "'/var/pryv/run-reg-master'"]);
             const undo = scriptOf(step.inputs.delete);
-            assert.ok(undo.indexOf('mv -f "$original" "$file"') < undo.indexOf("'/var/pryv/stop-containers'"), undo);
-            assert.ok(undo.indexOf("'/var/pryv/stop-containers'") < undo.indexOf("'/var/pryv/run-reg'"), undo);
+            assertInOrder(undo, ['mv -f "$original" "$file"', "'/var/pryv/stop-containers'", "'/var/pryv/run-reg-master'"]);
         });
     });
 }

@@ -3,7 +3,7 @@ import { shellQuote } from "./templates";
 import * as pulumi from "@pulumi/pulumi";
 import { serviceCheck } from "./services";
 import { SourceProxy } from "./sourceProxy";
-import { build, fakeMachines, promiseOf, scriptOf, testConfig, transportFor } from "../tests/unit/harness";
+import { assertInOrder, build, fakeMachines, promiseOf, scriptOf, testConfig, transportFor } from "../tests/unit/harness";
 
 class Earlier extends pulumi.ComponentResource {
     constructor(opts: pulumi.ComponentResourceOptions) {
@@ -43,12 +43,10 @@ for (const executor of ["command", "openssh"] as const) {
             const script = scriptOf(site.inputs.create);
             const rendered = await promiseOf(component.renderedFile);
             assert.ok(script.includes(`printf '%s' ${shellQuote(rendered)} > "$candidate"`));
-            const order = ["if ! check_output=$('nginx' '-t' 2>&1); then", "'/var/pryv/stop-containers'", "'/var/pryv/run-core' 'reverse_proxy'", "until output=$('curl'"];
-            const positions = order.map((text) => script.indexOf(text));
-            assert.ok(positions.every((at, index) => at >= 0 && (index === 0 || at > positions[index - 1])), `${positions} in\n${script}`);
+            assertInOrder(script, ['mv -f "$candidate" "$file"', "if ! check_output=$('nginx' '-t' 2>&1); then", "'/var/pryv/stop-containers'", "'/var/pryv/run-core' 'reverse_proxy'", "until output=$('curl'"]);
             assert.deepEqual(site.inputs.triggers, [await promiseOf(component.replaced)]);
             const undo = scriptOf(site.inputs.delete);
-            assert.ok(undo.indexOf("'/var/pryv/stop-containers'") < undo.indexOf('mv -f "$original" "$file"'), undo);
+            assertInOrder(undo, ["'/var/pryv/stop-containers'", 'mv -f "$original" "$file"']);
             assert.doesNotMatch(undo, /run-core/);
             assert.equal(await promiseOf(component.proxyFileSha256!), "5a5a");
         });

@@ -61,20 +61,31 @@ export function sshArguments(connection: SshConnection, files: SshFiles, command
     return args;
 }
 
-/** A private folder per connection: the pinned key, the operator key if given, the control socket. */
+/** Writes `content` so that a concurrent reader sees the old file or the new one, never a partial one. */
+function writeAtomically(file: string, content: string): void {
+    const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+    fs.writeFileSync(temporary, content, { mode: 0o600 });
+    fs.renameSync(temporary, file);
+}
+
+/**
+ * A private folder per connection for the pinned key and the control socket, shared by
+ * the commands running at once; the operator key gets a file of its own per command,
+ * removed when the command ends.
+ */
 function prepareFiles(connection: SshConnection): SshFiles {
-    const digest = createHash("sha256").update(JSON.stringify(connection)).digest("hex").slice(0, 16);
+    const { privateKey, ...endpoint } = connection;
+    const digest = createHash("sha256").update(JSON.stringify(endpoint)).digest("hex").slice(0, 16);
     // Control sockets need a short path (108 bytes at most).
     const folder = path.join(os.tmpdir(), `pryvssh-${process.getuid?.() ?? 0}-${digest}`);
     fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
     fs.chmodSync(folder, 0o700);
     const knownHosts = path.join(folder, "known_hosts");
-    fs.writeFileSync(knownHosts, knownHostsLine(connection), { mode: 0o600 });
+    writeAtomically(knownHosts, knownHostsLine(connection));
     const files: SshFiles = { knownHosts, controlPath: path.join(folder, "c") };
-    if (connection.privateKey !== undefined) {
-        files.identity = path.join(folder, "id");
-        const key = connection.privateKey.endsWith("\n") ? connection.privateKey : `${connection.privateKey}\n`;
-        fs.writeFileSync(files.identity, key, { mode: 0o600 });
+    if (privateKey !== undefined) {
+        files.identity = path.join(folder, `id-${process.pid}-${Math.random().toString(36).slice(2)}`);
+        fs.writeFileSync(files.identity, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
     }
     return files;
 }
@@ -87,8 +98,13 @@ export function runOverSsh(connection: SshConnection, command: string): Promise<
         const stderr: Buffer[] = [];
         child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
         child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-        child.on("error", reject);
+        const forgetKey = () => files.identity !== undefined && fs.rmSync(files.identity, { force: true });
+        child.on("error", (error) => {
+            forgetKey();
+            reject(error);
+        });
         child.on("close", (code) => {
+            forgetKey();
             const result = { stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") };
             if (code === 0) {
                 resolve(result);

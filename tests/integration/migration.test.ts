@@ -1,5 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { defaultDataFolders } from "../../components/config";
 import { registerDnsJson, startTestHosts, TestHost, TestHosts } from "../hosts";
 import { databaseFilesDigest, dnsQuery, isDatabaseRunning, lastDatabaseStartDigest, registerDnsJsonPath, treeManifest } from "../hosts/checks";
@@ -212,5 +214,8 @@ describe("migration on the test hosts (real engine)", function () {
         assert.equal(history.filter((entry) => entry.kind === "update").length, 15, JSON.stringify(history.map((entry) => [entry.kind, entry.result])));
         assert.equal(history[0].kind, "destroy");
         assert.ok(history.some((entry) => entry.kind === "update" && entry.result === "failed"), "the refused proxy is in the audit trail");
+        const sshFolders = fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith("pryvssh-"));
+        assert.ok(sshFolders.length > 0);
+        assert.deepEqual(sshFolders.flatMap((folder) => fs.readdirSync(path.join(os.tmpdir(), folder))).filter((name) => name.startsWith("id-")), [], "the operator key stays on disk only while a command runs");
     });
 });

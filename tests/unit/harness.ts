@@ -177,3 +177,13 @@ export const fakeMachines: FakeOutput = (name) => {
     }
     return { stdout: "" };
 };
+
+/** Every piece is in `text`, each after the one before. */
+export function assertInOrder(text: string, pieces: string[]): void {
+    let from = 0;
+    for (const piece of pieces) {
+        const at = text.indexOf(piece, from);
+        if (at < 0) throw new Error(`${JSON.stringify(piece)} is missing after offset ${from} in:\n${text}`);
+        from = at + piece.length;
+    }
+}
