@@ -11,7 +11,6 @@ export interface PeerAccess {
     peerUser: string;
     peerAddress: string;
     peerPort: number;
-    peerConfRoot: string;
 }
 
 export interface MigrationKeyArgs {
@@ -37,7 +36,6 @@ export function peerAccess(granter: Machine, purpose: MigrationKeyArgs["purpose"
         peerUser: granter.user,
         peerAddress: granter.addressForPeers,
         peerPort: granter.port,
-        peerConfRoot: granter.confRoot,
     };
 }
 

@@ -24,7 +24,6 @@ handlebars.registerHelper("cmd", (words: unknown) => {
     if (!Array.isArray(words)) throw new Error("cmd helper expects a list of words");
     return shellCommand(words.map(String));
 });
-handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
 
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 
