@@ -239,11 +239,11 @@ export function parseMigrationConfig(raw: Record<string, unknown>, migrationId: 
             const unknownKeys = issue.code === "unrecognized_keys" ? ` (${issue.keys.join(", ")})` : "";
             return `  ${key}: ${issue.message}${unknownKeys}; got ${got}`;
         });
-        throw new pulumi.ResourceError(`Invalid stack config for pryv-core-migration:\n${problems.join("\n")}`, undefined);
+        throw new pulumi.ResourceError(`Invalid stack config for pryv-core-migration:\n${problems.join("\n")}`, undefined, true);
     }
     const parsed = result.data;
     if (!/^[A-Za-z0-9._-]+$/.test(migrationId)) {
-        throw new pulumi.ResourceError(`Invalid stack name ${describe(migrationId)}: expected letters, digits, '.', '_', '-'`, undefined);
+        throw new pulumi.ResourceError(`Invalid stack name ${describe(migrationId)}: expected letters, digits, '.', '_', '-'`, undefined, true);
     }
     const source = machine("source", parsed.source);
     return {

@@ -22,11 +22,11 @@ export function editDnsJson(text: string, subdomain: string, newIp: string, what
     const tree = jsonc.parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
     if (tree === undefined || errors.length > 0) {
         const at = errors[0] === undefined ? "" : ` (${jsonc.printParseErrorCode(errors[0].error)} at offset ${errors[0].offset})`;
-        throw new pulumi.ResourceError(`${what} is not valid JSON${at}`, undefined);
+        throw new pulumi.ResourceError(`${what} is not valid JSON${at}`, undefined, true);
     }
     const node = jsonc.findNodeAtLocation(tree, path);
     if (node === undefined || node.type !== "string") {
-        throw new pulumi.ResourceError(`${what} has no string ${key}: is coreSubdomain right?`, undefined);
+        throw new pulumi.ResourceError(`${what} has no string ${key}: is coreSubdomain right?`, undefined, true);
     }
     const edits = jsonc.modify(text, path, newIp, {});
     return { key, previousIp: String(node.value), newIp, content: jsonc.applyEdits(text, edits) };

@@ -22,6 +22,7 @@ export function readStackConfig(): MigrationConfig {
         throw new pulumi.ResourceError(
             "Invalid stack config for pryv-core-migration:\n  operatorPrivateKey: expected a secret (pulumi config set --secret operatorPrivateKey); got a plain-text value, which the stack file would keep readable",
             undefined,
+            true,
         );
     }
     return parseMigrationConfig(raw, pulumi.getStack());
@@ -31,6 +32,6 @@ function parseJson(key: string, text: string): unknown {
     try {
         return JSON.parse(text);
     } catch {
-        throw new pulumi.ResourceError(`Invalid stack config for pryv-core-migration:\n  ${key}: expected YAML/JSON structured value; got ${JSON.stringify(text)}`, undefined);
+        throw new pulumi.ResourceError(`Invalid stack config for pryv-core-migration:\n  ${key}: expected YAML/JSON structured value; got ${JSON.stringify(text)}`, undefined, true);
     }
 }
