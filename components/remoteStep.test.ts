@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { asBashCommand, declareStep, RemoteStep } from "./remoteStep";
-import { build, machines, operatorKey, promiseOf, sourceHostKey, transportFor } from "../tests/unit/harness";
+import { asBashCommand, declareStep, RemoteStep, wrapForBash } from "./remoteStep";
+import { spawnSync } from "child_process";
+import { build, machines, operatorKey, promiseOf, scriptOf, sourceHostKey, transportFor } from "../tests/unit/harness";
 
 class Holder extends pulumi.ComponentResource {
     public step: RemoteStep;
@@ -13,8 +14,16 @@ class Holder extends pulumi.ComponentResource {
 }
 
 describe("declareStep", () => {
-    it("wraps every script for bash with errexit, nounset and pipefail, quoted as one word", async () => {
-        assert.equal(await promiseOf(asBashCommand("echo 'hi'")), `bash -c 'set -euo pipefail\necho '\\''hi'\\'''`);
+    it("wraps every script, verbatim, for bash with errexit, nounset and pipefail, whatever the login shell", async () => {
+        const script = `echo "$0 'hi'" "$(cat)"\nfalse\necho never`;
+        const command = await promiseOf(asBashCommand(script));
+        assert.equal(command, `bash -euo pipefail -c "$(cat <<'PRYV_MIGRATION_SCRIPT_END'\n${script}\nPRYV_MIGRATION_SCRIPT_END\n)"`);
+        const run = spawnSync("sh", ["-c", command], { input: "from stdin", encoding: "utf8" });
+        assert.deepEqual([run.status, run.stdout], [1, "bash 'hi' from stdin\n"]);
+    });
+
+    it("refuses a script holding the here-document's end line", () => {
+        assert.throws(() => wrapForBash("a\nPRYV_MIGRATION_SCRIPT_END\nb"), /may not contain the line PRYV_MIGRATION_SCRIPT_END/);
     });
 
     it("declares a remote.Command with the pinned host key, the secret key, no logging", async () => {
@@ -28,8 +37,8 @@ describe("declareStep", () => {
         assert.deepEqual(step.secretInputs, ["connection"]);
         assert.equal(step.inputs.logging, "none");
         assert.deepEqual(step.inputs.triggers, [3]);
-        assert.equal(step.inputs.update, `bash -c 'set -euo pipefail\nb'`);
-        assert.equal(step.inputs.delete, `bash -c 'set -euo pipefail\nc'`);
+        assert.equal(scriptOf(step.inputs.update), "b");
+        assert.equal(scriptOf(step.inputs.delete), "c");
         assert.deepEqual(step.additionalSecretOutputs, ["stdout", "stderr", "connection"]);
     });
 
@@ -51,8 +60,8 @@ describe("declareStep", () => {
         const step = resources.get("holder-step")!;
         assert.equal(step.type, "pulumi-nodejs:dynamic/pryv-migration:OpensshCommand");
         assert.deepEqual(step.inputs.connection, { host: "dest.example.com", port: 2222, user: "pryv", hostKey: machines().dest.hostKey, privateKey: operatorKey });
-        assert.equal(step.inputs.create, `bash -c 'set -euo pipefail\na'`);
-        assert.equal(step.inputs.delete, `bash -c 'set -euo pipefail\nc'`);
+        assert.equal(scriptOf(step.inputs.create), "a");
+        assert.equal(scriptOf(step.inputs.delete), "c");
         assert.deepEqual(step.inputs.triggers, ["x"]);
         assert.deepEqual(step.additionalSecretOutputs, ["connection"]);
         assert.equal(typeof step.inputs.__provider, "string");

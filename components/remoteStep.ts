@@ -2,7 +2,6 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { Machine } from "./config";
 import { OpensshCommand } from "./openssh/opensshCommand";
-import { shellQuote } from "./templates";
 
 /** How the program reaches machines, from the stack config `executor`, `operatorPrivateKey`, `useSshAgent`. */
 export interface Transport {
@@ -29,9 +28,21 @@ export interface RemoteStep {
     stdout: pulumi.Output<string>;
 }
 
-/** Scripts run under bash whatever the user's login shell is, and stop at the first error. */
+const scriptEnd = "PRYV_MIGRATION_SCRIPT_END";
+
+/**
+ * Scripts run under bash whatever the user's login shell is, and stop at the first
+ * error. The script travels verbatim in a quoted here-document, so the preview shows it
+ * as written; `$(cat ...)` reads it whole first, so a command that reads its standard
+ * input cannot swallow the rest of the script.
+ */
+export function wrapForBash(script: string): string {
+    if (script.split("\n").includes(scriptEnd)) throw new Error(`a script may not contain the line ${scriptEnd}`);
+    return `bash -euo pipefail -c "$(cat <<'${scriptEnd}'\n${script}\n${scriptEnd}\n)"`;
+}
+
 export function asBashCommand(script: pulumi.Input<string>): pulumi.Output<string> {
-    return pulumi.output(script).apply((text) => `bash -c ${shellQuote(`set -euo pipefail\n${text}`)}`);
+    return pulumi.output(script).apply(wrapForBash);
 }
 
 function optionalCommand(script: pulumi.Input<string> | undefined): pulumi.Output<string> | undefined {

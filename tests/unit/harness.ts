@@ -143,12 +143,12 @@ export const machines = (): { source: Machine; dest: Machine } => {
     return { source, dest };
 };
 
-/** The bash script a step runs: both executors wrap it as `bash -c '<script>'`. */
+/** The bash script a step runs: both executors wrap it in the same quoted here-document. */
 export function scriptOf(command: unknown): string {
     const text = String(command);
-    const match = /^bash -c '([\s\S]*)'$/.exec(text);
+    const match = /^bash -euo pipefail -c "\$\(cat <<'PRYV_MIGRATION_SCRIPT_END'\n([\s\S]*)\nPRYV_MIGRATION_SCRIPT_END\n\)"$/.exec(text);
     if (match === null) throw new Error(`not a wrapped bash script: ${text.slice(0, 80)}`);
-    return match[1].replace(/'\\''/g, "'");
+    return match[1];
 }
 
 const folderOf = (name: string): string => name.replace(/^.*?-(core-[a-z]+-data)$/, "$1").replace(/-/g, "/");
