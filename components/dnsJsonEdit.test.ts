@@ -8,7 +8,7 @@ describe("dns.json edit", () => {
         const edit = editDnsJson(originalDnsJson, "co1", "192.0.2.12", "dns.json");
         assert.equal(edit.content, registerDnsJson({ domain: "pryv.example.com", subdomain: "co1", coreIp: "192.0.2.12" }));
         assert.deepEqual({ ...edit, content: undefined }, { key: "dns.staticDataInDomain.co1.ip", previousIp: "10.0.0.11", newIp: "192.0.2.12", content: undefined });
-        const before = JSON.parse(originalDnsJson);
+        const before = JSON.parse(originalDnsJson) as { dns: { staticDataInDomain: Record<string, { ip: string }> } };
         before.dns.staticDataInDomain.co1.ip = "192.0.2.12";
         assert.deepEqual(JSON.parse(edit.content), before);
     });

@@ -119,7 +119,7 @@ export function websocketUpgrade(ip: string, hostHeader: string, urlPath: string
       // Done with a full first body line, or with a final response that has no body to wait for.
       if (split >= 0 && (received.indexOf('\n', split + 4) >= 0 || !received.startsWith('HTTP/1.1 101'))) finish();
     });
-    socket.on('error', (e) => finish(e));
+    socket.on('error', (e: Error) => finish(e));
     socket.on('end', () => finish());
   });
 }

@@ -90,11 +90,11 @@ describe('test hosts', function () {
       assert.deepEqual([body.machine, body.service, body.host, body.path], [host.name, 'core', coreHost, '/reg/service/info']);
     }
     const preview = await httpsRequest('root', source.ip, coreHost, '/previews/events/x/y');
-    assert.equal(JSON.parse(preview.body).service, 'preview');
+    assert.equal((JSON.parse(preview.body) as { service: string }).service, 'preview');
     const series = await httpsRequest('root', source.ip, coreHost, '/events/abc/series');
-    assert.equal(JSON.parse(series.body).service, 'hfs');
+    assert.equal((JSON.parse(series.body) as { service: string }).service, 'hfs');
     const audit = await httpsRequest('root', source.ip, coreHost, '/audit/logs');
-    assert.equal(JSON.parse(audit.body).service, 'audit');
+    assert.equal((JSON.parse(audit.body) as { service: string }).service, 'audit');
     // Hosts reach each other: dest asks source's nginx.
     const across = await httpsRequest(dest, source.ip, coreHost, '/reg/service/info');
     assert.equal(across.headers['x-pryv-fixture-machine'], 'source', across.error);

@@ -31,7 +31,7 @@ const recorded = new Map<string, Recorded>();
 const resourceNames = new Map<pulumi.Resource, string>();
 let fakeOutput: FakeOutput = () => ({});
 
-pulumi.runtime.setMocks(
+void pulumi.runtime.setMocks(
     {
         newResource(args: pulumi.runtime.MockResourceArgs) {
             const entry = recorded.get(args.name);
@@ -39,10 +39,11 @@ pulumi.runtime.setMocks(
                 entry.inputs = revealSecrets(args.inputs) as Record<string, unknown>;
                 entry.secretInputs = secretPaths(args.inputs, "");
             }
-            return { id: `${args.name}-id`, state: { ...args.inputs, ...fakeOutput(args.name, args.inputs as Record<string, unknown>) } };
+            const inputs = args.inputs as Record<string, unknown>;
+            return { id: `${args.name}-id`, state: { ...inputs, ...fakeOutput(args.name, inputs) } };
         },
         call(args: pulumi.runtime.MockCallArgs) {
-            return { repoDigest: `${String(args.inputs.name)}@sha256:0123` };
+            return { repoDigest: `${String((args.inputs as { name: string }).name)}@sha256:0123` };
         },
     },
     "pryv-core-migration",
