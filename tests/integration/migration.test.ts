@@ -123,6 +123,17 @@ describe("migration on the test hosts (real engine)", function () {
         assert.deepEqual(commandCounts(hosts), before);
     });
 
+    it("keeps the operator key out of the stored state in plain text", () => {
+        // Read the backend's files: the Automation API's exportStack decrypts secrets.
+        const stateFiles = (folder: string): string[] =>
+            fs.readdirSync(folder, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? stateFiles(path.join(folder, entry.name)) : [path.join(folder, entry.name)]));
+        const state = stateFiles(migration.backendFolder).map((file) => fs.readFileSync(file, "utf8")).join("\n");
+        const keyBody = hosts.operatorPrivateKey.split("\n")[1];
+        assert.ok(keyBody.length > 20 && state.includes("pryv-pull-key-keypair"));
+        assert.equal(state.includes(keyBody), false);
+        assert.match(state, /"ciphertext"/);
+    });
+
     it("proxy: a configuration nginx -t refuses fails the phase with nginx's words and leaves the original file", async () => {
         const certificate = `${source.confRoot}/core/nginx/conf/secret/${hosts.domain}-bundle.crt`;
         fs.renameSync(certificate, `${certificate}.away`);

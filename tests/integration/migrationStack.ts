@@ -22,6 +22,8 @@ export function migrationConfig(hosts: TestHosts, phase: Phase, extra: Record<st
 
 export interface MigrationStack {
     stack: Stack;
+    /** The file:// backend's folder: the state as the engine stores it. */
+    backendFolder: string;
     /** Sets the phase (and any other keys, kept for later calls, as in a stack file) and runs `pulumi up`. */
     up(phase: Phase, extra?: Record<string, unknown>, onOutput?: (text: string) => void): Promise<UpResult>;
     /** Removes the stack's resources (undoing prepare) and its state. */
@@ -43,6 +45,7 @@ export async function openMigrationStack(hosts: TestHosts, stackName = "rehearsa
     let settings: Record<string, unknown> = {};
     return {
         stack,
+        backendFolder: backend,
         async up(phase, extra = {}, onOutput) {
             settings = { ...settings, ...extra };
             await stack.setAllConfig(migrationConfig(hosts, phase, settings));
