@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { Phase, phases } from "./config";
 import { CoreMigration } from "./coreMigration";
-import { build, fakeMachines, Recorded, testConfig } from "../tests/unit/harness";
+import { build, fakeMachines, promiseOf, Recorded, testConfig } from "../tests/unit/harness";
 
 const make = (phase: Phase) => build((opts) => new CoreMigration("pryv", testConfig({ phase }), opts), fakeMachines);
 
@@ -20,7 +20,17 @@ describe("CoreMigration phases", () => {
         assert.deepEqual(childrenOf(resources, "pryv-source-proxy"), ["pryv-source-proxy-original <- []"]);
         assert.deepEqual(childrenOf(resources, "pryv-register-dns"), ["pryv-register-dns-reg-master-original <- []", "pryv-register-dns-reg-slave-original <- []"]);
         assert.equal(resources.size, 14);
-        assert.deepEqual(Object.keys(component.outputs), ["phase", "destHealthySeconds", "proxyFile", "proxyReplaces", "dnsChanges"]);
+        assert.deepEqual(Object.keys(component.outputs), ["phase", "destHealthySeconds", "proxyFile", "proxyReplaces", "dnsChanges", "steps"]);
+        assert.deepEqual(await promiseOf(component.outputs.steps), [
+            "dest: pryv-pull-key-keypair",
+            "source: pryv-pull-key-grant",
+            "source: pryv-carry-back-key-keypair",
+            "dest: pryv-carry-back-key-grant",
+            "dest: pryv-dest-check-services",
+            "source: pryv-source-proxy-original",
+            "reg-master: pryv-register-dns-reg-master-original",
+            "reg-slave: pryv-register-dns-reg-slave-original",
+        ]);
     });
 
     it("warm-sync: adds the warm sync after everything prepare made", async () => {

@@ -21,7 +21,13 @@ export class CoreMigration extends pulumi.ComponentResource {
     constructor(name: string, config: MigrationConfig, opts?: pulumi.ComponentResourceOptions) {
         super("pryv:migration:CoreMigration", name, {}, opts);
         const { source, dest, dataFolders, migrationId, phase } = config;
-        const transport: Transport = { executor: config.executor, operatorPrivateKey: config.operatorPrivateKey, useSshAgent: config.useSshAgent };
+        const steps: string[] = [];
+        const transport: Transport = {
+            executor: config.executor,
+            operatorPrivateKey: config.operatorPrivateKey,
+            useSshAgent: config.useSshAgent,
+            onStep: (step, machine) => steps.push(`${machine}: ${step}`),
+        };
         const check = serviceCheck(config.healthCheck, config.domain, config.coreSubdomain);
         const child = { parent: this };
         const pullAccess = peerAccess(source, "pull", migrationId);
@@ -84,6 +90,8 @@ export class CoreMigration extends pulumi.ComponentResource {
                 this.outputs.dnsAnswers = finalize.answers;
             }
         }
+        // What this phase has run on each machine; with `pulumi stack history`, what ran when.
+        this.outputs.steps = pulumi.output(steps);
         this.registerOutputs(this.outputs);
     }
 }

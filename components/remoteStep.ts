@@ -8,6 +8,8 @@ export interface Transport {
     executor: "command" | "openssh";
     operatorPrivateKey?: pulumi.Output<string>;
     useSshAgent: boolean;
+    /** Told of each step as it is declared, with the machine it runs on. */
+    onStep?: (name: string, machine: string) => void;
 }
 
 /** One step of the procedure on one machine, defined once whatever the executor. */
@@ -51,6 +53,7 @@ function optionalCommand(script: pulumi.Input<string> | undefined): pulumi.Outpu
 
 export function declareStep(name: string, step: StepDefinition, transport: Transport, opts: pulumi.CustomResourceOptions): RemoteStep {
     const { machine } = step;
+    transport.onStep?.(name, machine.role);
     const scripts = { create: asBashCommand(step.create), update: optionalCommand(step.update), delete: optionalCommand(step.delete) };
     const secretOutputs = step.secretOutput ? ["stdout", "stderr"] : [];
     if (transport.executor === "command") {
