@@ -2,8 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { Machine } from "./config";
 import { folderResourceName, pullScript, SyncStats } from "./folderSync";
 import { PeerAccess } from "./migrationKey";
-import { declareStep, RemoteStep, Transport } from "./remoteStep";
-import { jsonLines, ServiceCheck, startServicesScript, stopServicesScript } from "./services";
+import { declareStep, jsonLines, RemoteStep, Transport } from "./remoteStep";
+import { ServiceCheck, startServicesScript, stopServicesScript } from "./services";
 import { render } from "./templates";
 
 export interface CutoverArgs {

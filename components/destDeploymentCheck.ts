@@ -4,8 +4,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { Machine } from "./config";
-import { declareStep, Transport } from "./remoteStep";
-import { jsonLines, ServiceCheck, startServicesScript } from "./services";
+import { declareStep, jsonLines, Transport } from "./remoteStep";
+import { ServiceCheck, startServicesScript } from "./services";
 import { render } from "./templates";
 
 export interface DestDeploymentCheckArgs {

@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Register } from "./config";
-import { declareStep, Transport } from "./remoteStep";
-import { jsonLines } from "./services";
+import { declareStep, jsonLines, Transport } from "./remoteStep";
 import { render } from "./templates";
 
 export interface FinalizeArgs {

@@ -25,7 +25,7 @@ export interface MigrationKeyArgs {
     transport: Transport;
 }
 
-export const keyFileFor = (folder: string): string => folder.replace(/\//g, "_");
+const keyFileFor = (folder: string): string => folder.replace(/\//g, "_");
 
 /** Where a migration key lives and what it reaches; known from config alone, so a sync can be declared (and undone) whether or not the key is. */
 export function peerAccess(granter: Machine, purpose: MigrationKeyArgs["purpose"], migrationId: string): PeerAccess {

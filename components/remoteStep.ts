@@ -87,3 +87,11 @@ export function declareStep(name: string, step: StepDefinition, transport: Trans
     );
     return { resource, stdout: resource.stdout };
 }
+
+/** Steps print one JSON object per line; the program reads them back into outputs. */
+export function jsonLines<T>(stdout: string): T[] {
+    return stdout
+        .split("\n")
+        .filter((line) => line.trim().startsWith("{"))
+        .map((line) => JSON.parse(line) as T);
+}

@@ -35,11 +35,3 @@ export function startServicesScript(machine: Machine, check: ServiceCheck, optio
 export function stopServicesScript(machine: Machine): string {
     return render("services-stop.sh", { stopCommand: machine.stopCommand });
 }
-
-/** Steps print one JSON object per line; the program reads them back into outputs. */
-export function jsonLines<T>(stdout: string): T[] {
-    return stdout
-        .split("\n")
-        .filter((line) => line.trim().startsWith("{"))
-        .map((line) => JSON.parse(line) as T);
-}

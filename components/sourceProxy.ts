@@ -2,8 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { Machine, ProxySettings } from "./config";
 import { captureScript, parseCapture, replaceScript, restoreScript } from "./machineFile";
 import { renderProxyFile, siteLayout } from "./nginxProxyFile";
-import { declareStep, Transport } from "./remoteStep";
-import { jsonLines, ServiceCheck, startServicesScript } from "./services";
+import { declareStep, jsonLines, Transport } from "./remoteStep";
+import { ServiceCheck, startServicesScript } from "./services";
 
 export interface SourceProxyArgs {
     source: Machine;

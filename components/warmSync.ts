@@ -2,8 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Machine } from "./config";
 import { folderResourceName, pullScript, SyncStats } from "./folderSync";
 import { PeerAccess } from "./migrationKey";
-import { declareStep, Transport } from "./remoteStep";
-import { jsonLines } from "./services";
+import { declareStep, jsonLines, Transport } from "./remoteStep";
 
 export interface WarmSyncArgs {
     dest: Machine;

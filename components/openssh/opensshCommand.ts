@@ -19,7 +19,7 @@ const same = (left: unknown, right: unknown): boolean => JSON.stringify(left ?? 
 // remote.Command's semantics: a changed trigger replaces (create the new, then delete the
 // old); a changed create/update script runs `update`, or `create` when there is none; a
 // changed connection or delete script is recorded without running anything.
-const opensshCommandProvider: pulumi.dynamic.ResourceProvider = {
+export const opensshCommandProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id: string, olds: CommandState, news: CommandInputs): Promise<pulumi.dynamic.DiffResult> {
         const replaces = same(olds.triggers, news.triggers) ? [] : ["triggers"];
         const changed = (["connection", "create", "update", "delete", "triggers"] as const).filter((key) => !same(olds[key], news[key]));

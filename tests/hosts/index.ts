@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { layOutHost } from './layout';
 import {
-  BRIDGE_IP, createBridge, createNamespace, HostName, hostIp, leftoverRunFolders, namespaceOf, PREFIX, RUN_MARKER,
+  createBridge, createNamespace, HostName, hostIp, leftoverRunFolders, namespaceOf, PREFIX, RUN_MARKER,
   teardownSync,
 } from './network';
 import { isRegister, REGISTER_RESERVED_LABELS } from './register';
@@ -19,8 +19,6 @@ import { clearActiveCertificate, makeCertificate } from './tls';
 export type { HostName } from './network';
 export { registerDnsJson, REGISTER_STATIC_IPS } from './register';
 export type { RegisterName } from './register';
-/** The operator's (root namespace's) address on the hosts' bridge. */
-export const OPERATOR_IP = BRIDGE_IP;
 
 export interface TestHostsOptions { hosts: HostName[]; sampleSizeMiB?: number; domain?: string; subdomain?: string }
 

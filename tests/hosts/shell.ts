@@ -41,12 +41,6 @@ export function runSync(cmd: string, args: string[]): RunResult {
   return { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
-export function checkSync(cmd: string, args: string[]): string {
-  const r = runSync(cmd, args);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
-  return r.stdout;
-}
-
 /** Blocks the thread: teardown in an 'exit' handler cannot await a timer. */
 export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);

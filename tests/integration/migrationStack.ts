@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigMap, LocalWorkspace, OutputMap, Stack, UpResult } from "@pulumi/pulumi/automation";
+import { ConfigMap, LocalWorkspace, Stack, UpResult } from "@pulumi/pulumi/automation";
 import { CoreMigration } from "../../components/coreMigration";
 import { Phase } from "../../components/config";
 import { projectName, readStackConfig } from "../../components/stackConfig";
@@ -9,9 +9,9 @@ import { TestHosts } from "../hosts";
 import { testHostsConfig } from "./stackConfig";
 
 /** The program the engine runs: the same as index.ts, inline so no language host is needed. */
-const program = async (): Promise<OutputMap | Record<string, unknown>> => new CoreMigration("pryv", readStackConfig()).outputs;
+const program = async (): Promise<Record<string, unknown>> => new CoreMigration("pryv", readStackConfig()).outputs;
 
-export function migrationConfig(hosts: TestHosts, phase: Phase, extra: Record<string, unknown> = {}): ConfigMap {
+function migrationConfig(hosts: TestHosts, phase: Phase, extra: Record<string, unknown> = {}): ConfigMap {
     const values: Record<string, unknown> = { phase, ...testHostsConfig(hosts), ...extra };
     const config: ConfigMap = Object.fromEntries(
         Object.entries(values).map(([key, value]) => [key, { value: typeof value === "string" ? value : JSON.stringify(value) }]),
