@@ -3,17 +3,13 @@
 import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
-export default tseslint.config(
-    { ignores: ["node_modules/", "tests/hosts/fixture/", "eslint.config.mjs"] },
-    ...tseslint.configs.recommendedTypeChecked,
-    {
-        languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
-        plugins: { "@pulumi": pulumi },
-        rules: {
-            "@pulumi/no-output-in-template-literal": "error",
-            "@pulumi/no-output-instance-in-template-literal": "error",
-            // Provider methods and test-host helpers are async by contract, not by need.
-            "@typescript-eslint/require-await": "off",
-        },
+export default tseslint.config({ ignores: ["node_modules/", "tests/hosts/fixture/", "eslint.config.mjs"] }, ...tseslint.configs.recommendedTypeChecked, {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { "@pulumi": pulumi },
+    rules: {
+        "@pulumi/no-output-in-template-literal": "error",
+        "@pulumi/no-output-instance-in-template-literal": "error",
+        // Provider methods and test-host helpers are async by contract, not by need.
+        "@typescript-eslint/require-await": "off",
     },
-);
+});

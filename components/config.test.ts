@@ -24,8 +24,15 @@ describe("config", () => {
         assert.deepEqual(config.dataFolders, defaultDataFolders);
         assert.deepEqual(config.healthCheck, { path: "/reg/service/info", timeoutSeconds: 180 });
         assert.deepEqual(config.source, {
-            role: "source", host: "10.0.0.11", port: 22, user: "root", hostKey: sourceHostKey, confRoot: "/var/pryv",
-            addressForPeers: "10.0.0.11", startCommand: ["/var/pryv/run-core"], stopCommand: ["/var/pryv/stop-containers"],
+            role: "source",
+            host: "10.0.0.11",
+            port: 22,
+            user: "root",
+            hostKey: sourceHostKey,
+            confRoot: "/var/pryv",
+            addressForPeers: "10.0.0.11",
+            startCommand: ["/var/pryv/run-core"],
+            stopCommand: ["/var/pryv/stop-containers"],
         });
         assert.equal(config.dest.addressForPeers, "10.0.0.12");
         assert.equal(config.dest.hostKey, destHostKey);
@@ -33,7 +40,10 @@ describe("config", () => {
     });
 
     it("fills the defaults of the proxy and of each register from the 2019 layout", () => {
-        const config = parseMigrationConfig(rawConfig({ proxy: {}, registers: [{ name: "reg-slave", host: "reg2.example.com", hostKey: sourceHostKey }] }), "unit");
+        const config = parseMigrationConfig(
+            rawConfig({ proxy: {}, registers: [{ name: "reg-slave", host: "reg2.example.com", hostKey: sourceHostKey }] }),
+            "unit",
+        );
         assert.deepEqual(config.proxy, {
             siteFile: "/var/pryv/core/nginx/conf/site-443.conf",
             testCommand: ["docker-compose", "-f", "/var/pryv/core.yml", "run", "--rm", "--no-deps", "reverse_proxy", "nginx", "-t"],
@@ -42,8 +52,17 @@ describe("config", () => {
             trustedCertificate: "/etc/ssl/certs/ca-certificates.crt",
         });
         assert.deepEqual(config.registers[0], {
-            role: "reg-slave", host: "reg2.example.com", port: 22, user: "root", hostKey: sourceHostKey, confRoot: "/var/pryv", addressForPeers: "reg2.example.com",
-            startCommand: ["/var/pryv/run-reg-slave"], stopCommand: ["/var/pryv/stop-containers"], dnsJson: "/var/pryv/reg-slave/dns/dns.json", dnsServer: "reg2.example.com",
+            role: "reg-slave",
+            host: "reg2.example.com",
+            port: 22,
+            user: "root",
+            hostKey: sourceHostKey,
+            confRoot: "/var/pryv",
+            addressForPeers: "reg2.example.com",
+            startCommand: ["/var/pryv/run-reg-slave"],
+            stopCommand: ["/var/pryv/stop-containers"],
+            dnsJson: "/var/pryv/reg-slave/dns/dns.json",
+            dnsServer: "reg2.example.com",
         });
     });
 
@@ -53,7 +72,11 @@ describe("config", () => {
     });
 
     const refusals: [string, Record<string, unknown>, RegExp][] = [
-        ["a missing host key (no trust on first use)", withSource({ hostKey: undefined }), /source\.hostKey: required: the machine's SSH host public key.*got nothing/],
+        [
+            "a missing host key (no trust on first use)",
+            withSource({ hostKey: undefined }),
+            /source\.hostKey: required: the machine's SSH host public key.*got nothing/,
+        ],
         ["a host key that is not one", withSource({ hostKey: "AAAA; rm -rf /" }), /source\.hostKey: expected an SSH public host key.*got "AAAA; rm -rf \/"/],
         ["a host with shell syntax", withSource({ host: "$(reboot)" }), /source\.host: expected a host name or an IP address.*got "\$\(reboot\)"/],
         ["a host with a newline", withSource({ host: "a\nb" }), /source\.host: expected a host name/],
@@ -63,12 +86,20 @@ describe("config", () => {
         ["'/' as PRYV_CONF_ROOT", withSource({ confRoot: "/" }), /source\.confRoot: expected an absolute path other than '\/'/],
         ["a PRYV_CONF_ROOT with spaces", withSource({ confRoot: "/var/my pryv" }), /source\.confRoot: expected an absolute path/],
         ["a PRYV_CONF_ROOT with '..'", withSource({ confRoot: "/var/pryv/../etc" }), /source\.confRoot: .*without '\.\.'/],
-        ["a data folder with '..'", { dataFolders: ["core/../../etc"] }, /dataFolders\.0: expected a folder relative to PRYV_CONF_ROOT.*got "core\/\.\.\/\.\.\/etc"/],
+        [
+            "a data folder with '..'",
+            { dataFolders: ["core/../../etc"] },
+            /dataFolders\.0: expected a folder relative to PRYV_CONF_ROOT.*got "core\/\.\.\/\.\.\/etc"/,
+        ],
         ["an absolute data folder", { dataFolders: ["/"] }, /dataFolders\.0: expected a folder relative to PRYV_CONF_ROOT.*got "\/"/],
         ["a data folder with a semicolon", { dataFolders: ["core;rm -rf /"] }, /dataFolders\.0: expected a folder relative/],
         ["nested data folders", { dataFolders: ["core", "core/core/data"] }, /dataFolders: expected distinct folders, none inside another/],
         ["an IP that is not one", { destCoreIp: "10.0.0.300" }, /destCoreIp: expected an IPv4 or IPv6 address; got "10\.0\.0\.300"/],
-        ["a subdomain with a dot", { coreSubdomain: "co1.evil" }, /coreSubdomain: expected one lower-case DNS label like co1 \(no dots, no spaces\); got "co1\.evil"/],
+        [
+            "a subdomain with a dot",
+            { coreSubdomain: "co1.evil" },
+            /coreSubdomain: expected one lower-case DNS label like co1 \(no dots, no spaces\); got "co1\.evil"/,
+        ],
         ["a subdomain with a space", { coreSubdomain: "co 1" }, /coreSubdomain: expected one lower-case DNS label/],
         ["a domain with shell syntax", { domain: "pryv.io`id`" }, /domain: expected a lower-case DNS domain/],
         ["an unknown phase", { phase: "done" }, /phase: expected one of prepare, warm-sync, cutover, proxy, dns, finalize; got "done"/],
@@ -76,15 +107,39 @@ describe("config", () => {
         ["a command that is a string", withSource({ stopCommand: "docker stop $(docker ps -q)" }), /source\.stopCommand: Expected array, received string/],
         ["a command word with a newline", withSource({ startCommand: ["run-core\nreboot"] }), /source\.startCommand\.0: expected no newline or NUL/],
         ["no way to authenticate", { operatorPrivateKey: undefined }, /operatorPrivateKey: set operatorPrivateKey .* or useSshAgent: true/],
-        ["a private key that is not one", { operatorPrivateKey: "hunter2" }, /operatorPrivateKey: expected a PEM\/OpenSSH private key.*got a value \(secret, not shown\)/],
+        [
+            "a private key that is not one",
+            { operatorPrivateKey: "hunter2" },
+            /operatorPrivateKey: expected a PEM\/OpenSSH private key.*got a value \(secret, not shown\)/,
+        ],
         ["a misspelt key", { dataFolder: ["core/core/data"] }, /\(config\): Unrecognized key\(s\) in object: 'dataFolder'/],
         ["a round counter below 1", { warmSyncRound: 0 }, /warmSyncRound: Number must be greater than or equal to 1; got 0/],
-        ["a dns.json path with '..'", { registers: [{ name: "reg-master", host: "10.0.0.13", hostKey: sourceHostKey, dnsJson: "../etc/dns.json" }] }, /registers\.0\.dnsJson: expected a folder relative to PRYV_CONF_ROOT.*got "\.\.\/etc\/dns\.json"/],
-        ["a register name with spaces", { registers: [{ name: "reg master", host: "10.0.0.13", hostKey: sourceHostKey }] }, /registers\.0\.name: expected a short lower-case name like reg-master; got "reg master"/],
+        [
+            "a dns.json path with '..'",
+            { registers: [{ name: "reg-master", host: "10.0.0.13", hostKey: sourceHostKey, dnsJson: "../etc/dns.json" }] },
+            /registers\.0\.dnsJson: expected a folder relative to PRYV_CONF_ROOT.*got "\.\.\/etc\/dns\.json"/,
+        ],
+        [
+            "a register name with spaces",
+            { registers: [{ name: "reg master", host: "10.0.0.13", hostKey: sourceHostKey }] },
+            /registers\.0\.name: expected a short lower-case name like reg-master; got "reg master"/,
+        ],
         ["a register without a pinned host key", { registers: [{ name: "reg-master", host: "10.0.0.13" }] }, /registers\.0\.hostKey: required/],
-        ["the dns phase without registers", { phase: "dns", registers: [] }, /registers: expected at least one register \(reg-master, reg-slave\) from phase dns on/],
-        ["a proxy site file outside PRYV_CONF_ROOT", { proxy: { siteFile: "/etc/nginx/nginx.conf" } }, /proxy\.siteFile: expected a folder relative to PRYV_CONF_ROOT/],
-        ["a trusted certificate path with a space", { proxy: { trustedCertificate: "/etc/ssl/my ca.pem" } }, /proxy\.trustedCertificate: expected an absolute path/],
+        [
+            "the dns phase without registers",
+            { phase: "dns", registers: [] },
+            /registers: expected at least one register \(reg-master, reg-slave\) from phase dns on/,
+        ],
+        [
+            "a proxy site file outside PRYV_CONF_ROOT",
+            { proxy: { siteFile: "/etc/nginx/nginx.conf" } },
+            /proxy\.siteFile: expected a folder relative to PRYV_CONF_ROOT/,
+        ],
+        [
+            "a trusted certificate path with a space",
+            { proxy: { trustedCertificate: "/etc/ssl/my ca.pem" } },
+            /proxy\.trustedCertificate: expected an absolute path/,
+        ],
     ];
     for (const [what, overrides, message] of refusals) {
         it(`refuses ${what}, naming the key`, () => assert.match(refusal(overrides), message));

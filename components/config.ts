@@ -21,8 +21,7 @@ const pathSegment = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 const dnsLabel = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const imagePattern = /^[a-z0-9][a-z0-9._/:@-]*$/;
 
-const segmentsAreSafe = (path: string): boolean =>
-    path.split("/").every((segment) => pathSegment.test(segment) && segment !== "..");
+const segmentsAreSafe = (path: string): boolean => path.split("/").every((segment) => pathSegment.test(segment) && segment !== "..");
 
 const host = z.string().refine((value) => net.isIP(value) !== 0 || hostPattern.test(value), {
     message: "expected a host name or an IP address (letters, digits, '.', '-')",
@@ -37,7 +36,12 @@ const relativeFolder = z.string().refine((value) => !value.startsWith("/") && se
     message: "expected a folder relative to PRYV_CONF_ROOT (like core/mongodb/data): no leading '/', no '..', no empty segment",
 });
 const argv = z
-    .array(z.string().min(1).refine((word) => !/[\n\r\0]/.test(word), { message: "expected no newline or NUL" }))
+    .array(
+        z
+            .string()
+            .min(1)
+            .refine((word) => !/[\n\r\0]/.test(word), { message: "expected no newline or NUL" }),
+    )
     .min(1, { message: "expected a command as a non-empty list of words" });
 
 const machineSchema = z
@@ -45,7 +49,8 @@ const machineSchema = z
         host,
         port: z.number().int().min(1).max(65535).default(22),
         user: z.string().regex(userPattern, { message: "expected a Unix user name" }).default("root"),
-        hostKey: z.string({ required_error: "required: the machine's SSH host public key, like 'ssh-ed25519 AAAA...' (no trust on first use)" })
+        hostKey: z
+            .string({ required_error: "required: the machine's SSH host public key, like 'ssh-ed25519 AAAA...' (no trust on first use)" })
             .trim()
             .regex(hostKeyPattern, { message: "expected an SSH public host key: '<type> <base64>', type ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa" }),
         confRoot: absolutePath.default("/var/pryv"),
@@ -75,7 +80,10 @@ const registerSchema = machineSchema
 
 const healthCheckSchema = z
     .object({
-        path: z.string().regex(/^\/[A-Za-z0-9._~/?=&%-]*$/, { message: "expected an URL path starting with '/'" }).default("/reg/service/info"),
+        path: z
+            .string()
+            .regex(/^\/[A-Za-z0-9._~/?=&%-]*$/, { message: "expected an URL path starting with '/'" })
+            .default("/reg/service/info"),
         timeoutSeconds: z.number().int().min(1).max(3600).default(180),
         command: argv.optional(),
     })

@@ -18,7 +18,10 @@ describe("CoreMigration phases", () => {
         const { resources, component } = await make("prepare");
         assert.deepEqual(components(resources), [...prepared, ...readers]);
         assert.deepEqual(childrenOf(resources, "pryv-source-proxy"), ["pryv-source-proxy-original <- []"]);
-        assert.deepEqual(childrenOf(resources, "pryv-register-dns"), ["pryv-register-dns-reg-master-original <- []", "pryv-register-dns-reg-slave-original <- []"]);
+        assert.deepEqual(childrenOf(resources, "pryv-register-dns"), [
+            "pryv-register-dns-reg-master-original <- []",
+            "pryv-register-dns-reg-slave-original <- []",
+        ]);
         assert.equal(resources.size, 14);
         assert.deepEqual(Object.keys(component.outputs), ["phase", "destHealthySeconds", "proxyFile", "proxyReplaces", "dnsChanges", "steps"]);
         assert.deepEqual(await promiseOf(component.outputs.steps), [
@@ -41,7 +44,10 @@ describe("CoreMigration phases", () => {
 
     it("cutover: adds the cutover after the warm sync", async () => {
         const { resources, component } = await make("cutover");
-        assert.deepEqual(components(resources).slice(3, 5), ["pryv-warm-sync <- [pryv-pull-key, pryv-carry-back-key, pryv-dest-check]", "pryv-cutover <- [pryv-warm-sync]"]);
+        assert.deepEqual(components(resources).slice(3, 5), [
+            "pryv-warm-sync <- [pryv-pull-key, pryv-carry-back-key, pryv-dest-check]",
+            "pryv-cutover <- [pryv-warm-sync]",
+        ]);
         assert.equal(resources.size, 32);
         assert.deepEqual(Object.keys(component.outputs).slice(2, 7), ["warmSync", "coldSync", "verifiedFolders", "coldSyncSeconds", "downtimeSeconds"]);
     });

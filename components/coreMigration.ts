@@ -38,7 +38,11 @@ export class CoreMigration extends pulumi.ComponentResource {
             ? []
             : [
                   new MigrationKey(`${name}-pull-key`, { holder: dest, granter: source, dataFolders, purpose: "pull", migrationId, transport }, child),
-                  new MigrationKey(`${name}-carry-back-key`, { holder: source, granter: dest, dataFolders, purpose: "carry-back", migrationId, transport }, child),
+                  new MigrationKey(
+                      `${name}-carry-back-key`,
+                      { holder: source, granter: dest, dataFolders, purpose: "carry-back", migrationId, transport },
+                      child,
+                  ),
               ];
         const destCheck = new DestDeploymentCheck(`${name}-dest-check`, { dest, check, images: config.destImages, transport }, child);
         this.outputs = { phase: pulumi.output(phase), destHealthySeconds: destCheck.healthySeconds };
@@ -52,7 +56,11 @@ export class CoreMigration extends pulumi.ComponentResource {
             );
             this.outputs.warmSync = warmSync.stats;
             if (phaseReached(phase, "cutover")) {
-                cutover = new Cutover(`${name}-cutover`, { source, dest, dataFolders, check, pullAccess, carryBackAccess, transport }, { parent: this, dependsOn: [warmSync] });
+                cutover = new Cutover(
+                    `${name}-cutover`,
+                    { source, dest, dataFolders, check, pullAccess, carryBackAccess, transport },
+                    { parent: this, dependsOn: [warmSync] },
+                );
                 Object.assign(this.outputs, {
                     coldSync: cutover.coldSync,
                     verifiedFolders: cutover.verified,
@@ -65,8 +73,15 @@ export class CoreMigration extends pulumi.ComponentResource {
         const proxy = new SourceProxy(
             `${name}-source-proxy`,
             {
-                source, settings: config.proxy, check, destIp: config.destCoreIp, domain: config.domain, migrationId, transport,
-                active: phaseReached(phase, "proxy"), after: cutover === undefined ? [] : [cutover],
+                source,
+                settings: config.proxy,
+                check,
+                destIp: config.destCoreIp,
+                domain: config.domain,
+                migrationId,
+                transport,
+                active: phaseReached(phase, "proxy"),
+                after: cutover === undefined ? [] : [cutover],
             },
             child,
         );
@@ -77,14 +92,27 @@ export class CoreMigration extends pulumi.ComponentResource {
         if (config.registers.length > 0) {
             const registerDns = new RegisterDns(
                 `${name}-register-dns`,
-                { registers: config.registers, coreSubdomain: config.coreSubdomain, destIp: config.destCoreIp, transport, active: phaseReached(phase, "dns"), after: [proxy] },
+                {
+                    registers: config.registers,
+                    coreSubdomain: config.coreSubdomain,
+                    destIp: config.destCoreIp,
+                    transport,
+                    active: phaseReached(phase, "dns"),
+                    after: [proxy],
+                },
                 child,
             );
             this.outputs.dnsChanges = registerDns.changes;
             if (phaseReached(phase, "finalize")) {
                 const finalize = new Finalize(
                     `${name}-finalize`,
-                    { registers: config.registers, coreName: `${config.coreSubdomain}.${config.domain}`, destIp: config.destCoreIp, timeoutSeconds: config.healthCheck.timeoutSeconds, transport },
+                    {
+                        registers: config.registers,
+                        coreName: `${config.coreSubdomain}.${config.domain}`,
+                        destIp: config.destCoreIp,
+                        timeoutSeconds: config.healthCheck.timeoutSeconds,
+                        transport,
+                    },
                     { parent: this, dependsOn: [registerDns] },
                 );
                 this.outputs.dnsAnswers = finalize.answers;

@@ -18,7 +18,15 @@ for (const executor of ["command", "openssh"] as const) {
                 const check = serviceCheck(testConfig().healthCheck, "pryv.example.com", "co1");
                 return new Cutover(
                     "cut",
-                    { source, dest, dataFolders: defaultDataFolders, check, pullAccess: key("pull").access, carryBackAccess: key("carry-back").access, transport },
+                    {
+                        source,
+                        dest,
+                        dataFolders: defaultDataFolders,
+                        check,
+                        pullAccess: key("pull").access,
+                        carryBackAccess: key("carry-back").access,
+                        transport,
+                    },
                     opts,
                 );
             }, fakeMachines);
@@ -70,7 +78,10 @@ for (const executor of ["command", "openssh"] as const) {
             assert.match(sourceManifest, /path='\/var\/pryv'\/"\$folder"/);
             const verify = scriptOf(resources.get("cut-verify")!.inputs.create);
             assert.match(verify, /path='\/srv\/pryv'\/"\$folder"/);
-            assert.ok(verify.includes(`diff <(printf '%s\\n' '{"folder":"core/core/data","entries":3,"bytes":1024,"digest":"ab12"}') <(printf '%s\\n' "$actual")`), verify);
+            assert.ok(
+                verify.includes(`diff <(printf '%s\\n' '{"folder":"core/core/data","entries":3,"bytes":1024,"digest":"ab12"}') <(printf '%s\\n' "$actual")`),
+                verify,
+            );
             assert.deepEqual(await promiseOf(component.verified), [{ folder: "core/core/data", entries: 3, bytes: 1024, digest: "ab12" }]);
         });
 
@@ -78,7 +89,10 @@ for (const executor of ["command", "openssh"] as const) {
             const { component } = await make();
             assert.equal(await promiseOf(component.coldSyncSeconds), 3);
             assert.equal(await promiseOf(component.downtimeSeconds), 12.5);
-            assert.deepEqual((await promiseOf(component.coldSync)).map((stats) => stats.round), ["cold", "cold", "cold", "cold"]);
+            assert.deepEqual(
+                (await promiseOf(component.coldSync)).map((stats) => stats.round),
+                ["cold", "cold", "cold", "cold"],
+            );
         });
     });
 }

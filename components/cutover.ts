@@ -54,7 +54,9 @@ export class Cutover extends pulumi.ComponentResource {
         const manifest = (machine: Machine, expected: string | false): string =>
             render("data-manifest.sh", { confRoot: machine.confRoot, folders: dataFolders, expected });
         const sourceManifest = step("source-manifest", { machine: source, create: manifest(source, false) }, finalSyncs);
-        const verify = step("verify", { machine: dest, create: sourceManifest.stdout.apply((expected) => manifest(dest, expected.trimEnd())) }, [sourceManifest]);
+        const verify = step("verify", { machine: dest, create: sourceManifest.stdout.apply((expected) => manifest(dest, expected.trimEnd())) }, [
+            sourceManifest,
+        ]);
         const carryBacks = dataFolders.map((folder) =>
             step(
                 `carry-back-${folderResourceName(folder)}`,
@@ -74,11 +76,20 @@ export class Cutover extends pulumi.ComponentResource {
 
         this.coldSync = pulumi.all(finalSyncs.map((sync) => sync.stdout.apply((stdout) => jsonLines<SyncStats>(stdout)[0])));
         this.verified = verify.stdout.apply((stdout) => jsonLines<FolderManifest>(stdout));
-        this.coldSyncSeconds = this.coldSync.apply((stats) => seconds(Math.max(...stats.map((s) => s.finishedAt)) - Math.min(...stats.map((s) => s.startedAt))));
+        this.coldSyncSeconds = this.coldSync.apply((stats) =>
+            seconds(Math.max(...stats.map((s) => s.finishedAt)) - Math.min(...stats.map((s) => s.startedAt))),
+        );
         this.downtimeSeconds = pulumi
             .all([stopSource.stdout, startDest.stdout])
-            .apply(([stopped, started]) => seconds(jsonLines<{ healthyAt: number }>(started)[0].healthyAt - jsonLines<{ stoppedAt: number }>(stopped)[0].stoppedAt));
-        this.registerOutputs({ coldSync: this.coldSync, verified: this.verified, coldSyncSeconds: this.coldSyncSeconds, downtimeSeconds: this.downtimeSeconds });
+            .apply(([stopped, started]) =>
+                seconds(jsonLines<{ healthyAt: number }>(started)[0].healthyAt - jsonLines<{ stoppedAt: number }>(stopped)[0].stoppedAt),
+            );
+        this.registerOutputs({
+            coldSync: this.coldSync,
+            verified: this.verified,
+            coldSyncSeconds: this.coldSyncSeconds,
+            downtimeSeconds: this.downtimeSeconds,
+        });
     }
 }
 

@@ -31,7 +31,8 @@ for (const executor of ["command", "openssh"] as const) {
 
         it("checks configured images on dest through the docker provider over ssh before starting", async () => {
             const { resources, component } = await build(
-                (opts) => new DestDeploymentCheck("check", { dest: machines().dest, check, images: ["pryvio/core:1.3.51"], transport: transportFor(executor) }, opts),
+                (opts) =>
+                    new DestDeploymentCheck("check", { dest: machines().dest, check, images: ["pryvio/core:1.3.51"], transport: transportFor(executor) }, opts),
                 fakeMachines,
             );
             const provider = resources.get("check-docker")!;
@@ -39,7 +40,14 @@ for (const executor of ["command", "openssh"] as const) {
             assert.equal(provider.inputs.host, "ssh://pryv@dest.example.com:2222");
             const knownHosts = path.join(os.tmpdir(), "pryv-migration-docker-dest.example.com.known_hosts");
             assert.deepEqual(JSON.parse(String(provider.inputs.sshOpts)), [
-                "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`, "-o", "HostKeyAlias=pryv-migration-docker-dest.example.com", "-o", "BatchMode=yes",
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "-o",
+                `UserKnownHostsFile=${knownHosts}`,
+                "-o",
+                "HostKeyAlias=pryv-migration-docker-dest.example.com",
+                "-o",
+                "BatchMode=yes",
             ]);
             assert.equal(fs.readFileSync(knownHosts, "utf8"), `pryv-migration-docker-dest.example.com ${machines().dest.hostKey}\n`);
             assert.deepEqual(await promiseOf(component.imageIds), ["pryvio/core:1.3.51@sha256:0123"]);

@@ -6,7 +6,18 @@ for (const executor of ["command", "openssh"] as const) {
     describe(`Finalize (${executor} executor)`, () => {
         it("asks every register's DNS server for the core's name and expects the dest IP", async () => {
             const { resources, component } = await build(
-                (opts) => new Finalize("fin", { registers: testConfig().registers, coreName: "co1.pryv.example.com", destIp: "192.0.2.12", timeoutSeconds: 30, transport: transportFor(executor) }, opts),
+                (opts) =>
+                    new Finalize(
+                        "fin",
+                        {
+                            registers: testConfig().registers,
+                            coreName: "co1.pryv.example.com",
+                            destIp: "192.0.2.12",
+                            timeoutSeconds: 30,
+                            transport: transportFor(executor),
+                        },
+                        opts,
+                    ),
                 fakeMachines,
             );
             assert.deepEqual([...resources.keys()], ["fin", "fin-reg-master-answers", "fin-reg-slave-answers"]);

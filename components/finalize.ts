@@ -28,7 +28,12 @@ export class Finalize extends pulumi.ComponentResource {
                 `${name}-${register.role}-answers`,
                 {
                     machine: register,
-                    create: render("dns-check.sh", { name: args.coreName, expectedIp: args.destIp, server: register.dnsServer, timeoutSeconds: args.timeoutSeconds }),
+                    create: render("dns-check.sh", {
+                        name: args.coreName,
+                        expectedIp: args.destIp,
+                        server: register.dnsServer,
+                        timeoutSeconds: args.timeoutSeconds,
+                    }),
                     triggers: [args.destIp],
                 },
                 args.transport,

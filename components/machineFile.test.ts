@@ -43,7 +43,15 @@ describe("machine file scripts, run by bash", () => {
 
     it("puts the previous file back when the check refuses the new one, and fails with the check's words", () => {
         const original = capture();
-        const result = bash(replaceScript({ path: file, original, content: "broken", checkCommand: ["sh", "-c", "echo 'nginx: [emerg] no certificate' >&2; exit 1"], restart: [] }));
+        const result = bash(
+            replaceScript({
+                path: file,
+                original,
+                content: "broken",
+                checkCommand: ["sh", "-c", "echo 'nginx: [emerg] no certificate' >&2; exit 1"],
+                restart: [],
+            }),
+        );
         assert.notEqual(result.status, 0);
         assert.match(result.stderr, /the new content was refused, the previous file is back in place:\nnginx: \[emerg\] no certificate/);
         assert.equal(fs.readFileSync(file, "utf8"), originalBytes);

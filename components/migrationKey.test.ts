@@ -17,7 +17,19 @@ for (const executor of ["command", "openssh"] as const) {
     describe(`MigrationKey (${executor} executor)`, () => {
         const make = () =>
             build(
-                (opts) => new MigrationKey("pull-key", { holder: machines().dest, granter: machines().source, dataFolders: defaultDataFolders, purpose: "pull", migrationId: "unit", transport: transportFor(executor) }, opts),
+                (opts) =>
+                    new MigrationKey(
+                        "pull-key",
+                        {
+                            holder: machines().dest,
+                            granter: machines().source,
+                            dataFolders: defaultDataFolders,
+                            purpose: "pull",
+                            migrationId: "unit",
+                            transport: transportFor(executor),
+                        },
+                        opts,
+                    ),
                 keyPairOutput,
             );
 
@@ -33,7 +45,12 @@ for (const executor of ["command", "openssh"] as const) {
             assert.deepEqual(grant.dependsOn, ["pull-key-keypair"]);
             const connection = (name: string) => resources.get(name)!.inputs.connection as Record<string, unknown>;
             assert.deepEqual(
-                { host: connection("pull-key-keypair").host, port: connection("pull-key-keypair").port, user: connection("pull-key-keypair").user, hostKey: connection("pull-key-keypair").hostKey },
+                {
+                    host: connection("pull-key-keypair").host,
+                    port: connection("pull-key-keypair").port,
+                    user: connection("pull-key-keypair").user,
+                    hostKey: connection("pull-key-keypair").hostKey,
+                },
                 { host: "dest.example.com", port: 2222, user: "pryv", hostKey: destHostKey },
             );
             assert.equal(connection("pull-key-grant").host, "10.0.0.11");
@@ -50,7 +67,10 @@ for (const executor of ["command", "openssh"] as const) {
             assert.match(create, /key_folder="\$HOME"\/\.ssh\/'pryv-migration-unit-pull'\n/);
             assert.ok(create.includes(`printf '%s\\n' 'pryv-migration-source ${sourceHostKey}' > "$key_folder/known_hosts"`));
             for (const folder of defaultDataFolders) {
-                assert.ok(create.includes(`ssh-keygen -q -t ed25519 -N '' -C 'pryv-migration:unit:pull' -f "$key_folder"/'${folder.replace(/\//g, "_")}'`), folder);
+                assert.ok(
+                    create.includes(`ssh-keygen -q -t ed25519 -N '' -C 'pryv-migration:unit:pull' -f "$key_folder"/'${folder.replace(/\//g, "_")}'`),
+                    folder,
+                );
             }
             assert.equal(scriptOf(resources.get("pull-key-keypair")!.inputs.delete), "rm -rf \"$HOME\"/.ssh/'pryv-migration-unit-pull'\n");
         });
@@ -70,7 +90,19 @@ for (const executor of ["command", "openssh"] as const) {
 describe("MigrationKey grant script, run by bash", () => {
     it("adds its lines once, keeps the others, and its undo removes only its own", async () => {
         const { resources } = await build(
-            (opts) => new MigrationKey("k", { holder: machines().dest, granter: machines().source, dataFolders: defaultDataFolders, purpose: "pull", migrationId: "unit", transport: transportFor("openssh") }, opts),
+            (opts) =>
+                new MigrationKey(
+                    "k",
+                    {
+                        holder: machines().dest,
+                        granter: machines().source,
+                        dataFolders: defaultDataFolders,
+                        purpose: "pull",
+                        migrationId: "unit",
+                        transport: transportFor("openssh"),
+                    },
+                    opts,
+                ),
             keyPairOutput,
         );
         const home = fs.mkdtempSync(path.join(os.tmpdir(), "grant-"));

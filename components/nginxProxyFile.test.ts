@@ -4,8 +4,12 @@ import { childrenNamed, ownedUpstreams, parseNginx, renderProxyFile, siteLayout 
 import { originalSite } from "../tests/unit/harness";
 
 const settings = {
-    migrationId: "unit", domain: "pryv.example.com", destIp: "192.0.2.12", verifyDestCertificate: true,
-    trustedCertificate: "/etc/ssl/certs/ca-certificates.crt", originalFile: "/var/pryv/core/nginx/conf/site-443.conf.pryv-migration-original",
+    migrationId: "unit",
+    domain: "pryv.example.com",
+    destIp: "192.0.2.12",
+    verifyDestCertificate: true,
+    trustedCertificate: "/etc/ssl/certs/ca-certificates.crt",
+    originalFile: "/var/pryv/core/nginx/conf/site-443.conf.pryv-migration-original",
 };
 const rendered = () => parseNginx(renderProxyFile(siteLayout(originalSite, "site-443.conf"), settings), "rendered");
 const directive = (node: NginxParseTreeNode, name: string) => childrenNamed(node, name).map((child) => child.value);
@@ -13,9 +17,16 @@ const directive = (node: NginxParseTreeNode, name: string) => childrenNamed(node
 describe("the proxy site file, parsed", () => {
     it("points every upstream, Pryv's and the install's own, at dest:443 only", () => {
         const upstreams = childrenNamed(rendered(), "upstream");
-        assert.deepEqual(upstreams.map((u) => u.value), [...ownedUpstreams, "audit_server"]);
+        assert.deepEqual(
+            upstreams.map((u) => u.value),
+            [...ownedUpstreams, "audit_server"],
+        );
         for (const upstream of upstreams) {
-            assert.deepEqual((upstream.children ?? []).map((c: NginxParseTreeNode) => [c.name, c.value]), [["server", "192.0.2.12:443"]], upstream.value);
+            assert.deepEqual(
+                (upstream.children ?? []).map((c: NginxParseTreeNode) => [c.name, c.value]),
+                [["server", "192.0.2.12:443"]],
+                upstream.value,
+            );
         }
     });
 
@@ -44,7 +55,8 @@ describe("the proxy site file, parsed", () => {
         assert.deepEqual(directive(server, "listen"), ["443 ssl"]);
         assert.deepEqual(directive(server, "server_name"), ["*.pryv.example.com"]);
         assert.deepEqual(directive(server, "client_max_body_size"), ["5M"]);
-        for (const location of childrenNamed(server, "location")) assert.deepEqual(directive(location, "proxy_set_header"), [], "a location header would hide the server's");
+        for (const location of childrenNamed(server, "location"))
+            assert.deepEqual(directive(location, "proxy_set_header"), [], "a location header would hide the server's");
     });
 
     it("says plainly what differs from the original", () => {
@@ -60,7 +72,10 @@ describe("the proxy site file, parsed", () => {
     });
 
     it("refuses an original it cannot mirror, naming the file", () => {
-        assert.throws(() => siteLayout("server { listen 80; }\nserver { listen 443; }\n", "site-443.conf on source"), /site-443\.conf on source has 2 server blocks/);
+        assert.throws(
+            () => siteLayout("server { listen 80; }\nserver { listen 443; }\n", "site-443.conf on source"),
+            /site-443\.conf on source has 2 server blocks/,
+        );
         assert.throws(() => siteLayout("upstream a { server b; ", "site-443.conf on source"), /site-443\.conf on source is not nginx configuration/);
     });
 });

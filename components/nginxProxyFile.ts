@@ -31,11 +31,13 @@ export function parseNginx(text: string, what: string): NginxParseTreeNode {
         failure = error;
         tree = parsed;
     });
-    if (failure !== null || tree === undefined) throw new pulumi.ResourceError(`${what} is not nginx configuration the migration can read: ${String(failure)}`, undefined, true);
+    if (failure !== null || tree === undefined)
+        throw new pulumi.ResourceError(`${what} is not nginx configuration the migration can read: ${String(failure)}`, undefined, true);
     return tree;
 }
 
-export const childrenNamed = (node: NginxParseTreeNode, name: string): NginxParseTreeNode[] => (node.children ?? []).filter((child: NginxParseTreeNode) => child.name === name);
+export const childrenNamed = (node: NginxParseTreeNode, name: string): NginxParseTreeNode[] =>
+    (node.children ?? []).filter((child: NginxParseTreeNode) => child.name === name);
 
 /**
  * Reads the layout of source's site-443.conf: its upstreams, and each location of its
@@ -48,7 +50,11 @@ export function siteLayout(original: string, what: string): SiteLayout {
     const upstreams = childrenNamed(tree, "upstream").map((node) => node.value);
     const servers = childrenNamed(tree, "server");
     if (servers.length !== 1) {
-        throw new pulumi.ResourceError(`${what} has ${servers.length} server blocks; the proxy file is made for the one https server block of Pryv's site-443.conf`, undefined, true);
+        throw new pulumi.ResourceError(
+            `${what} has ${servers.length} server blocks; the proxy file is made for the one https server block of Pryv's site-443.conf`,
+            undefined,
+            true,
+        );
     }
     const [server] = servers;
     const replaced = upstreams.filter((name) => !ownedUpstreams.includes(name)).map((name) => `upstream ${name} (not one of Pryv's) now points at dest too`);

@@ -9,7 +9,11 @@ for (const executor of ["command", "openssh"] as const) {
         const make = (active: boolean) =>
             build((opts) => {
                 const config = testConfig();
-                return new RegisterDns("dns", { registers: config.registers, coreSubdomain: "co1", destIp: "192.0.2.12", transport: transportFor(executor), active, after: [] }, opts);
+                return new RegisterDns(
+                    "dns",
+                    { registers: config.registers, coreSubdomain: "co1", destIp: "192.0.2.12", transport: transportFor(executor), active, after: [] },
+                    opts,
+                );
             }, fakeMachines);
 
         it("shows each register's key with its old and new value, from the file it read", async () => {
@@ -26,7 +30,9 @@ for (const executor of ["command", "openssh"] as const) {
             const { resources } = await make(true);
             const step = resources.get("dns-reg-master")!;
             assert.equal((step.inputs.connection as { host: string }).host, "10.0.0.13");
-            assert.deepEqual(step.inputs.triggers, [{ register: "reg-master", key: "dns.staticDataInDomain.co1.ip", previousIp: "10.0.0.11", newIp: "192.0.2.12" }]);
+            assert.deepEqual(step.inputs.triggers, [
+                { register: "reg-master", key: "dns.staticDataInDomain.co1.ip", previousIp: "10.0.0.11", newIp: "192.0.2.12" },
+            ]);
             const script = scriptOf(step.inputs.create);
             const edited = registerDnsJson({ domain: "pryv.example.com", subdomain: "co1", coreIp: "192.0.2.12" });
             assert.ok(script.includes(`printf '%s' ${shellQuote(edited)} > "$candidate"`));

@@ -35,8 +35,9 @@ export class RegisterDns extends pulumi.ComponentResource {
         super("pryv:migration:RegisterDns", name, {}, opts);
         const { coreSubdomain, destIp, transport } = args;
         const changes = args.registers.map((register) => {
-            const original = declareStep(`${name}-${register.role}-original`, { machine: register, create: captureScript(register.dnsJson) }, transport, { parent: this })
-                .stdout.apply(parseCapture);
+            const original = declareStep(`${name}-${register.role}-original`, { machine: register, create: captureScript(register.dnsJson) }, transport, {
+                parent: this,
+            }).stdout.apply(parseCapture);
             const edit = original.apply((file) => editDnsJson(file.content, coreSubdomain, destIp, `${register.dnsJson} on ${register.role}`));
             const change = edit.apply(({ key, previousIp, newIp }) => ({ register: register.role, key, previousIp, newIp }));
             if (args.active) {
@@ -45,7 +46,9 @@ export class RegisterDns extends pulumi.ComponentResource {
                     `${name}-${register.role}`,
                     {
                         machine: register,
-                        create: pulumi.all([original, edit]).apply(([file, { content }]) => replaceScript({ path: register.dnsJson, original: file, content, restart })),
+                        create: pulumi
+                            .all([original, edit])
+                            .apply(([file, { content }]) => replaceScript({ path: register.dnsJson, original: file, content, restart })),
                         delete: restoreScript(register.dnsJson, [], restart),
                         triggers: [change],
                     },

@@ -27,13 +27,31 @@ describe("declareStep", () => {
     });
 
     it("declares a remote.Command with the pinned host key, the secret key, no logging", async () => {
-        const { resources } = await build((opts) =>
-            new Holder((parent) => declareStep("holder-step", { machine: machines().source, create: "a", update: "b", delete: "c", triggers: [3], secretOutput: true }, transportFor("command"), { parent }), opts),
+        const { resources } = await build(
+            (opts) =>
+                new Holder(
+                    (parent) =>
+                        declareStep(
+                            "holder-step",
+                            { machine: machines().source, create: "a", update: "b", delete: "c", triggers: [3], secretOutput: true },
+                            transportFor("command"),
+                            { parent },
+                        ),
+                    opts,
+                ),
         );
         const step = resources.get("holder-step")!;
         assert.equal(step.type, "command:remote:Command");
         assert.equal(step.parent, "holder");
-        assert.deepEqual(step.inputs.connection, { host: "10.0.0.11", port: 22, user: "root", hostKey: sourceHostKey, privateKey: operatorKey, dialErrorLimit: 10, perDialTimeout: 15 });
+        assert.deepEqual(step.inputs.connection, {
+            host: "10.0.0.11",
+            port: 22,
+            user: "root",
+            hostKey: sourceHostKey,
+            privateKey: operatorKey,
+            dialErrorLimit: 10,
+            perDialTimeout: 15,
+        });
         assert.deepEqual(step.secretInputs, ["connection"]);
         assert.equal(step.inputs.logging, "none");
         assert.deepEqual(step.inputs.triggers, [3]);
@@ -44,8 +62,12 @@ describe("declareStep", () => {
 
     it("uses the ssh-agent when configured instead of a key", async () => {
         process.env.SSH_AUTH_SOCK = "/run/agent.sock";
-        const { resources } = await build((opts) =>
-            new Holder((parent) => declareStep("holder-step", { machine: machines().dest, create: "a" }, { executor: "command", useSshAgent: true }, { parent }), opts),
+        const { resources } = await build(
+            (opts) =>
+                new Holder(
+                    (parent) => declareStep("holder-step", { machine: machines().dest, create: "a" }, { executor: "command", useSshAgent: true }, { parent }),
+                    opts,
+                ),
         );
         const connection = resources.get("holder-step")!.inputs.connection as Record<string, unknown>;
         assert.equal(connection.agentSocketPath, "/run/agent.sock");
@@ -54,12 +76,25 @@ describe("declareStep", () => {
     });
 
     it("declares the same step as an OpensshCommand, its connection kept secret", async () => {
-        const { resources } = await build((opts) =>
-            new Holder((parent) => declareStep("holder-step", { machine: machines().dest, create: "a", delete: "c", triggers: ["x"] }, transportFor("openssh"), { parent }), opts),
+        const { resources } = await build(
+            (opts) =>
+                new Holder(
+                    (parent) =>
+                        declareStep("holder-step", { machine: machines().dest, create: "a", delete: "c", triggers: ["x"] }, transportFor("openssh"), {
+                            parent,
+                        }),
+                    opts,
+                ),
         );
         const step = resources.get("holder-step")!;
         assert.equal(step.type, "pulumi-nodejs:dynamic/pryv-migration:OpensshCommand");
-        assert.deepEqual(step.inputs.connection, { host: "dest.example.com", port: 2222, user: "pryv", hostKey: machines().dest.hostKey, privateKey: operatorKey });
+        assert.deepEqual(step.inputs.connection, {
+            host: "dest.example.com",
+            port: 2222,
+            user: "pryv",
+            hostKey: machines().dest.hostKey,
+            privateKey: operatorKey,
+        });
         assert.equal(scriptOf(step.inputs.create), "a");
         assert.equal(scriptOf(step.inputs.delete), "c");
         assert.deepEqual(step.inputs.triggers, ["x"]);

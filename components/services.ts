@@ -16,8 +16,16 @@ export interface ServiceCheck {
 export function serviceCheck(healthCheck: HealthCheck, domain: string, coreSubdomain: string): ServiceCheck {
     const name = `${coreSubdomain}.${domain}`;
     const command = healthCheck.command ?? [
-        "curl", "--fail", "--silent", "--show-error", "--insecure", "--max-time", "10",
-        "--resolve", `${name}:443:127.0.0.1`, `https://${name}${healthCheck.path}`,
+        "curl",
+        "--fail",
+        "--silent",
+        "--show-error",
+        "--insecure",
+        "--max-time",
+        "10",
+        "--resolve",
+        `${name}:443:127.0.0.1`,
+        `https://${name}${healthCheck.path}`,
     ];
     return { command, timeoutSeconds: healthCheck.timeoutSeconds };
 }

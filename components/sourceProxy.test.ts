@@ -21,8 +21,15 @@ for (const executor of ["command", "openssh"] as const) {
                 return new SourceProxy(
                     "proxy",
                     {
-                        source: config.source, settings: config.proxy, check: serviceCheck(config.healthCheck, config.domain, config.coreSubdomain),
-                        destIp: config.destCoreIp, domain: config.domain, migrationId: "unit", transport: transportFor(executor), active, after,
+                        source: config.source,
+                        settings: config.proxy,
+                        check: serviceCheck(config.healthCheck, config.domain, config.coreSubdomain),
+                        destIp: config.destCoreIp,
+                        domain: config.domain,
+                        migrationId: "unit",
+                        transport: transportFor(executor),
+                        active,
+                        after,
                     },
                     opts,
                 );
@@ -30,7 +37,10 @@ for (const executor of ["command", "openssh"] as const) {
 
         it("before the proxy phase, only reads source's site file", async () => {
             const { resources, component } = await make(false);
-            assert.deepEqual([...resources.values()].filter((r) => r.parent === "proxy").map((r) => r.name), ["proxy-original"]);
+            assert.deepEqual(
+                [...resources.values()].filter((r) => r.parent === "proxy").map((r) => r.name),
+                ["proxy-original"],
+            );
             assert.match(scriptOf(resources.get("proxy-original")!.inputs.create), /^file='\/var\/pryv\/core\/nginx\/conf\/site-443\.conf'$/m);
             assert.match(await promiseOf(component.renderedFile), /upstream core_server \{\n {2}server 192\.0\.2\.12:443;\n\}/);
         });
@@ -43,7 +53,13 @@ for (const executor of ["command", "openssh"] as const) {
             const script = scriptOf(site.inputs.create);
             const rendered = await promiseOf(component.renderedFile);
             assert.ok(script.includes(`printf '%s' ${shellQuote(rendered)} > "$candidate"`));
-            assertInOrder(script, ['mv -f "$candidate" "$file"', "if ! check_output=$('nginx' '-t' 2>&1); then", "'/var/pryv/stop-containers'", "'/var/pryv/run-core' 'reverse_proxy'", "until output=$('curl'"]);
+            assertInOrder(script, [
+                'mv -f "$candidate" "$file"',
+                "if ! check_output=$('nginx' '-t' 2>&1); then",
+                "'/var/pryv/stop-containers'",
+                "'/var/pryv/run-core' 'reverse_proxy'",
+                "until output=$('curl'",
+            ]);
             assert.deepEqual(site.inputs.triggers, [await promiseOf(component.replaced)]);
             const undo = scriptOf(site.inputs.delete);
             assertInOrder(undo, ["'/var/pryv/stop-containers'", 'mv -f "$original" "$file"']);

@@ -34,7 +34,9 @@ export class SourceProxy extends pulumi.ComponentResource {
     constructor(name: string, args: SourceProxyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pryv:migration:SourceProxy", name, {}, opts);
         const { source, settings, check, transport } = args;
-        const original = declareStep(`${name}-original`, { machine: source, create: captureScript(settings.siteFile) }, transport, { parent: this }).stdout.apply(parseCapture);
+        const original = declareStep(`${name}-original`, { machine: source, create: captureScript(settings.siteFile) }, transport, {
+            parent: this,
+        }).stdout.apply(parseCapture);
         const layout = original.apply((file) => siteLayout(file.content, `${settings.siteFile} on source`));
         this.renderedFile = layout.apply((site) =>
             renderProxyFile(site, {
@@ -54,14 +56,18 @@ export class SourceProxy extends pulumi.ComponentResource {
                 `${name}-site`,
                 {
                     machine: source,
-                    create: pulumi
-                        .all([original, this.renderedFile])
-                        .apply(([file, content]) =>
-                            [
-                                replaceScript({ path: settings.siteFile, original: file, content, checkCommand: settings.testCommand, restart: [source.stopCommand] }),
-                                startServicesScript(nginxOnly, check, { stopAfterwards: false }),
-                            ].join("\n"),
-                        ),
+                    create: pulumi.all([original, this.renderedFile]).apply(([file, content]) =>
+                        [
+                            replaceScript({
+                                path: settings.siteFile,
+                                original: file,
+                                content,
+                                checkCommand: settings.testCommand,
+                                restart: [source.stopCommand],
+                            }),
+                            startServicesScript(nginxOnly, check, { stopAfterwards: false }),
+                        ].join("\n"),
+                    ),
                     delete: restoreScript(settings.siteFile, [source.stopCommand], []),
                     triggers: [this.replaced],
                 },

@@ -7,7 +7,10 @@ function setStackConfig(values: Record<string, unknown>, secretKeys: string[]): 
     const config = Object.fromEntries(
         Object.entries(values).map(([key, value]) => [`pryv-core-migration:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
     );
-    pulumi.runtime.setAllConfig(config, secretKeys.map((key) => `pryv-core-migration:${key}`));
+    pulumi.runtime.setAllConfig(
+        config,
+        secretKeys.map((key) => `pryv-core-migration:${key}`),
+    );
 }
 
 describe("readStackConfig", () => {

@@ -32,6 +32,10 @@ function parseJson(key: string, text: string): unknown {
     try {
         return JSON.parse(text);
     } catch {
-        throw new pulumi.ResourceError(`Invalid stack config for pryv-core-migration:\n  ${key}: expected YAML/JSON structured value; got ${JSON.stringify(text)}`, undefined, true);
+        throw new pulumi.ResourceError(
+            `Invalid stack config for pryv-core-migration:\n  ${key}: expected YAML/JSON structured value; got ${JSON.stringify(text)}`,
+            undefined,
+            true,
+        );
     }
 }

@@ -33,7 +33,11 @@ describe("templates", () => {
 
     it("render a start script that bash parses", () => {
         const script = render("services-start.sh", {
-            startCommand: ["/var/pryv/run-core"], stopCommand: ["/var/pryv/stop-containers"], healthCheck: ["curl", "https://co1.x/"], timeoutSeconds: 5, stopAfterwards: true,
+            startCommand: ["/var/pryv/run-core"],
+            stopCommand: ["/var/pryv/stop-containers"],
+            healthCheck: ["curl", "https://co1.x/"],
+            timeoutSeconds: 5,
+            stopAfterwards: true,
         });
         execFileSync("bash", ["-n", "-c", script]);
         assert.match(script, /^'\/var\/pryv\/run-core'$/m);

@@ -39,5 +39,8 @@ export function render(name: string, values: object): string {
 }
 
 export function templateNames(): string[] {
-    return fs.readdirSync(templatesFolder).filter((file) => file.endsWith(".hbs")).map((file) => file.slice(0, -".hbs".length));
+    return fs
+        .readdirSync(templatesFolder)
+        .filter((file) => file.endsWith(".hbs"))
+        .map((file) => file.slice(0, -".hbs".length));
 }

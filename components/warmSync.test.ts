@@ -10,14 +10,21 @@ for (const executor of ["command", "openssh"] as const) {
             build((opts) => {
                 const transport = transportFor(executor);
                 const { source, dest } = machines();
-                const key = new MigrationKey("key", { holder: dest, granter: source, dataFolders: defaultDataFolders, purpose: "pull", migrationId: "unit", transport }, opts);
+                const key = new MigrationKey(
+                    "key",
+                    { holder: dest, granter: source, dataFolders: defaultDataFolders, purpose: "pull", migrationId: "unit", transport },
+                    opts,
+                );
                 return new WarmSync("warm", { dest, dataFolders: defaultDataFolders, round, pullAccess: key.access, transport }, opts);
             }, fakeMachines);
 
         it("declares one rsync per data folder, on dest, re-run when the round changes", async () => {
             const { resources } = await make(2);
             const rounds = [...resources.values()].filter((resource) => resource.parent === "warm");
-            assert.deepEqual(rounds.map((resource) => resource.name), defaultDataFolders.map((folder) => `warm-${folder.replace(/\//g, "-")}`));
+            assert.deepEqual(
+                rounds.map((resource) => resource.name),
+                defaultDataFolders.map((folder) => `warm-${folder.replace(/\//g, "-")}`),
+            );
             for (const resource of rounds) {
                 assert.equal((resource.inputs.connection as { host: string }).host, "dest.example.com");
                 assert.deepEqual(resource.inputs.triggers, [2]);
@@ -35,7 +42,10 @@ for (const executor of ["command", "openssh"] as const) {
             assert.match(script, /^remote='root'@'10\.0\.0\.11':\.\/$/m);
             assert.match(script, /^alias='pryv-migration-source'$/m);
             assert.match(script, /^port='22'$/m);
-            assert.match(script, /rsync --archive --hard-links --sparse --numeric-ids --compress --stats --no-human-readable \$delete -e "\$rsh" "\$remote" "\$target\/"/);
+            assert.match(
+                script,
+                /rsync --archive --hard-links --sparse --numeric-ids --compress --stats --no-human-readable \$delete -e "\$rsh" "\$remote" "\$target\/"/,
+            );
             assert.doesNotMatch(script, /copy-links|--verbose/);
             assert.match(script, /StrictHostKeyChecking=yes/);
             assert.match(script, /'\/srv\/pryv'\/\*\) ;;/);
@@ -44,7 +54,10 @@ for (const executor of ["command", "openssh"] as const) {
         it("reports what each folder's round moved", async () => {
             const { component } = await make(1);
             const stats = await promiseOf(component.stats);
-            assert.deepEqual(stats.map((s) => [s.folder, s.bytesReceived]), defaultDataFolders.map((folder) => [folder, 10]));
+            assert.deepEqual(
+                stats.map((s) => [s.folder, s.bytesReceived]),
+                defaultDataFolders.map((folder) => [folder, 10]),
+            );
         });
     });
 }

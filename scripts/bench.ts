@@ -26,7 +26,9 @@ async function measure(sampleMiB: number, rate: string): Promise<Figures> {
     const migration = await openMigrationStack(hosts, "bench");
     try {
         // Shapes what leaves source (what dest pulls) in source's namespace.
-        const shaped = await hosts.hosts.source.exec(`tc qdisc replace dev "$(ip -o link show | awk -F': ' '/pryvmig-e/ {print $2}' | cut -d@ -f1)" root tbf rate ${rate} burst 256kb latency 100ms`);
+        const shaped = await hosts.hosts.source.exec(
+            `tc qdisc replace dev "$(ip -o link show | awk -F': ' '/pryvmig-e/ {print $2}' | cut -d@ -f1)" root tbf rate ${rate} burst 256kb latency 100ms`,
+        );
         if (shaped.code !== 0) throw new Error(`tc failed: ${shaped.stderr}`);
         await migration.up("prepare");
         const warmStarted = Date.now();
@@ -62,8 +64,12 @@ async function main(): Promise<void> {
     }
     const folder = path.join(__dirname, "..", "bench");
     fs.writeFileSync(path.join(folder, "results.json"), `${JSON.stringify({ measuredAt: new Date().toISOString(), results }, null, 2)}\n`);
-    const header = "| sample (MiB) | link | warm sync (s) | warm bytes | cutover (s) | cold sync (s) | cold bytes | downtime (s) |\n|---|---|---|---|---|---|---|---|\n";
-    const rows = results.map((r) => `| ${r.sampleMiB} | ${r.rate} | ${r.warmSyncSeconds} | ${r.warmBytesReceived} | ${r.cutoverSeconds} | ${r.coldSyncSeconds} | ${r.coldBytesReceived} | ${r.downtimeSeconds} |`);
+    const header =
+        "| sample (MiB) | link | warm sync (s) | warm bytes | cutover (s) | cold sync (s) | cold bytes | downtime (s) |\n|---|---|---|---|---|---|---|---|\n";
+    const rows = results.map(
+        (r) =>
+            `| ${r.sampleMiB} | ${r.rate} | ${r.warmSyncSeconds} | ${r.warmBytesReceived} | ${r.cutoverSeconds} | ${r.coldSyncSeconds} | ${r.coldBytesReceived} | ${r.downtimeSeconds} |`,
+    );
     fs.writeFileSync(path.join(folder, "results.md"), `${header}${rows.join("\n")}\n`);
     console.log(`bench: figures written to bench/results.json and bench/results.md`);
 }

@@ -44,7 +44,9 @@ async function usersView(hosts: TestHosts): Promise<UsersView> {
     const { source, dest } = hosts.hosts;
     const machineAt = (ip: string) => Object.values(hosts.hosts).find((host) => host.ip === ip)?.name ?? ip;
     const answers = await Promise.all(
-        [hosts.hosts["reg-master"], hosts.hosts["reg-slave"]].map(async (r) => (await dnsQuery(r.ip, `${hosts.subdomain}.${hosts.domain}`)).map(machineAt).join(",") || "none"),
+        [hosts.hosts["reg-master"], hosts.hosts["reg-slave"]].map(
+            async (r) => (await dnsQuery(r.ip, `${hosts.subdomain}.${hosts.domain}`)).map(machineAt).join(",") || "none",
+        ),
     );
     return {
         viaSource: await servedBy(hosts, source),
@@ -63,8 +65,12 @@ function report(lines: [string, number, string][], cutover: Outputs, finalize: O
     console.log("\n=== rehearsal report ===");
     for (const [title, seconds, view] of lines) console.log(`${title.padEnd(22)} ${seconds.toFixed(1).padStart(6)} s   ${view}`);
     console.log(`bytes received, last warm round: ${sum("warmSync")}; cold sync: ${sum("coldSync")}`);
-    console.log(`cold sync: ${String(cutover.coldSyncSeconds?.value)} s; downtime (source stopped -> dest healthy): ${String(cutover.downtimeSeconds?.value)} s`);
-    console.log(`verification (find + sha256 on both ends): identical for ${verified.map((f) => `${f.folder} (${f.entries} entries, ${f.bytes} bytes)`).join(", ")}`);
+    console.log(
+        `cold sync: ${String(cutover.coldSyncSeconds?.value)} s; downtime (source stopped -> dest healthy): ${String(cutover.downtimeSeconds?.value)} s`,
+    );
+    console.log(
+        `verification (find + sha256 on both ends): identical for ${verified.map((f) => `${f.folder} (${f.entries} entries, ${f.bytes} bytes)`).join(", ")}`,
+    );
     console.log(`DNS answers at finalize: ${JSON.stringify(finalize.dnsAnswers?.value)}`);
 }
 

@@ -4,7 +4,8 @@ import { opensshCommandProvider } from "./opensshCommand";
 // A loopback port nothing listens on: a test that reached ssh would fail, not pass.
 const connection = { host: "127.0.0.1", port: 1, user: "root", hostKey: "ssh-ed25519 AAAAC3Nz" };
 const olds = { connection, create: "make", delete: "undo", triggers: [1], stdout: "made\n", stderr: "" };
-const diff = (news: Record<string, unknown>) => opensshCommandProvider.diff!("id", olds, { connection, create: "make", delete: "undo", triggers: [1], ...news });
+const diff = (news: Record<string, unknown>) =>
+    opensshCommandProvider.diff!("id", olds, { connection, create: "make", delete: "undo", triggers: [1], ...news });
 
 describe("OpensshCommand provider, as remote.Command behaves", () => {
     it("sees no change when nothing changed", async () => {

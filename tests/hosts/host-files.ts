@@ -1,8 +1,8 @@
 // Files that make one namespace look like its own machine: the /etc entries that
 // `ip netns exec` bind-mounts over the real ones, the counting login shell and sshd's
 // configuration.
-import * as fs from 'fs';
-import { HostName } from './network';
+import * as fs from "fs";
+import { HostName } from "./network";
 
 /** Container uids of Pryv.io: core/hfs/preview run as 9999, mongodb as 999. */
 export const PRYV_UID = 9999;
@@ -10,17 +10,21 @@ export const MONGODB_UID = 999;
 /** On dest the name mongodb belongs to another uid, so name-mapping copies go wrong visibly. */
 export const DEST_MONGODB_UID = 1999;
 
-interface Account { name: string; id: number; gecos: string }
+interface Account {
+    name: string;
+    id: number;
+    gecos: string;
+}
 
 function accountsOf(host: HostName): Account[] {
-  if (host === 'source') {
-    return [
-      { name: 'pryv', id: PRYV_UID, gecos: 'Pryv.io containers' },
-      { name: 'mongodb', id: MONGODB_UID, gecos: 'MongoDB container' },
-    ];
-  }
-  if (host === 'dest') return [{ name: 'mongodb', id: DEST_MONGODB_UID, gecos: 'MongoDB (distribution package)' }];
-  return [];
+    if (host === "source") {
+        return [
+            { name: "pryv", id: PRYV_UID, gecos: "Pryv.io containers" },
+            { name: "mongodb", id: MONGODB_UID, gecos: "MongoDB container" },
+        ];
+    }
+    if (host === "dest") return [{ name: "mongodb", id: DEST_MONGODB_UID, gecos: "MongoDB (distribution package)" }];
+    return [];
 }
 
 /**
@@ -28,39 +32,49 @@ function accountsOf(host: HostName): Account[] {
  * need the usual system accounts) and drops any entry that would clash with ours.
  */
 function rewrite(base: string, accounts: Account[], render: (a: Account) => string, root: (fields: string[]) => string): string {
-  const names = new Set(accounts.map((a) => a.name).concat(['pryv', 'mongodb']));
-  const ids = new Set(accounts.map((a) => String(a.id)).concat([String(PRYV_UID)]));
-  const kept = base.split('\n').filter(Boolean).flatMap((line) => {
-    const fields = line.split(':');
-    if (fields[0] === 'root') return [root(fields)];
-    if (names.has(fields[0]) || ids.has(fields[2])) return [];
-    return [line];
-  });
-  return kept.concat(accounts.map(render)).join('\n') + '\n';
+    const names = new Set(accounts.map((a) => a.name).concat(["pryv", "mongodb"]));
+    const ids = new Set(accounts.map((a) => String(a.id)).concat([String(PRYV_UID)]));
+    const kept = base
+        .split("\n")
+        .filter(Boolean)
+        .flatMap((line) => {
+            const fields = line.split(":");
+            if (fields[0] === "root") return [root(fields)];
+            if (names.has(fields[0]) || ids.has(fields[2])) return [];
+            return [line];
+        });
+    return kept.concat(accounts.map(render)).join("\n") + "\n";
 }
 
 export function passwdFor(host: HostName, dir: string): string {
-  return rewrite(fs.readFileSync('/etc/passwd', 'utf8'), accountsOf(host),
-    (a) => `${a.name}:x:${a.id}:${a.id}:${a.gecos}:/nonexistent:/usr/sbin/nologin`,
-    () => `root:x:0:0:root:${dir}/home/root:${dir}/bin/login-shell`);
+    return rewrite(
+        fs.readFileSync("/etc/passwd", "utf8"),
+        accountsOf(host),
+        (a) => `${a.name}:x:${a.id}:${a.id}:${a.gecos}:/nonexistent:/usr/sbin/nologin`,
+        () => `root:x:0:0:root:${dir}/home/root:${dir}/bin/login-shell`,
+    );
 }
 
 export function groupFor(host: HostName): string {
-  return rewrite(fs.readFileSync('/etc/group', 'utf8'), accountsOf(host),
-    (a) => `${a.name}:x:${a.id}:`, (fields) => fields.join(':'));
+    return rewrite(
+        fs.readFileSync("/etc/group", "utf8"),
+        accountsOf(host),
+        (a) => `${a.name}:x:${a.id}:`,
+        (fields) => fields.join(":"),
+    );
 }
 
 /** The names nginx's upstreams use for the compose services, on loopback addresses. */
-export const SERVICE_ADDRESSES = { core: '127.0.0.2', hfs: '127.0.0.3', preview: '127.0.0.4', audit: '127.0.0.5' } as const;
+export const SERVICE_ADDRESSES = { core: "127.0.0.2", hfs: "127.0.0.3", preview: "127.0.0.4", audit: "127.0.0.5" } as const;
 
 export function hostsFile(host: HostName): string {
-  return [
-    '127.0.0.1\tlocalhost',
-    `127.0.1.1\t${host}`,
-    '::1\tlocalhost ip6-localhost ip6-loopback',
-    ...Object.entries(SERVICE_ADDRESSES).map(([name, ip]) => `${ip}\t${name}`),
-    '',
-  ].join('\n');
+    return [
+        "127.0.0.1\tlocalhost",
+        `127.0.1.1\t${host}`,
+        "::1\tlocalhost ip6-localhost ip6-loopback",
+        ...Object.entries(SERVICE_ADDRESSES).map(([name, ip]) => `${ip}\t${name}`),
+        "",
+    ].join("\n");
 }
 
 /**
@@ -71,7 +85,7 @@ export function hostsFile(host: HostName): string {
  * people reading the log.
  */
 export function loginShell(dir: string): string {
-  return `#!/bin/bash
+    return `#!/bin/bash
 # Counting shell of a test host (tests/hosts): logs, then runs bash unchanged.
 exec 9>>${dir}/commands.log
 flock 9
@@ -84,7 +98,7 @@ exec /bin/bash "$@"
 }
 
 export function sshdConfig(dir: string, ip: string): string {
-  return `# sshd of test host ${dir} (tests/hosts), started inside its network namespace.
+    return `# sshd of test host ${dir} (tests/hosts), started inside its network namespace.
 ListenAddress ${ip}:22
 HostKey ${dir}/ssh_host_ed25519_key
 PidFile ${dir}/run/sshd.pid

@@ -3,70 +3,73 @@
 // fixture processes in place of Pryv.io's containers. The migration program reaches
 // them over SSH exactly as it would reach real machines; tests look behind its back
 // with exec(), which does not go through sshd and so is not counted.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { layOutHost } from './layout';
-import {
-  createBridge, createNamespace, HostName, hostIp, leftoverRunFolders, namespaceOf, PREFIX, RUN_MARKER,
-  teardownSync,
-} from './network';
-import { isRegister, REGISTER_RESERVED_LABELS } from './register';
-import { generateSampleData } from './sample-data';
-import { check, run, RunResult, sleep } from './shell';
-import { clearActiveCertificate, makeCertificate } from './tls';
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { layOutHost } from "./layout";
+import { acquireTestHosts, releaseTestHosts } from "./lock";
+import { createBridge, createNamespace, HostName, hostIp, leftoverRunFolders, namespaceOf, PREFIX, RUN_MARKER, teardownSync } from "./network";
+import { isRegister, REGISTER_RESERVED_LABELS } from "./register";
+import { generateSampleData } from "./sample-data";
+import { check, run, RunResult, sleep } from "./shell";
+import { clearActiveCertificate, makeCertificate } from "./tls";
 
-export type { HostName } from './network';
-export { registerDnsJson, REGISTER_STATIC_IPS } from './register';
-export type { RegisterName } from './register';
+export type { HostName } from "./network";
+export { registerDnsJson, REGISTER_STATIC_IPS } from "./register";
+export type { RegisterName } from "./register";
 
-export interface TestHostsOptions { hosts: HostName[]; sampleSizeMiB?: number; domain?: string; subdomain?: string }
+export interface TestHostsOptions {
+    hosts: HostName[];
+    sampleSizeMiB?: number;
+    domain?: string;
+    subdomain?: string;
+}
 
 export interface TestHost {
-  name: HostName;
-  ip: string;
-  sshPort: number;
-  user: 'root';
-  /** The host's public ed25519 key, "ssh-ed25519 AAAA..." without comment. */
-  hostKey: string;
-  /** This host's PRYV_CONF_ROOT. */
-  confRoot: string;
-  /** The host's private folder: logs, pids, root's home. */
-  dir: string;
-  exec(script: string): Promise<RunResult>;
-  /**
-   * Commands sshd ran on this host since startTestHosts resolved; a forced command
-   * reads "<forced> (requested: <what the client sent>)".
-   */
-  commandCount(): number;
-  commands(): string[];
+    name: HostName;
+    ip: string;
+    sshPort: number;
+    user: "root";
+    /** The host's public ed25519 key, "ssh-ed25519 AAAA..." without comment. */
+    hostKey: string;
+    /** This host's PRYV_CONF_ROOT. */
+    confRoot: string;
+    /** The host's private folder: logs, pids, root's home. */
+    dir: string;
+    exec(script: string): Promise<RunResult>;
+    /**
+     * Commands sshd ran on this host since startTestHosts resolved; a forced command
+     * reads "<forced> (requested: <what the client sent>)".
+     */
+    commandCount(): number;
+    commands(): string[];
 }
 
 export interface TestHosts {
-  hosts: Record<HostName, TestHost>;
-  domain: string;
-  subdomain: string;
-  operatorKeyPath: string;
-  operatorPrivateKey: string;
-  /** known_hosts lines "<ip> ssh-ed25519 AAAA..." of every host, for StrictHostKeyChecking=yes. */
-  knownHostsPath: string;
-  certificatePem: string;
-  /** The run folder under os.tmpdir(), removed by stop(). */
-  runDir: string;
-  stop(): Promise<void>;
+    hosts: Record<HostName, TestHost>;
+    domain: string;
+    subdomain: string;
+    operatorKeyPath: string;
+    operatorPrivateKey: string;
+    /** known_hosts lines "<ip> ssh-ed25519 AAAA..." of every host, for StrictHostKeyChecking=yes. */
+    knownHostsPath: string;
+    certificatePem: string;
+    /** The run folder under os.tmpdir(), removed by stop(). */
+    runDir: string;
+    stop(): Promise<void>;
 }
 
 const SSH_READY_TIMEOUT_MS = 15000;
-const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** Tears down whatever a killed earlier run left: namespaces, processes, links, /etc/netns, run folders. */
 export async function removeLeftoverTestHosts(): Promise<void> {
-  teardownSync(leftoverRunFolders());
+    teardownSync(leftoverRunFolders());
 }
 
 function execIn(name: HostName, dir: string): (script: string) => Promise<RunResult> {
-  const env = { PATH: HOST_PATH, HOME: `${dir}/home/root`, USER: 'root', LOGNAME: 'root', SHELL: '/bin/bash', LANG: 'C.UTF-8' };
-  return (script) => run('ip', ['netns', 'exec', namespaceOf(name), 'bash', '-c', script], { env });
+    const env = { PATH: HOST_PATH, HOME: `${dir}/home/root`, USER: "root", LOGNAME: "root", SHELL: "/bin/bash", LANG: "C.UTF-8" };
+    return (script) => run("ip", ["netns", "exec", namespaceOf(name), "bash", "-c", script], { env });
 }
 
 /**
@@ -74,115 +77,152 @@ function execIn(name: HostName, dir: string): (script: string) => Promise<RunRes
  * the client asked for when a forced command ran instead, a readable copy.
  */
 function readCommands(dir: string): string[] {
-  const lines = fs.readFileSync(`${dir}/commands.log`, 'utf8').split('\n').filter(Boolean);
-  const decode = (field: string | undefined): string => Buffer.from(field ?? '', 'base64').toString('utf8');
-  return lines.map((line) => {
-    const fields = line.split('\t');
-    const args = decode(fields[1]).split('\0');
-    if (args[args.length - 1] === '') args.pop();
-    const command = args[0] === '-c' ? args.slice(1).join(' ') : args.join(' ');
-    return fields[2] ? `${command} (requested: ${decode(fields[2])})` : command;
-  });
+    const lines = fs.readFileSync(`${dir}/commands.log`, "utf8").split("\n").filter(Boolean);
+    const decode = (field: string | undefined): string => Buffer.from(field ?? "", "base64").toString("utf8");
+    return lines.map((line) => {
+        const fields = line.split("\t");
+        const args = decode(fields[1]).split("\0");
+        if (args[args.length - 1] === "") args.pop();
+        const command = args[0] === "-c" ? args.slice(1).join(" ") : args.join(" ");
+        return fields[2] ? `${command} (requested: ${decode(fields[2])})` : command;
+    });
 }
 
-export function sshArgs(hosts: Pick<TestHosts, 'operatorKeyPath' | 'knownHostsPath'>, host: TestHost): string[] {
-  return ['-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${hosts.knownHostsPath}`, '-o', 'ConnectTimeout=5',
-    '-i', hosts.operatorKeyPath, '-p', String(host.sshPort), `root@${host.ip}`];
+export function sshArgs(hosts: Pick<TestHosts, "operatorKeyPath" | "knownHostsPath">, host: TestHost): string[] {
+    return [
+        "-F",
+        "/dev/null",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        `UserKnownHostsFile=${hosts.knownHostsPath}`,
+        "-o",
+        "ConnectTimeout=5",
+        "-i",
+        hosts.operatorKeyPath,
+        "-p",
+        String(host.sshPort),
+        `root@${host.ip}`,
+    ];
 }
 
-async function waitForSsh(hosts: Pick<TestHosts, 'operatorKeyPath' | 'knownHostsPath'>, host: TestHost): Promise<void> {
-  const deadline = Date.now() + SSH_READY_TIMEOUT_MS;
-  for (;;) {
-    const r = await run('ssh', [...sshArgs(hosts, host), 'true'], { timeoutMs: 10000 });
-    if (r.code === 0) return;
-    if (Date.now() > deadline) throw new Error(`sshd of ${host.name} not ready: ${r.stderr.trim()}`);
-    await sleep(100);
-  }
+async function waitForSsh(hosts: Pick<TestHosts, "operatorKeyPath" | "knownHostsPath">, host: TestHost): Promise<void> {
+    const deadline = Date.now() + SSH_READY_TIMEOUT_MS;
+    for (;;) {
+        const r = await run("ssh", [...sshArgs(hosts, host), "true"], { timeoutMs: 10000 });
+        if (r.code === 0) return;
+        if (Date.now() > deadline) throw new Error(`sshd of ${host.name} not ready: ${r.stderr.trim()}`);
+        await sleep(100);
+    }
 }
 
-async function startHost(name: HostName, runDir: string, domain: string, subdomain: string, operatorPublicKey: string,
-  certificate: Awaited<ReturnType<typeof makeCertificate>>): Promise<TestHost> {
-  const ip = hostIp(name);
-  await createNamespace(name);
-  const { dir, confRoot } = layOutHost(name, ip, { runDir, domain, subdomain, certificate, operatorPublicKey });
-  await check('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', `${dir}/ssh_host_ed25519_key`]);
-  const hostKey = fs.readFileSync(`${dir}/ssh_host_ed25519_key.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
-  fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // sshd's privilege separation chroot
-  await check('ip', ['netns', 'exec', namespaceOf(name), '/usr/sbin/sshd', '-f', `${dir}/sshd_config`, '-E', `${dir}/sshd.log`]);
-  return {
-    name, ip, sshPort: 22, user: 'root', hostKey, confRoot, dir,
-    exec: execIn(name, dir),
-    commandCount: () => readCommands(dir).length,
-    commands: () => readCommands(dir),
-  };
+async function startHost(
+    name: HostName,
+    runDir: string,
+    domain: string,
+    subdomain: string,
+    operatorPublicKey: string,
+    certificate: Awaited<ReturnType<typeof makeCertificate>>,
+): Promise<TestHost> {
+    const ip = hostIp(name);
+    await createNamespace(name);
+    const { dir, confRoot } = layOutHost(name, ip, { runDir, domain, subdomain, certificate, operatorPublicKey });
+    await check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", `${dir}/ssh_host_ed25519_key`]);
+    const hostKey = fs.readFileSync(`${dir}/ssh_host_ed25519_key.pub`, "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
+    fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 }); // sshd's privilege separation chroot
+    await check("ip", ["netns", "exec", namespaceOf(name), "/usr/sbin/sshd", "-f", `${dir}/sshd_config`, "-E", `${dir}/sshd.log`]);
+    return {
+        name,
+        ip,
+        sshPort: 22,
+        user: "root",
+        hostKey,
+        confRoot,
+        dir,
+        exec: execIn(name, dir),
+        commandCount: () => readCommands(dir).length,
+        commands: () => readCommands(dir),
+    };
 }
 
 function registerExitHandlers(runDir: string): () => void {
-  const onExit = (): void => teardownSync([runDir]);
-  const onSignal = (signal: NodeJS.Signals): void => {
-    teardownSync([runDir]);
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.once('exit', onExit);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return () => {
-    process.removeListener('exit', onExit);
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-  };
+    const onExit = (): void => {
+        teardownSync([runDir]);
+        releaseTestHosts();
+    };
+    const onSignal = (signal: NodeJS.Signals): void => {
+        onExit();
+        process.exit(signal === "SIGINT" ? 130 : 143);
+    };
+    process.once("exit", onExit);
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    return () => {
+        process.removeListener("exit", onExit);
+        process.removeListener("SIGINT", onSignal);
+        process.removeListener("SIGTERM", onSignal);
+    };
 }
 
 export async function startTestHosts(opts: TestHostsOptions): Promise<TestHosts> {
-  const domain = opts.domain ?? 'pryv.test';
-  const subdomain = opts.subdomain ?? 'co1';
-  const names = [...new Set(opts.hosts)];
-  if (!/^[a-z0-9.-]+$/.test(domain) || !/^[a-z0-9-]+$/.test(subdomain)) {
-    throw new Error(`domain and subdomain must be DNS names, got ${domain} and ${subdomain}`);
-  }
-  if (REGISTER_RESERVED_LABELS.includes(subdomain)) throw new Error(`subdomain ${subdomain} is taken by a register entry`);
-  await removeLeftoverTestHosts();
-  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), PREFIX));
-  fs.writeFileSync(path.join(runDir, RUN_MARKER), `${process.pid}\n`);
-  // Registered before anything exists, so that a failure half-way still cleans up.
-  const unregister = registerExitHandlers(runDir);
-  const stop = async (): Promise<void> => {
-    unregister();
-    clearActiveCertificate();
-    teardownSync([runDir]);
-  };
-  try {
-    const operatorKeyPath = path.join(runDir, 'operator', 'id_ed25519');
-    fs.mkdirSync(path.dirname(operatorKeyPath), { mode: 0o700 });
-    await check('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'pryvmig-operator', '-f', operatorKeyPath]);
-    const certificate = await makeCertificate(path.join(runDir, 'tls'), domain);
-    await createBridge();
-    const operatorPublicKey = fs.readFileSync(`${operatorKeyPath}.pub`, 'utf8');
-    const started = await Promise.all(names.map((n) => startHost(n, runDir, domain, subdomain, operatorPublicKey, certificate)));
-    const knownHostsPath = path.join(runDir, 'operator', 'known_hosts');
-    fs.writeFileSync(knownHostsPath, started.map((h) => `${h.ip} ${h.hostKey}\n`).join(''));
-    const access = { operatorKeyPath, knownHostsPath };
-    await Promise.all(started.map((h) => waitForSsh(access, h)));
-    // Counting starts now: the readiness probes are not the program's commands.
-    for (const h of started) fs.writeFileSync(`${h.dir}/commands.log`, '');
-
-    const hosts = Object.fromEntries(started.map((h) => [h.name, h])) as Record<HostName, TestHost>;
-    if (hosts.source) generateSampleData(hosts.source.confRoot, opts.sampleSizeMiB ?? 40);
-    await Promise.all(started.map(async (h) => {
-      const script = isRegister(h.name) ? `run-${h.name}` : 'run-core';
-      const r = await h.exec(`${h.confRoot}/${script}`);
-      if (r.code !== 0) throw new Error(`${script} on ${h.name} failed: ${r.stderr.trim()}`);
-    }));
-    return {
-      hosts, domain, subdomain, operatorKeyPath, knownHostsPath, runDir,
-      operatorPrivateKey: fs.readFileSync(operatorKeyPath, 'utf8'),
-      certificatePem: certificate.certPem,
-      stop,
+    const domain = opts.domain ?? "pryv.test";
+    const subdomain = opts.subdomain ?? "co1";
+    const names = [...new Set(opts.hosts)];
+    if (!/^[a-z0-9.-]+$/.test(domain) || !/^[a-z0-9-]+$/.test(subdomain)) {
+        throw new Error(`domain and subdomain must be DNS names, got ${domain} and ${subdomain}`);
+    }
+    if (REGISTER_RESERVED_LABELS.includes(subdomain)) throw new Error(`subdomain ${subdomain} is taken by a register entry`);
+    await acquireTestHosts();
+    await removeLeftoverTestHosts();
+    const runDir = fs.mkdtempSync(path.join(os.tmpdir(), PREFIX));
+    fs.writeFileSync(path.join(runDir, RUN_MARKER), `${process.pid}\n`);
+    // Registered before anything exists, so that a failure half-way still cleans up.
+    const unregister = registerExitHandlers(runDir);
+    const stop = async (): Promise<void> => {
+        unregister();
+        clearActiveCertificate();
+        teardownSync([runDir]);
+        releaseTestHosts();
     };
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-}
+    try {
+        const operatorKeyPath = path.join(runDir, "operator", "id_ed25519");
+        fs.mkdirSync(path.dirname(operatorKeyPath), { mode: 0o700 });
+        await check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "pryvmig-operator", "-f", operatorKeyPath]);
+        const certificate = await makeCertificate(path.join(runDir, "tls"), domain);
+        await createBridge();
+        const operatorPublicKey = fs.readFileSync(`${operatorKeyPath}.pub`, "utf8");
+        const started = await Promise.all(names.map((n) => startHost(n, runDir, domain, subdomain, operatorPublicKey, certificate)));
+        const knownHostsPath = path.join(runDir, "operator", "known_hosts");
+        fs.writeFileSync(knownHostsPath, started.map((h) => `${h.ip} ${h.hostKey}\n`).join(""));
+        const access = { operatorKeyPath, knownHostsPath };
+        await Promise.all(started.map((h) => waitForSsh(access, h)));
+        // Counting starts now: the readiness probes are not the program's commands.
+        for (const h of started) fs.writeFileSync(`${h.dir}/commands.log`, "");
 
+        const hosts = Object.fromEntries(started.map((h) => [h.name, h])) as Record<HostName, TestHost>;
+        if (hosts.source) generateSampleData(hosts.source.confRoot, opts.sampleSizeMiB ?? 40);
+        await Promise.all(
+            started.map(async (h) => {
+                const script = isRegister(h.name) ? `run-${h.name}` : "run-core";
+                const r = await h.exec(`${h.confRoot}/${script}`);
+                if (r.code !== 0) throw new Error(`${script} on ${h.name} failed: ${r.stderr.trim()}`);
+            }),
+        );
+        return {
+            hosts,
+            domain,
+            subdomain,
+            operatorKeyPath,
+            knownHostsPath,
+            runDir,
+            operatorPrivateKey: fs.readFileSync(operatorKeyPath, "utf8"),
+            certificatePem: certificate.certPem,
+            stop,
+        };
+    } catch (e) {
+        await stop();
+        throw e;
+    }
+}

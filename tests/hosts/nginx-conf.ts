@@ -2,23 +2,22 @@
 // installs under ${PRYV_CONF_ROOT}/core/nginx/conf (see shared/MIGRATION.md): the
 // migration program rewrites site-443.conf, so this file is what it has to cope with.
 
-const upstreamServers = (host: string, ports: number[]): string =>
-  ports.map((p) => `  server ${host}:${p} max_fails=3 fail_timeout=30s;`).join('\n');
+const upstreamServers = (host: string, ports: number[]): string => ports.map((p) => `  server ${host}:${p} max_fails=3 fail_timeout=30s;`).join("\n");
 
 const CORE_PORTS = [3000, 3001, 3002, 3003, 3004, 3005];
 
 export function site443(domain: string, confRoot: string): string {
-  return `upstream core_server {
-${upstreamServers('core', CORE_PORTS)}
+    return `upstream core_server {
+${upstreamServers("core", CORE_PORTS)}
 }
 
 upstream websocket_server {
   ip_hash;
-${upstreamServers('core', CORE_PORTS)}
+${upstreamServers("core", CORE_PORTS)}
 }
 
 upstream hfs_server {
-${upstreamServers('hfs', CORE_PORTS)}
+${upstreamServers("hfs", CORE_PORTS)}
 }
 
 upstream preview_server {
@@ -88,7 +87,7 @@ server {
 }
 
 export function site80(domain: string): string {
-  return `server {
+    return `server {
   listen      80;
   server_name ${domain} *.${domain};
   return      301 https://$host$request_uri;
@@ -98,8 +97,8 @@ export function site80(domain: string): string {
 
 /** Paths that the docker image would keep inside the container live in the host's folder. */
 export function nginxConf(domain: string, confRoot: string, dir: string): string {
-  const conf = `${confRoot}/core/nginx/conf`;
-  return `# Test host fixture: nginx runs as a process of the host instead of a container.
+    const conf = `${confRoot}/core/nginx/conf`;
+    return `# Test host fixture: nginx runs as a process of the host instead of a container.
 user root;
 daemon on;
 worker_processes 1;

@@ -32,7 +32,10 @@ describe("migration on the test hosts (real engine)", function () {
     const answers = () => Promise.all(registers.map((register) => dnsQuery(register.ip, coreName())));
     const sameTree = async (from: TestHost, to: TestHost, folder: string) =>
         assert.equal(await treeManifest(to, `${to.confRoot}/${folder}`), await treeManifest(from, `${from.confRoot}/${folder}`), folder);
-    const keyMarkers = (host: TestHost) => authorizedKeys(host).split("\n").filter((line) => line.includes("pryv-migration:itest:")).length;
+    const keyMarkers = (host: TestHost) =>
+        authorizedKeys(host)
+            .split("\n")
+            .filter((line) => line.includes("pryv-migration:itest:")).length;
 
     before(async () => {
         hosts = await startTestHosts({ hosts: ["source", "dest", "reg-master", "reg-slave"], sampleSizeMiB: 24 });
@@ -63,7 +66,13 @@ describe("migration on the test hosts (real engine)", function () {
         assert.equal(keyMarkers(source), defaultDataFolders.length);
         assert.equal(keyMarkers(dest), defaultDataFolders.length);
         assert.match(String(outputs.proxyFile.value), /upstream websocket_server \{\n {2}server 10\.213\.7\.12:443;\n\}/);
-        assert.deepEqual((outputs.dnsChanges.value as { previousIp: string; newIp: string }[]).map((c) => [c.previousIp, c.newIp]), [[source.ip, dest.ip], [source.ip, dest.ip]]);
+        assert.deepEqual(
+            (outputs.dnsChanges.value as { previousIp: string; newIp: string }[]).map((c) => [c.previousIp, c.newIp]),
+            [
+                [source.ip, dest.ip],
+                [source.ip, dest.ip],
+            ],
+        );
 
         const keyFolder = "$HOME/.ssh/pryv-migration-itest-pull";
         const ssh = `ssh -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${keyFolder}/known_hosts -o HostKeyAlias=pryv-migration-source`;
@@ -87,7 +96,10 @@ describe("migration on the test hosts (real engine)", function () {
     it("warm-sync: copies every folder from live source, and again when the round changes", async () => {
         const first = await up("warm-sync", { warmSyncRound: 1 });
         const stats = first.warmSync.value as { folder: string; bytesReceived: number; round: string }[];
-        assert.deepEqual(stats.map((s) => [s.folder, s.round]), defaultDataFolders.map((folder) => [folder, "warm-1"]));
+        assert.deepEqual(
+            stats.map((s) => [s.folder, s.round]),
+            defaultDataFolders.map((folder) => [folder, "warm-1"]),
+        );
         assert.ok(stats[0].bytesReceived > 1_000_000);
         assert.equal(await servedBy(hosts, source), "source");
         await sameTree(source, dest, "core/influxdb/data");
@@ -114,7 +126,10 @@ describe("migration on the test hosts (real engine)", function () {
         assert.doesNotMatch(databaseLog(dest), /external-write/);
         assert.ok((outputs.downtimeSeconds.value as number) > 0);
         assert.ok((outputs.coldSyncSeconds.value as number) > 0);
-        assert.deepEqual((outputs.verifiedFolders.value as { folder: string }[]).map((f) => f.folder), defaultDataFolders);
+        assert.deepEqual(
+            (outputs.verifiedFolders.value as { folder: string }[]).map((f) => f.folder),
+            defaultDataFolders,
+        );
     });
 
     it("a second up on the converged stack changes nothing and runs no command on any host", async () => {
@@ -127,8 +142,12 @@ describe("migration on the test hosts (real engine)", function () {
     it("keeps the operator key out of the stored state in plain text", () => {
         // Read the backend's files: the Automation API's exportStack decrypts secrets.
         const stateFiles = (folder: string): string[] =>
-            fs.readdirSync(folder, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? stateFiles(path.join(folder, entry.name)) : [path.join(folder, entry.name)]));
-        const state = stateFiles(migration.backendFolder).map((file) => fs.readFileSync(file, "utf8")).join("\n");
+            fs
+                .readdirSync(folder, { withFileTypes: true })
+                .flatMap((entry) => (entry.isDirectory() ? stateFiles(path.join(folder, entry.name)) : [path.join(folder, entry.name)]));
+        const state = stateFiles(migration.backendFolder)
+            .map((file) => fs.readFileSync(file, "utf8"))
+            .join("\n");
         const keyBody = hosts.operatorPrivateKey.split("\n")[1];
         assert.ok(keyBody.length > 20 && state.includes("pryv-pull-key-keypair"));
         assert.equal(state.includes(keyBody), false);
@@ -139,12 +158,18 @@ describe("migration on the test hosts (real engine)", function () {
         const certificate = `${source.confRoot}/core/nginx/conf/secret/${hosts.domain}-bundle.crt`;
         fs.renameSync(certificate, `${certificate}.away`);
         try {
-            await assert.rejects(migration.up("proxy"), /the new content was refused, the previous file is back in place:\n.*\[emerg\].*cannot load certificate/);
+            await assert.rejects(
+                migration.up("proxy"),
+                /the new content was refused, the previous file is back in place:\n.*\[emerg\].*cannot load certificate/,
+            );
         } finally {
             fs.renameSync(`${certificate}.away`, certificate);
         }
         assert.equal(fs.readFileSync(siteFile(), "utf8"), site443(hosts.domain, source.confRoot));
-        assert.deepEqual(fs.readdirSync(`${source.confRoot}/core/nginx/conf`).filter((name) => name.includes("pryv-migration")), []);
+        assert.deepEqual(
+            fs.readdirSync(`${source.confRoot}/core/nginx/conf`).filter((name) => name.includes("pryv-migration")),
+            [],
+        );
         assert.equal(await servedBy(hosts, source), "nobody");
         assert.equal(await servedBy(hosts, dest), "dest");
     });
@@ -165,7 +190,10 @@ describe("migration on the test hosts (real engine)", function () {
         await up("dns");
         assert.deepEqual(await answers(), [[dest.ip], [dest.ip]]);
         for (const register of registers) {
-            assert.equal(fs.readFileSync(registerDnsJsonPath(register), "utf8"), registerDnsJson({ domain: hosts.domain, subdomain: hosts.subdomain, coreIp: dest.ip }));
+            assert.equal(
+                fs.readFileSync(registerDnsJsonPath(register), "utf8"),
+                registerDnsJson({ domain: hosts.domain, subdomain: hosts.subdomain, coreIp: dest.ip }),
+            );
         }
         const before = commandCounts(hosts);
         const again = await migration.up("dns");
@@ -175,10 +203,17 @@ describe("migration on the test hosts (real engine)", function () {
 
     it("finalize: checks the registers' answers, then the migration keys leave both machines", async () => {
         const outputs = await up("finalize");
-        assert.deepEqual((outputs.dnsAnswers.value as { answer: string }[]).map((a) => a.answer), [dest.ip, dest.ip]);
+        assert.deepEqual(
+            (outputs.dnsAnswers.value as { answer: string }[]).map((a) => a.answer),
+            [dest.ip, dest.ip],
+        );
         for (const host of [source, dest]) {
             assert.equal(keyMarkers(host), 0, host.name);
-            assert.deepEqual(fs.readdirSync(`${host.dir}/home/root/.ssh`).filter((name) => name.startsWith("pryv-migration-itest")), [], host.name);
+            assert.deepEqual(
+                fs.readdirSync(`${host.dir}/home/root/.ssh`).filter((name) => name.startsWith("pryv-migration-itest")),
+                [],
+                host.name,
+            );
         }
         assert.equal(await servedBy(hosts, source), "dest");
     });
@@ -194,7 +229,10 @@ describe("migration on the test hosts (real engine)", function () {
         await up("proxy");
         assert.deepEqual(await answers(), [[source.ip], [source.ip]]);
         for (const register of registers) {
-            assert.equal(fs.readFileSync(registerDnsJsonPath(register), "utf8"), registerDnsJson({ domain: hosts.domain, subdomain: hosts.subdomain, coreIp: source.ip }));
+            assert.equal(
+                fs.readFileSync(registerDnsJsonPath(register), "utf8"),
+                registerDnsJson({ domain: hosts.domain, subdomain: hosts.subdomain, coreIp: source.ip }),
+            );
         }
     });
 
@@ -225,9 +263,16 @@ describe("migration on the test hosts (real engine)", function () {
         // prepare, 2 warm rounds, cutover and its repeat, refused proxy, proxy, dns and its repeat, finalize, 5 rollbacks.
         assert.equal(history.filter((entry) => entry.kind === "update").length, 15, JSON.stringify(history.map((entry) => [entry.kind, entry.result])));
         assert.equal(history[0].kind, "destroy");
-        assert.ok(history.some((entry) => entry.kind === "update" && entry.result === "failed"), "the refused proxy is in the audit trail");
+        assert.ok(
+            history.some((entry) => entry.kind === "update" && entry.result === "failed"),
+            "the refused proxy is in the audit trail",
+        );
         const sshFolders = fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith("pryvssh-"));
         assert.ok(sshFolders.length > 0);
-        assert.deepEqual(sshFolders.flatMap((folder) => fs.readdirSync(path.join(os.tmpdir(), folder))).filter((name) => name.startsWith("id-")), [], "the operator key stays on disk only while a command runs");
+        assert.deepEqual(
+            sshFolders.flatMap((folder) => fs.readdirSync(path.join(os.tmpdir(), folder))).filter((name) => name.startsWith("id-")),
+            [],
+            "the operator key stays on disk only while a command runs",
+        );
     });
 });

@@ -39,7 +39,11 @@ export async function openMigrationStack(hosts: TestHosts, stackName = "rehearsa
             projectSettings: { name: projectName, runtime: "nodejs", backend: { url: `file://${backend}` } },
             // The dynamic provider's process starts in the workspace's temporary folder and
             // must still find @pulumi/pulumi.
-            envVars: { PULUMI_CONFIG_PASSPHRASE: "rehearsal", PULUMI_BACKEND_URL: `file://${backend}`, NODE_PATH: path.resolve(__dirname, "..", "..", "node_modules") },
+            envVars: {
+                PULUMI_CONFIG_PASSPHRASE: "rehearsal",
+                PULUMI_BACKEND_URL: `file://${backend}`,
+                NODE_PATH: path.resolve(__dirname, "..", "..", "node_modules"),
+            },
         },
     );
     let settings: Record<string, unknown> = {};

@@ -12,7 +12,10 @@ export async function servedBy(hosts: TestHosts, host: TestHost, user = hosts.su
 
 /** A websocket upgrade through `host`'s nginx: which machine's stand-in accepted it. */
 export async function websocketReaches(hosts: TestHosts, host: TestHost): Promise<string> {
-    const result = await websocketUpgrade(host.ip, `${hosts.subdomain}.${hosts.domain}`, "/socket.io/?EIO=3&transport=websocket").catch((error: Error) => ({ statusLine: error.message, bodyLine: "" }));
+    const result = await websocketUpgrade(host.ip, `${hosts.subdomain}.${hosts.domain}`, "/socket.io/?EIO=3&transport=websocket").catch((error: Error) => ({
+        statusLine: error.message,
+        bodyLine: "",
+    }));
     return / 101 /.test(result.statusLine) ? result.bodyLine.replace(/^fixture-websocket /, "").trim() : `refused (${result.statusLine})`;
 }
 

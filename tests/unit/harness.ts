@@ -123,7 +123,10 @@ export function rawConfig(overrides: Record<string, unknown> = {}): Record<strin
         destCoreIp: "192.0.2.12",
         operatorPrivateKey: operatorKey,
         registers: ["reg-master", "reg-slave"].map((name, index) => ({
-            name, host: `10.0.0.${13 + index}`, hostKey: sourceHostKey, confRoot: "/var/pryv", 
+            name,
+            host: `10.0.0.${13 + index}`,
+            hostKey: sourceHostKey,
+            confRoot: "/var/pryv",
         })),
         proxy: { testCommand: ["nginx", "-t"], startCommand: ["/var/pryv/run-core", "reverse_proxy"] },
         ...overrides,
@@ -158,7 +161,11 @@ const folderOf = (name: string): string => name.replace(/^.*?-(core-[a-z]+-data)
 export const fakeMachines: FakeOutput = (name) => {
     const line = (value: object) => `${JSON.stringify(value)}\n`;
     if (name.endsWith("-keypair")) {
-        return { stdout: ["core_mongodb_data", "core_core_data", "core_influxdb_data", "core_hfs_data"].map((file) => `${file} ssh-ed25519 AAAA${file.replace(/_/g, "")}\n`).join("") };
+        return {
+            stdout: ["core_mongodb_data", "core_core_data", "core_influxdb_data", "core_hfs_data"]
+                .map((file) => `${file} ssh-ed25519 AAAA${file.replace(/_/g, "")}\n`)
+                .join(""),
+        };
     }
     if (name.endsWith("proxy-original")) return captured(originalSite);
     if (name.endsWith("-original")) return captured(originalDnsJson);
@@ -173,7 +180,17 @@ export const fakeMachines: FakeOutput = (name) => {
     if (/-core-[a-z]+-data$/.test(name)) {
         const cold = name.includes("final-sync");
         return {
-            stdout: line({ folder: folderOf(name), round: cold ? "cold" : "warm-1", bytesReceived: 10, bytesTransferred: 20, totalSize: 30, files: 4, startedAt: cold ? 101 : 1, finishedAt: cold ? 104 : 2, delete: true }),
+            stdout: line({
+                folder: folderOf(name),
+                round: cold ? "cold" : "warm-1",
+                bytesReceived: 10,
+                bytesTransferred: 20,
+                totalSize: 30,
+                files: 4,
+                startedAt: cold ? 101 : 1,
+                finishedAt: cold ? 104 : 2,
+                delete: true,
+            }),
         };
     }
     return { stdout: "" };
