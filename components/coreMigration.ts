@@ -5,8 +5,8 @@ import { DestDeploymentCheck } from "./destDeploymentCheck";
 import { Finalize } from "./finalize";
 import { MigrationKey, peerAccess } from "./migrationKey";
 import { RegisterDns } from "./registerDns";
-import { Transport } from "./remoteStep";
-import { serviceCheck } from "./services";
+import { Transport } from "../machinery/remoteStep";
+import { serviceCheck } from "../machinery/services";
 import { SourceProxy } from "./sourceProxy";
 import { WarmSync } from "./warmSync";
 

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { defaultDataFolders } from "./config";
 import { Cutover } from "./cutover";
 import { MigrationKey } from "./migrationKey";
-import { serviceCheck } from "./services";
+import { serviceCheck } from "../machinery/services";
 import { build, fakeMachines, machines, promiseOf, scriptOf, testConfig, transportFor } from "../tests/unit/harness";
 
 const slugs = defaultDataFolders.map((folder) => folder.replace(/\//g, "-"));

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Machine } from "./config";
-import { folderResourceName, pullScript, SyncStats } from "./folderSync";
+import { folderResourceName, pullScript, SyncStats } from "../machinery/folderSync";
 import { PeerAccess } from "./migrationKey";
-import { declareStep, jsonLines, RemoteStep, Transport } from "./remoteStep";
-import { ServiceCheck, startServicesScript, stopServicesScript } from "./services";
-import { render } from "./templates";
+import { declareStep, jsonLines, RemoteStep, Transport } from "../machinery/remoteStep";
+import { ServiceCheck, startServicesScript, stopServicesScript } from "../machinery/services";
+import { render } from "../machinery/templates";
 
 export interface CutoverArgs {
     source: Machine;

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { DestDeploymentCheck } from "./destDeploymentCheck";
-import { serviceCheck } from "./services";
+import { serviceCheck } from "../machinery/services";
 import { assertInOrder, build, fakeMachines, machines, promiseOf, scriptOf, testConfig, transportFor } from "../tests/unit/harness";
 
 const check = serviceCheck(testConfig().healthCheck, "pryv.example.com", "co1");

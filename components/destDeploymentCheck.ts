@@ -4,9 +4,9 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { Machine } from "./config";
-import { declareStep, jsonLines, Transport } from "./remoteStep";
-import { ServiceCheck, startServicesScript } from "./services";
-import { render } from "./templates";
+import { declareStep, jsonLines, Transport } from "../machinery/remoteStep";
+import { ServiceCheck, startServicesScript } from "../machinery/services";
+import { render } from "../machinery/templates";
 
 export interface DestDeploymentCheckArgs {
     dest: Machine;

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Register } from "./config";
-import { declareStep, jsonLines, Transport } from "./remoteStep";
-import { render } from "./templates";
+import { declareStep, jsonLines, Transport } from "../machinery/remoteStep";
+import { render } from "../machinery/templates";
 
 export interface FinalizeArgs {
     registers: Register[];

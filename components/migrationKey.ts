@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Machine } from "./config";
-import { declareStep, Transport } from "./remoteStep";
-import { render } from "./templates";
+import { declareStep, Transport } from "../machinery/remoteStep";
+import { render } from "../machinery/templates";
 
 /** What an rsync step needs to pull a data folder through a migration key. */
 export interface PeerAccess {

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { shellQuote } from "./templates";
+import { shellQuote } from "../machinery/templates";
 import { RegisterDns } from "./registerDns";
 import { assertInOrder, build, fakeMachines, promiseOf, scriptOf, testConfig, transportFor } from "../tests/unit/harness";
 import { registerDnsJson } from "../tests/hosts/register";

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Register } from "./config";
-import { editDnsJson } from "./dnsJsonEdit";
-import { captureScript, parseCapture, replaceScript, restoreScript } from "./machineFile";
-import { declareStep, Transport } from "./remoteStep";
+import { editDnsJson } from "../machinery/dnsJsonEdit";
+import { captureScript, parseCapture, replaceScript, restoreScript } from "../machinery/machineFile";
+import { declareStep, Transport } from "../machinery/remoteStep";
 
 export interface RegisterDnsArgs {
     registers: Register[];

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
-import { shellQuote } from "./templates";
+import { shellQuote } from "../machinery/templates";
 import * as pulumi from "@pulumi/pulumi";
-import { serviceCheck } from "./services";
+import { serviceCheck } from "../machinery/services";
 import { SourceProxy } from "./sourceProxy";
 import { assertInOrder, build, fakeMachines, promiseOf, scriptOf, testConfig, transportFor } from "../tests/unit/harness";
 

@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Machine, ProxySettings } from "./config";
-import { captureScript, parseCapture, replaceScript, restoreScript } from "./machineFile";
-import { renderProxyFile, siteLayout } from "./nginxProxyFile";
-import { declareStep, jsonLines, Transport } from "./remoteStep";
-import { ServiceCheck, startServicesScript } from "./services";
+import { captureScript, parseCapture, replaceScript, restoreScript } from "../machinery/machineFile";
+import { renderProxyFile, siteLayout } from "../machinery/nginxProxyFile";
+import { declareStep, jsonLines, Transport } from "../machinery/remoteStep";
+import { ServiceCheck, startServicesScript } from "../machinery/services";
 
 export interface SourceProxyArgs {
     source: Machine;

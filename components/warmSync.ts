@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Machine } from "./config";
-import { folderResourceName, pullScript, SyncStats } from "./folderSync";
+import { folderResourceName, pullScript, SyncStats } from "../machinery/folderSync";
 import { PeerAccess } from "./migrationKey";
-import { declareStep, jsonLines, Transport } from "./remoteStep";
+import { declareStep, jsonLines, Transport } from "../machinery/remoteStep";
 
 export interface WarmSyncArgs {
     dest: Machine;

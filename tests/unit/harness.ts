@@ -1,7 +1,7 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { Machine, MigrationConfig, parseMigrationConfig } from "../../components/config";
-import { Transport } from "../../components/remoteStep";
+import { Transport } from "../../machinery/remoteStep";
 import { site443 } from "../hosts/nginx-conf";
 import { registerDnsJson } from "../hosts/register";
 
@@ -111,6 +111,11 @@ export async function build<T extends pulumi.ComponentResource>(
 
 export const sourceHostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHNvdXJjZWhvc3RrZXlzb3VyY2Vob3N0a2V5c291cmNl";
 export const destHostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGRlc3Rob3N0a2V5ZGVzdGhvc3RrZXlkZXN0aG9zdGtleQ";
+/** Registers are machines of their own: a host key shared with source or dest is refused. */
+export const registerHostKeys = [
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHJlZ21hc3Rlcmhvc3RrZXlyZWdtYXN0ZXJob3N0a2V5",
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHJlZ3NsYXZlaG9zdGtleXJlZ3NsYXZlaG9zdGtleXJl",
+];
 export const operatorKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n";
 
 /** A complete, valid raw config; tests override what they exercise. */
@@ -125,7 +130,7 @@ export function rawConfig(overrides: Record<string, unknown> = {}): Record<strin
         registers: ["reg-master", "reg-slave"].map((name, index) => ({
             name,
             host: `10.0.0.${13 + index}`,
-            hostKey: sourceHostKey,
+            hostKey: registerHostKeys[index],
             confRoot: "/var/pryv",
         })),
         proxy: { testCommand: ["nginx", "-t"], startCommand: ["/var/pryv/run-core", "reverse_proxy"] },

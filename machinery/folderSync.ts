@@ -1,5 +1,5 @@
-import { Machine } from "./config";
-import { PeerAccess } from "./migrationKey";
+import { Machine } from "../components/config";
+import { PeerAccess } from "../components/migrationKey";
 import { render } from "./templates";
 
 /** What one rsync round of one folder printed (rsync --stats, and the clock around it). */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { Machine } from "./config";
+import { Machine } from "../components/config";
 import { OpensshCommand } from "./openssh/opensshCommand";
 
 /** How the program reaches machines, from the stack config `executor`, `operatorPrivateKey`, `useSshAgent`. */

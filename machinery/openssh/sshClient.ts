@@ -90,10 +90,14 @@ function prepareFiles(connection: SshConnection): SshFiles {
     return files;
 }
 
-export function runOverSsh(connection: SshConnection, command: string): Promise<CommandResult> {
+/** Runs `command`; `stdin`, when given, is what the command reads on its standard input. */
+export function runOverSsh(connection: SshConnection, command: string, stdin?: string): Promise<CommandResult> {
     const files = prepareFiles(connection);
     return new Promise((resolve, reject) => {
-        const child = spawn("ssh", sshArguments(connection, files, command), { stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn("ssh", sshArguments(connection, files, command), { stdio: ["pipe", "pipe", "pipe"] });
+        // A command that does not read its input may close it early.
+        child.stdin.on("error", () => undefined);
+        child.stdin.end(stdin ?? "");
         const stdout: Buffer[] = [];
         const stderr: Buffer[] = [];
         child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
@@ -110,7 +114,9 @@ export function runOverSsh(connection: SshConnection, command: string): Promise<
                 resolve(result);
             } else {
                 const where = `${connection.user}@${connection.host}:${connection.port}`;
-                reject(new Error(`command on ${where} failed with exit code ${code}:\n${result.stderr.trim() || result.stdout.trim()}`));
+                // ssh itself exits 255 when it cannot reach or log in to the machine.
+                const what = code === 255 ? `cannot run the step on ${where} (machine unreachable or login refused)` : `command on ${where} failed with exit code ${code}`;
+                reject(new Error(`${what}:\n${result.stderr.trim() || result.stdout.trim()}`));
             }
         });
     });

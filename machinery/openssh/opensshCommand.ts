@@ -8,6 +8,8 @@ interface CommandState {
     update?: string;
     delete?: string;
     triggers?: unknown[];
+    /** What the create or update script reads on its standard input (a file's content). */
+    stdin?: string;
     stdout: string;
     stderr: string;
 }
@@ -17,22 +19,22 @@ type CommandInputs = Omit<CommandState, "stdout" | "stderr">;
 const same = (left: unknown, right: unknown): boolean => JSON.stringify(left ?? null) === JSON.stringify(right ?? null);
 
 // remote.Command's semantics: a changed trigger replaces (create the new, then delete the
-// old); a changed create/update script runs `update`, or `create` when there is none; a
-// changed connection or delete script is recorded without running anything.
+// old); a changed create/update script or stdin runs `update`, or `create` when there is
+// none; a changed connection or delete script is recorded without running anything.
 export const opensshCommandProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id: string, olds: CommandState, news: CommandInputs): Promise<pulumi.dynamic.DiffResult> {
         const replaces = same(olds.triggers, news.triggers) ? [] : ["triggers"];
-        const changed = (["connection", "create", "update", "delete", "triggers"] as const).filter((key) => !same(olds[key], news[key]));
+        const changed = (["connection", "create", "update", "delete", "triggers", "stdin"] as const).filter((key) => !same(olds[key], news[key]));
         return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
     },
     async create(inputs: CommandInputs): Promise<pulumi.dynamic.CreateResult> {
-        const result = await runOverSsh(inputs.connection, inputs.create);
+        const result = await runOverSsh(inputs.connection, inputs.create, inputs.stdin);
         const id = `${inputs.connection.host}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
         return { id, outs: { ...inputs, ...result } };
     },
     async update(_id: string, olds: CommandState, news: CommandInputs): Promise<pulumi.dynamic.UpdateResult> {
-        const scriptChanged = !same(olds.create, news.create) || !same(olds.update, news.update);
-        const result = scriptChanged ? await runOverSsh(news.connection, news.update ?? news.create) : { stdout: olds.stdout, stderr: olds.stderr };
+        const scriptChanged = !same(olds.create, news.create) || !same(olds.update, news.update) || !same(olds.stdin, news.stdin);
+        const result = scriptChanged ? await runOverSsh(news.connection, news.update ?? news.create, news.stdin) : { stdout: olds.stdout, stderr: olds.stderr };
         return { outs: { ...news, ...result } };
     },
     async delete(_id: string, olds: CommandState): Promise<void> {
@@ -46,6 +48,7 @@ export interface OpensshCommandArgs {
     update?: pulumi.Input<string>;
     delete?: pulumi.Input<string>;
     triggers?: pulumi.Input<pulumi.Input<unknown>[]>;
+    stdin?: pulumi.Input<string>;
 }
 
 /** A command run over the system OpenSSH client: the `openssh` executor's counterpart of remote.Command. */
