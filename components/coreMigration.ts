@@ -3,71 +3,109 @@ import { MigrationConfig, phaseReached } from "./config";
 import { Cutover } from "./cutover";
 import { DestDeploymentCheck } from "./destDeploymentCheck";
 import { Finalize } from "./finalize";
+import { LiveCoreGuard } from "./liveCoreGuard";
 import { MigrationKey, peerAccess } from "./migrationKey";
 import { RegisterDns } from "./registerDns";
-import { Transport } from "../machinery/remoteStep";
-import { serviceCheck } from "../machinery/services";
 import { SourceProxy } from "./sourceProxy";
 import { WarmSync } from "./warmSync";
+import { declareStep, Transport } from "../machinery/remoteStep";
+import { serviceCheck } from "../machinery/services";
+import { render } from "../machinery/templates";
 
 /**
  * The whole procedure, up to the phase the stack config names. Each phase's components
  * depend on the previous phase's, so Pulumi creates them in procedure order and, when
- * the phase is set back, deletes them in reverse: that is the rollback.
+ * the phase is set back, deletes them in reverse: that is the rollback. A finished
+ * migration (finalize) is protected: `pulumi destroy` would take production back to source.
  */
 export class CoreMigration extends pulumi.ComponentResource {
     public readonly outputs: Record<string, pulumi.Output<unknown>>;
 
     constructor(name: string, config: MigrationConfig, opts?: pulumi.ComponentResourceOptions) {
         super("pryv:migration:CoreMigration", name, {}, opts);
-        const { source, dest, dataFolders, migrationId, phase } = config;
-        const steps: string[] = [];
+        const { source, dest, dataFolders, migrationId, phase, sync } = config;
+        const steps: pulumi.Output<{ machine: string; step: string; does: string }>[] = [];
+        const lostMachine = config.destLost ? dest.role : undefined;
         const transport: Transport = {
             executor: config.executor,
             operatorPrivateKey: config.operatorPrivateKey,
             useSshAgent: config.useSshAgent,
-            onStep: (step, machine) => steps.push(`${machine}: ${step}`),
+            onStep: (step, machine, does) => steps.push(does.apply((text) => ({ machine, step, does: text }))),
         };
         const check = serviceCheck(config.healthCheck, config.domain, config.coreSubdomain);
-        const child = { parent: this };
+        const child = { parent: this, protect: phase === "finalize" };
+        const after = (dependsOn: pulumi.Resource[]) => ({ ...child, dependsOn });
         const pullAccess = peerAccess(source, "pull", migrationId);
         const carryBackAccess = peerAccess(dest, "carry-back", migrationId);
+        const coreName = `${config.coreSubdomain}.${config.domain}`;
+        const keepAside = `${source.confRoot}/pryv-migration-kept/${migrationId}`;
 
-        // finalize takes the keys out of the stack: Pulumi deletes them after the DNS check passed.
-        const keys = phaseReached(phase, "finalize")
+        const guard = new LiveCoreGuard(
+            `${name}-live-core-guard`,
+            {
+                source,
+                dest,
+                dataFolders,
+                freshDestMaxFiles: config.freshDestMaxFiles,
+                registers: config.registers,
+                coreName,
+                destCoreIp: config.destCoreIp,
+                check,
+                transport,
+            },
+            child,
+        );
+        // finalize takes the keys and what rollbacks kept aside out of the stack: Pulumi deletes them after the DNS check passed.
+        const prepared = phaseReached(phase, "finalize")
             ? []
             : [
-                  new MigrationKey(`${name}-pull-key`, { holder: dest, granter: source, dataFolders, purpose: "pull", migrationId, transport }, child),
+                  new MigrationKey(
+                      `${name}-pull-key`,
+                      { holder: dest, granter: source, dataFolders, purpose: "pull", migrationId, lostMachine, transport },
+                      after(guard.checks),
+                  ),
                   new MigrationKey(
                       `${name}-carry-back-key`,
-                      { holder: source, granter: dest, dataFolders, purpose: "carry-back", migrationId, transport },
-                      child,
+                      { holder: source, granter: dest, dataFolders, purpose: "carry-back", migrationId, lostMachine, transport },
+                      after(guard.checks),
                   ),
+                  declareStep(
+                      `${name}-kept-aside`,
+                      {
+                          machine: source,
+                          create: render("step-marker.sh", {
+                              comment:
+                                  "Does nothing now: on rollback, what a carry-back replaces or deletes on source is kept in this folder until the migration is finalized or destroyed.",
+                              message: keepAside,
+                          }),
+                          delete: render("kept-aside-remove.sh", { folder: keepAside }),
+                      },
+                      transport,
+                      after(guard.checks),
+                  ).resource,
               ];
-        const destCheck = new DestDeploymentCheck(`${name}-dest-check`, { dest, check, images: config.destImages, transport }, child);
-        this.outputs = { phase: pulumi.output(phase), destHealthySeconds: destCheck.healthySeconds };
+        const destCheck = new DestDeploymentCheck(`${name}-dest-check`, { dest, check, images: config.destImages, transport }, after(guard.checks));
+        this.outputs = { phase: pulumi.output(phase), destHealthySeconds: destCheck.healthySeconds, keptAside: pulumi.output(keepAside) };
 
-        let cutover: Cutover | undefined;
+        let warmSync: WarmSync | undefined;
         if (phaseReached(phase, "warm-sync")) {
-            const warmSync = new WarmSync(
+            warmSync = new WarmSync(
                 `${name}-warm-sync`,
-                { dest, dataFolders, round: config.warmSyncRound, pullAccess, transport },
-                { parent: this, dependsOn: [...keys, destCheck] },
+                {
+                    dest,
+                    dataFolders,
+                    round: config.warmSyncRound,
+                    pullAccess,
+                    sync,
+                    migrationId,
+                    frozen: phaseReached(phase, "cutover"),
+                    destStartSeconds: destCheck.healthySeconds,
+                    transport,
+                },
+                after([...prepared, destCheck]),
             );
             this.outputs.warmSync = warmSync.stats;
-            if (phaseReached(phase, "cutover")) {
-                cutover = new Cutover(
-                    `${name}-cutover`,
-                    { source, dest, dataFolders, check, pullAccess, carryBackAccess, transport },
-                    { parent: this, dependsOn: [warmSync] },
-                );
-                Object.assign(this.outputs, {
-                    coldSync: cutover.coldSync,
-                    verifiedFolders: cutover.verified,
-                    coldSyncSeconds: cutover.coldSyncSeconds,
-                    downtimeSeconds: cutover.downtimeSeconds,
-                });
-            }
+            this.outputs.cutoverEstimate = warmSync.cutoverEstimate;
         }
 
         const proxy = new SourceProxy(
@@ -80,14 +118,45 @@ export class CoreMigration extends pulumi.ComponentResource {
                 domain: config.domain,
                 migrationId,
                 transport,
-                active: phaseReached(phase, "proxy"),
-                after: cutover === undefined ? [] : [cutover],
+                active: phaseReached(phase, "cutover"),
+                after: warmSync === undefined ? [] : [warmSync],
             },
             child,
         );
         this.outputs.proxyFile = proxy.renderedFile;
         this.outputs.proxyReplaces = proxy.replaced;
-        if (proxy.proxyFileSha256 !== undefined) this.outputs.proxyFileSha256 = proxy.proxyFileSha256;
+        this.outputs.siteFileSha256 = proxy.siteFileSha256;
+
+        let cutover: Cutover | undefined;
+        if (phaseReached(phase, "cutover")) {
+            cutover = new Cutover(
+                `${name}-cutover`,
+                {
+                    source,
+                    dest,
+                    dataFolders,
+                    check,
+                    pullAccess,
+                    carryBackAccess,
+                    sync,
+                    migrationId,
+                    proxyStartCommand: config.proxy.startCommand,
+                    sourceSwitched: proxy.switched,
+                    keepAside,
+                    destLost: config.destLost,
+                    transport,
+                },
+                child,
+            );
+            Object.assign(this.outputs, {
+                coldSync: cutover.coldSync,
+                verifiedFolders: cutover.verified,
+                contentVerified: cutover.contentVerified,
+                coldSyncSeconds: cutover.coldSyncSeconds,
+                outage: cutover.outage,
+                downtimeSeconds: cutover.outage.apply((outage) => outage.seconds),
+            });
+        }
 
         if (config.registers.length > 0) {
             const registerDns = new RegisterDns(
@@ -96,9 +165,10 @@ export class CoreMigration extends pulumi.ComponentResource {
                     registers: config.registers,
                     coreSubdomain: config.coreSubdomain,
                     destIp: config.destCoreIp,
+                    migrationId,
                     transport,
                     active: phaseReached(phase, "dns"),
-                    after: [proxy],
+                    after: cutover === undefined ? [] : [cutover],
                 },
                 child,
             );
@@ -106,20 +176,19 @@ export class CoreMigration extends pulumi.ComponentResource {
             if (phaseReached(phase, "finalize")) {
                 const finalize = new Finalize(
                     `${name}-finalize`,
-                    {
-                        registers: config.registers,
-                        coreName: `${config.coreSubdomain}.${config.domain}`,
-                        destIp: config.destCoreIp,
-                        timeoutSeconds: config.healthCheck.timeoutSeconds,
-                        transport,
-                    },
-                    { parent: this, dependsOn: [registerDns] },
+                    { registers: config.registers, coreName, destIp: config.destCoreIp, timeoutSeconds: config.healthCheck.timeoutSeconds, transport },
+                    // Its checks undo nothing, and a rollback from finalize deletes them.
+                    { ...after([registerDns]), protect: false },
                 );
                 this.outputs.dnsAnswers = finalize.answers;
             }
         }
-        // What this phase has run on each machine; with `pulumi stack history`, what ran when.
-        this.outputs.steps = pulumi.output(steps);
+        // What this phase has run on each machine, keyed by machine and step; with `pulumi stack history`, what ran when.
+        this.outputs.steps = pulumi.all(steps).apply((all) => {
+            const byMachine: Record<string, Record<string, string>> = {};
+            for (const { machine, step, does } of all) byMachine[machine] = { ...byMachine[machine], [step]: does };
+            return byMachine;
+        });
         this.registerOutputs(this.outputs);
     }
 }

@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Machine } from "./config";
-import { folderResourceName, pullScript, SyncStats } from "../machinery/folderSync";
+import { folderKey, peerRsyncValues, pullLogName, pullScript, SyncSettings, SyncStats } from "../machinery/folderSync";
 import { PeerAccess } from "./migrationKey";
-import { declareStep, jsonLines, RemoteStep, Transport } from "../machinery/remoteStep";
-import { ServiceCheck, startServicesScript, stopServicesScript } from "../machinery/services";
+import { declareStep, jsonLines, RemoteStep, StepDefinition, Transport } from "../machinery/remoteStep";
+import { proxyServingScript, ServiceCheck, startServicesScript, stopServicesScript, stopSourceScript } from "../machinery/services";
 import { render } from "../machinery/templates";
 
 export interface CutoverArgs {
@@ -15,82 +15,186 @@ export interface CutoverArgs {
     pullAccess: PeerAccess;
     /** source reads dest's data folders, on rollback. */
     carryBackAccess: PeerAccess;
+    sync: SyncSettings;
+    migrationId: string;
+    /** Starts source's nginx alone, on the proxy file. */
+    proxyStartCommand: string[];
+    /** Source's proxy file in place and source's undo recorded (SourceProxy). */
+    sourceSwitched: pulumi.Resource[];
+    /** Where, on source, a carry-back keeps what it replaces or deletes. */
+    keepAside: string;
+    /** The operator declared dest lost (config destLost): undos give up what only dest holds. */
+    destLost: boolean;
     transport: Transport;
 }
 
-export interface FolderManifest {
+/** A folder as the verification described it on one machine. */
+export interface FolderDescription {
     folder: string;
     entries?: number;
     bytes?: number;
-    digest?: string;
+    metadataDigest?: string;
     missing?: boolean;
 }
 
-/**
- * The cold part of "Transfer user data" (steps 5 and 6), then dest started. Created in
- * procedure order; deleted in reverse, which is the rollback: dest stopped, the writes
- * dest took carried back to source (through source's own narrow key), source started.
- */
-export class Cutover extends pulumi.ComponentResource {
-    public readonly coldSync: pulumi.Output<SyncStats[]>;
-    public readonly verified: pulumi.Output<FolderManifest[]>;
-    public readonly coldSyncSeconds: pulumi.Output<number>;
-    public readonly downtimeSeconds: pulumi.Output<number>;
-
-    constructor(name: string, args: CutoverArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("pryv:migration:Cutover", name, {}, opts);
-        const { source, dest, dataFolders, check, pullAccess, carryBackAccess, transport } = args;
-        const step = (suffix: string, definition: Parameters<typeof declareStep>[1], dependsOn: RemoteStep[]): RemoteStep =>
-            declareStep(`${name}-${suffix}`, definition, transport, { parent: this, dependsOn: dependsOn.map((s) => s.resource) });
-
-        const stopSource = step(
-            "stop-source",
-            { machine: source, create: stopServicesScript(source), delete: startServicesScript(source, check, { stopAfterwards: false }) },
-            [],
-        );
-        const finalSyncs = dataFolders.map((folder) =>
-            step(`final-sync-${folderResourceName(folder)}`, { machine: dest, create: pullScript(dest, pullAccess, folder, "cold") }, [stopSource]),
-        );
-        const manifest = (machine: Machine, expected: string | false): string =>
-            render("data-manifest.sh", { confRoot: machine.confRoot, folders: dataFolders, expected });
-        const sourceManifest = step("source-manifest", { machine: source, create: manifest(source, false) }, finalSyncs);
-        const verify = step("verify", { machine: dest, create: sourceManifest.stdout.apply((expected) => manifest(dest, expected.trimEnd())) }, [
-            sourceManifest,
-        ]);
-        const carryBacks = dataFolders.map((folder) =>
-            step(
-                `carry-back-${folderResourceName(folder)}`,
-                {
-                    machine: source,
-                    create: render("step-marker.sh", { message: `on rollback, ${folder} is carried back from dest` }),
-                    delete: pullScript(source, carryBackAccess, folder, "carry-back"),
-                },
-                [verify],
-            ),
-        );
-        const startDest = step(
-            "start-dest",
-            { machine: dest, create: startServicesScript(dest, check, { stopAfterwards: false }), delete: stopServicesScript(dest) },
-            carryBacks,
-        );
-
-        this.coldSync = pulumi.all(finalSyncs.map((sync) => sync.stdout.apply((stdout) => jsonLines<SyncStats>(stdout)[0])));
-        this.verified = verify.stdout.apply((stdout) => jsonLines<FolderManifest>(stdout));
-        this.coldSyncSeconds = this.coldSync.apply((stats) =>
-            seconds(Math.max(...stats.map((s) => s.finishedAt)) - Math.min(...stats.map((s) => s.startedAt))),
-        );
-        this.downtimeSeconds = pulumi
-            .all([stopSource.stdout, startDest.stdout])
-            .apply(([stopped, started]) =>
-                seconds(jsonLines<{ healthyAt: number }>(started)[0].healthyAt - jsonLines<{ stoppedAt: number }>(stopped)[0].stoppedAt),
-            );
-        this.registerOutputs({
-            coldSync: this.coldSync,
-            verified: this.verified,
-            coldSyncSeconds: this.coldSyncSeconds,
-            downtimeSeconds: this.downtimeSeconds,
-        });
-    }
+/** Where the users' outage went: each span measured on the machine that ran it. */
+export interface Outage {
+    /** Source stopped -> a request through source's nginx reaches dest, both on source's clock. */
+    seconds: number;
+    steps: { sourceProxyStarted: number; coldSync: number; verify: number; destStart: number; betweenSteps: number };
 }
 
 const seconds = (value: number): number => Math.round(value * 100) / 100;
+
+/**
+ * The cold part of "Transfer user data", dest started, and source proxying to it, in one
+ * `pulumi up`. Every undo is in the state before the step it undoes acts, and runs
+ * safely whether that step ran, ran partly or never ran. Deleted in reverse, which is
+ * the rollback: dest stopped, the writes dest took carried back to source (what they
+ * replace kept aside), source's original nginx file back, source started.
+ */
+export class Cutover extends pulumi.ComponentResource {
+    public readonly coldSync: pulumi.Output<SyncStats[]>;
+    public readonly verified: pulumi.Output<FolderDescription[]>;
+    public readonly contentVerified: pulumi.Output<{ folder: string; filesCompared: number }[]>;
+    public readonly coldSyncSeconds: pulumi.Output<number>;
+    public readonly outage: pulumi.Output<Outage>;
+
+    constructor(name: string, args: CutoverArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("pryv:migration:Cutover", name, {}, opts);
+        const { source, dest, dataFolders, check, pullAccess, carryBackAccess, sync, migrationId, transport } = args;
+        const step = (suffix: string, definition: StepDefinition, dependsOn: (RemoteStep | pulumi.Resource)[]): RemoteStep =>
+            declareStep(`${name}-${suffix}`, definition, transport, {
+                parent: this,
+                dependsOn: dependsOn.map((s) => ("resource" in s ? s.resource : s)),
+            });
+        const marker = (comment: string, message: string) => render("step-marker.sh", { comment, message });
+
+        const stopSource = step("stop-source", { machine: source, create: stopSourceScript(source, args.proxyStartCommand, migrationId) }, args.sourceSwitched);
+        // Source is frozen from here on: its description is made while dest copies.
+        const sourceDescription = step(
+            "source-description",
+            {
+                machine: source,
+                create: render("data-manifest.sh", {
+                    role: "source",
+                    confRoot: source.confRoot,
+                    migrationId,
+                    folders: dataFolders.map((folder) => ({ folder, key: folderKey(folder) })),
+                }),
+            },
+            [stopSource],
+        );
+        const expectedDigests = sourceDescription.stdout.apply((stdout) => jsonLines<FolderDescription>(stdout));
+        const perFolder = dataFolders.map((folder) => {
+            const finalSync = step(
+                `final-sync-${folderKey(folder)}`,
+                {
+                    machine: dest,
+                    create: pullScript({ receiver: dest, peerRole: "source", access: pullAccess, folder, migrationId, sync, round: { kind: "cold" } }),
+                },
+                [stopSource],
+            );
+            const verify = step(
+                `verify-${folderKey(folder)}`,
+                {
+                    machine: dest,
+                    create: expectedDigests.apply((described) => {
+                        const expected = described.find((entry) => entry.folder === folder);
+                        if (expected?.metadataDigest === undefined) throw new pulumi.ResourceError(`${folder} is missing on source`, this);
+                        return render("verify-copy.sh", {
+                            ...peerRsyncValues(dest, pullAccess, folder),
+                            migrationId,
+                            folder,
+                            key: folderKey(folder),
+                            expected: expected.metadataDigest,
+                            changedList: `${pullLogName("cold", folder)}.changed`,
+                        });
+                    }),
+                },
+                [finalSync, sourceDescription],
+            );
+            return { folder, finalSync, verify };
+        });
+        const verifies = perFolder.map((entry) => entry.verify);
+        // Recorded before dest starts: on rollback dest is stopped first, then its writes are carried back.
+        const carryBacks = dataFolders.map((folder) =>
+            step(
+                `carry-back-${folderKey(folder)}`,
+                {
+                    machine: source,
+                    create: marker(
+                        "Does nothing now: recorded before dest starts, so that a rollback carries dest's writes back even after a crash.",
+                        `on rollback, ${folder} is carried back from dest`,
+                    ),
+                    delete: args.destLost
+                        ? marker(
+                              "dest was declared lost (destLost): nothing is carried back, the writes dest took since the cutover are given up.",
+                              `${folder}: source keeps its own copy, dest's writes since the cutover are given up`,
+                          )
+                        : pullScript({
+                              receiver: source,
+                              peerRole: "dest",
+                              access: carryBackAccess,
+                              folder,
+                              migrationId,
+                              sync,
+                              round: { kind: "carry-back", keepAside: args.keepAside },
+                          }),
+                },
+                verifies,
+            ),
+        );
+        const destBack = step(
+            "dest-back",
+            {
+                machine: dest,
+                create: marker(
+                    "Does nothing now: recorded before dest starts, so that a rollback stops dest even after a crash.",
+                    "on rollback, dest is stopped",
+                ),
+                delete: args.destLost ? undefined : stopServicesScript(dest),
+            },
+            carryBacks,
+        );
+        const startDest = step("start-dest", { machine: dest, create: startServicesScript(dest, check, { stopAfterwards: false }) }, [destBack]);
+        const proxyServing = step("proxy-serving", { machine: source, create: proxyServingScript(check) }, [startDest]);
+        const contentChecks = dataFolders.map((folder) =>
+            step(
+                `verify-content-${folderKey(folder)}`,
+                { machine: dest, create: render("verify-content.sh", { ...peerRsyncValues(dest, pullAccess, folder), folder }) },
+                [proxyServing],
+            ),
+        );
+
+        const firstLine = <T>(stdout: string): T => jsonLines<T>(stdout)[0];
+        this.coldSync = pulumi.all(perFolder.map((entry) => entry.finalSync.stdout.apply((stdout) => firstLine<SyncStats>(stdout))));
+        this.verified = expectedDigests;
+        this.contentVerified = pulumi.all(
+            contentChecks.map((check) => check.stdout.apply((stdout) => firstLine<{ folder: string; filesCompared: number }>(stdout))),
+        );
+        this.coldSyncSeconds = this.coldSync.apply((stats) =>
+            seconds(Math.max(...stats.map((s) => s.finishedAt)) - Math.min(...stats.map((s) => s.startedAt))),
+        );
+        const verifyTimes = pulumi.all(verifies.map((verify) => verify.stdout.apply((stdout) => firstLine<{ verifiedAt: number }>(stdout).verifiedAt)));
+        this.outage = pulumi
+            .all([stopSource.stdout, startDest.stdout, proxyServing.stdout, this.coldSync, verifyTimes])
+            .apply(([stopped, started, serving, cold, verifiedAt]): Outage => {
+                const { stoppedAt, proxyStartedAt } = firstLine<{ stoppedAt: number; proxyStartedAt: number }>(stopped);
+                const { startedAt, healthyAt } = firstLine<{ startedAt: number; healthyAt: number }>(started);
+                const { servingAt } = firstLine<{ servingAt: number }>(serving);
+                const coldFinished = Math.max(...cold.map((s) => s.finishedAt));
+                // Each span is read on one machine's clock; what the engine and the links add between steps is the rest.
+                const steps = {
+                    sourceProxyStarted: seconds(proxyStartedAt - stoppedAt),
+                    coldSync: seconds(coldFinished - Math.min(...cold.map((s) => s.startedAt))),
+                    verify: seconds(Math.max(...verifiedAt) - coldFinished),
+                    destStart: seconds(healthyAt - startedAt),
+                };
+                const total = seconds(servingAt - stoppedAt);
+                const measured = Object.values(steps).reduce((sum, value) => sum + value, 0);
+                return { seconds: total, steps: { ...steps, betweenSteps: seconds(Math.max(0, total - measured)) } };
+            });
+        this.registerOutputs({ coldSync: this.coldSync, verified: this.verified, contentVerified: this.contentVerified, outage: this.outage });
+    }
+}

@@ -15,8 +15,8 @@ export interface FinalizeArgs {
 /**
  * "Verify", once DNS points at dest: each register's DNS server is asked for the core's
  * name and must answer the dest IP; a wrong answer fails the update. The migration keys
- * leave the stack in the same phase, and Pulumi deletes only after it has created, so
- * a failed check keeps them.
+ * and what rollbacks kept aside leave the stack in the same phase, and Pulumi deletes
+ * only after it has created, so a failed check keeps them.
  */
 export class Finalize extends pulumi.ComponentResource {
     public readonly answers: pulumi.Output<{ register: string; name: string; answer: string }[]>;

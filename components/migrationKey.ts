@@ -22,6 +22,8 @@ export interface MigrationKeyArgs {
     /** `pull`: dest reads source; `carry-back`: source reads dest on rollback. */
     purpose: "pull" | "carry-back";
     migrationId: string;
+    /** A machine declared lost (config destLost): its half is not removed, there is nothing left to reach. */
+    lostMachine?: string;
     transport: Transport;
 }
 
@@ -65,7 +67,7 @@ export class MigrationKey extends pulumi.ComponentResource {
                     knownHostsLine: render("known-hosts", { alias: hostKeyAlias, hostKey: granter.hostKey }).trimEnd(),
                     keys: dataFolders.map((folder) => ({ file: keyFileFor(folder) })),
                 }),
-                delete: render("migration-keypair-delete.sh", { keyFolderName }),
+                delete: holder.role === args.lostMachine ? undefined : render("migration-keypair-delete.sh", { keyFolderName }),
             },
             transport,
             { parent: this },
@@ -84,7 +86,7 @@ export class MigrationKey extends pulumi.ComponentResource {
                         ),
                     ),
                 ),
-                delete: grantScript([]),
+                delete: granter.role === args.lostMachine ? undefined : grantScript([]),
             },
             transport,
             { parent: this, dependsOn: [keyPair.resource] },

@@ -1,17 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Register } from "./config";
 import { editDnsJson } from "../machinery/dnsJsonEdit";
-import { captureScript, parseCapture, replaceScript, restoreScript } from "../machinery/machineFile";
-import { declareStep, Transport } from "../machinery/remoteStep";
+import { captureScript, fileContentScript, parseCapture, restartScript, restoreScript } from "../machinery/machineFile";
+import { declareStep, StepDefinition, Transport } from "../machinery/remoteStep";
+import { render } from "../machinery/templates";
 
 export interface RegisterDnsArgs {
     registers: Register[];
     coreSubdomain: string;
     destIp: string;
+    migrationId: string;
     transport: Transport;
     /** Whether the registers point at dest (phase dns and later); before that their dns.json is only read. */
     active: boolean;
-    /** What must be done first: the source proxy. */
+    /** What must be done first: the cutover. */
     after: pulumi.Resource[];
 }
 
@@ -23,40 +25,65 @@ export interface DnsChange {
 }
 
 /**
- * "Update core server on Register": each register's dns.json is read from prepare on, so
- * the preview shows the key with its old and new value; then the one value is edited
- * (JSON-aware) and the register's services restarted. Undo: the original file back byte
- * for byte, services restarted, so the previous IP is answered again.
+ * "Update core server on Register": each register's dns.json is a resource from prepare
+ * on, whose content is the file as read there; from the dns phase on it is the file with
+ * the one value edited (JSON-aware), so the preview shows `ip: "<old>" => "<new>"` and a
+ * rollback the reverse. Then the register's services restart. The undo (original back,
+ * services restarted if they had been) is in the state before the file changes.
  */
 export class RegisterDns extends pulumi.ComponentResource {
     public readonly changes: pulumi.Output<DnsChange[]>;
 
     constructor(name: string, args: RegisterDnsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pryv:migration:RegisterDns", name, {}, opts);
-        const { coreSubdomain, destIp, transport } = args;
+        const { coreSubdomain, destIp, migrationId, transport } = args;
         const changes = args.registers.map((register) => {
-            const original = declareStep(`${name}-${register.role}-original`, { machine: register, create: captureScript(register.dnsJson) }, transport, {
-                parent: this,
-            }).stdout.apply(parseCapture);
-            const edit = original.apply((file) => editDnsJson(file.content, coreSubdomain, destIp, `${register.dnsJson} on ${register.role}`));
-            const change = edit.apply(({ key, previousIp, newIp }) => ({ register: register.role, key, previousIp, newIp }));
+            const step = (suffix: string, definition: StepDefinition, dependsOn: pulumi.Resource[]) =>
+                declareStep(`${name}-${register.role}-${suffix}`, definition, transport, { parent: this, dependsOn });
+            const what = `${register.dnsJson} on ${register.role}`;
+            const original = step("original", { machine: register, create: captureScript(register.dnsJson) }, []).stdout.apply((stdout) =>
+                parseCapture(stdout, what),
+            );
+            const edit = original.apply((file) => editDnsJson(file.content, coreSubdomain, destIp, what));
+            const restart = [register.stopCommand, register.startCommand];
+            const restartMarker = `${register.role}-dns-restarted`;
+            const back = args.active
+                ? [
+                      step(
+                          "back",
+                          {
+                              machine: register,
+                              create: render("step-marker.sh", {
+                                  comment: "Does nothing now: recorded before dns.json changes, so that its undo runs whatever a crash interrupts.",
+                                  message: `on rollback: ${register.dnsJson} back byte for byte, ${register.role}'s services restarted`,
+                              }),
+                              delete: restoreScript(register.dnsJson, migrationId, restart, restartMarker),
+                          },
+                          args.after,
+                      ).resource,
+                  ]
+                : [];
+            const file = step(
+                "dns-json",
+                {
+                    machine: register,
+                    create: original.apply((captured) => fileContentScript({ path: register.dnsJson, original: captured })),
+                    stdin: args.active ? edit.apply(({ content }) => content) : original.apply((captured) => captured.content),
+                },
+                back,
+            );
             if (args.active) {
-                const restart = [register.stopCommand, register.startCommand];
-                declareStep(
-                    `${name}-${register.role}`,
+                step(
+                    "restart",
                     {
                         machine: register,
-                        create: pulumi
-                            .all([original, edit])
-                            .apply(([file, { content }]) => replaceScript({ path: register.dnsJson, original: file, content, restart })),
-                        delete: restoreScript(register.dnsJson, [], restart),
-                        triggers: [change],
+                        create: restartScript(register.dnsJson, migrationId, restart, restartMarker),
+                        triggers: [file.stdout],
                     },
-                    transport,
-                    { parent: this, dependsOn: args.after },
+                    [file.resource, ...back],
                 );
             }
-            return change;
+            return edit.apply(({ key, previousIp, newIp }) => ({ register: register.role, key, previousIp, newIp }));
         });
         this.changes = pulumi.all(changes);
         this.registerOutputs({ changes: this.changes });

@@ -1,46 +1,55 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Machine, ProxySettings } from "./config";
-import { captureScript, parseCapture, replaceScript, restoreScript } from "../machinery/machineFile";
+import { captureScript, fileContentScript, parseCapture } from "../machinery/machineFile";
 import { renderProxyFile, siteLayout } from "../machinery/nginxProxyFile";
-import { declareStep, jsonLines, Transport } from "../machinery/remoteStep";
-import { ServiceCheck, startServicesScript } from "../machinery/services";
+import { declareStep, Transport } from "../machinery/remoteStep";
+import { ServiceCheck, sourceBackScript } from "../machinery/services";
+import { render } from "../machinery/templates";
 
 export interface SourceProxyArgs {
     source: Machine;
     settings: ProxySettings;
-    /** The health check, run on source: through its nginx, it now reaches dest. */
+    /** The health check, run on source: through its nginx, it reaches dest once proxied. */
     check: ServiceCheck;
     destIp: string;
     domain: string;
     migrationId: string;
     transport: Transport;
-    /** Whether the proxy is in place (phase proxy and later); before that only the original is read. */
+    /** Whether source proxies to dest (phase cutover and later); before that its file is only read. */
     active: boolean;
-    /** What must be done before source proxies: the cutover. */
+    /** What must be done before source's file changes: the warm rounds. */
     after: pulumi.Resource[];
 }
 
 /**
- * "Set NGINX proxying": source's site-443.conf is read from prepare on (so the preview
- * of the proxy phase shows the file it will write), then replaced by one whose every
- * upstream is dest:443 over https, checked with nginx -t before it goes live; nginx alone
- * is started on source. Undo: nginx stopped, the original back byte for byte.
+ * "Set NGINX proxying", as the first act of the cutover: source's site-443.conf is a
+ * resource from prepare on, whose content is the file as read there; from the cutover on
+ * it is the file rendered from templates/, every upstream at dest:443 over https, checked
+ * with nginx -t before it stays. So the cutover's preview shows the change as a line diff,
+ * and a rollback's the reverse. The undo of the whole cutover on source (original file,
+ * services restarted) is in the state before the file changes.
  */
 export class SourceProxy extends pulumi.ComponentResource {
     public readonly renderedFile: pulumi.Output<string>;
     public readonly replaced: pulumi.Output<string[]>;
-    public readonly proxyFileSha256?: pulumi.Output<string>;
+    public readonly siteFileSha256: pulumi.Output<string>;
+    /** The proxy file in place and source's undo recorded: what the cutover's stop of source waits for. */
+    public readonly switched: pulumi.Resource[];
 
     constructor(name: string, args: SourceProxyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pryv:migration:SourceProxy", name, {}, opts);
-        const { source, settings, check, transport } = args;
-        const original = declareStep(`${name}-original`, { machine: source, create: captureScript(settings.siteFile) }, transport, {
-            parent: this,
-        }).stdout.apply(parseCapture);
-        const layout = original.apply((file) => siteLayout(file.content, `${settings.siteFile} on source`));
+        const { source, settings, check, migrationId, transport } = args;
+        const step = (suffix: string, definition: Parameters<typeof declareStep>[1], dependsOn: pulumi.Resource[]) =>
+            declareStep(`${name}-${suffix}`, definition, transport, { parent: this, dependsOn });
+
+        const what = `${settings.siteFile} on source`;
+        const original = step("original", { machine: source, create: captureScript(settings.siteFile) }, []).stdout.apply((stdout) =>
+            parseCapture(stdout, what),
+        );
+        const layout = original.apply((file) => siteLayout(file.content, what));
         this.renderedFile = layout.apply((site) =>
             renderProxyFile(site, {
-                migrationId: args.migrationId,
+                migrationId,
                 domain: args.domain,
                 destIp: args.destIp,
                 verifyDestCertificate: settings.verifyDestCertificate,
@@ -50,32 +59,33 @@ export class SourceProxy extends pulumi.ComponentResource {
         );
         this.replaced = layout.apply((site) => site.replaced);
 
-        if (args.active) {
-            const nginxOnly: Machine = { ...source, startCommand: settings.startCommand };
-            const site = declareStep(
-                `${name}-site`,
-                {
-                    machine: source,
-                    create: pulumi.all([original, this.renderedFile]).apply(([file, content]) =>
-                        [
-                            replaceScript({
-                                path: settings.siteFile,
-                                original: file,
-                                content,
-                                checkCommand: settings.testCommand,
-                                restart: [source.stopCommand],
-                            }),
-                            startServicesScript(nginxOnly, check, { stopAfterwards: false }),
-                        ].join("\n"),
-                    ),
-                    delete: restoreScript(settings.siteFile, [source.stopCommand], []),
-                    triggers: [this.replaced],
-                },
-                transport,
-                { parent: this, dependsOn: args.after },
-            );
-            this.proxyFileSha256 = site.stdout.apply((stdout) => jsonLines<{ sha256: string }>(stdout)[0].sha256);
-        }
-        this.registerOutputs({ renderedFile: this.renderedFile, replaced: this.replaced, proxyFileSha256: this.proxyFileSha256 });
+        const sourceBack = args.active
+            ? [
+                  step(
+                      "source-back",
+                      {
+                          machine: source,
+                          create: render("step-marker.sh", {
+                              comment: "Does nothing now: recorded before the cutover acts on source, so that its undo runs whatever a crash interrupts.",
+                              message: "on rollback: source's original nginx file back, source restarted and healthy",
+                          }),
+                          delete: sourceBackScript(source, settings.siteFile, check, migrationId),
+                      },
+                      args.after,
+                  ).resource,
+              ]
+            : [];
+        const siteFile = step(
+            "site-file",
+            {
+                machine: source,
+                create: original.apply((file) => fileContentScript({ path: settings.siteFile, original: file, checkCommand: settings.testCommand })),
+                stdin: args.active ? this.renderedFile : original.apply((file) => file.content),
+            },
+            sourceBack,
+        );
+        this.siteFileSha256 = siteFile.stdout.apply((stdout) => (JSON.parse(stdout.trim()) as { sha256: string }).sha256);
+        this.switched = [...sourceBack, siteFile.resource];
+        this.registerOutputs({ renderedFile: this.renderedFile, replaced: this.replaced, siteFileSha256: this.siteFileSha256 });
     }
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Machine } from "./config";
-import { folderResourceName, pullScript, SyncStats } from "../machinery/folderSync";
+import { folderResourceName, pullScript, SyncSettings, SyncStats } from "../machinery/folderSync";
 import { PeerAccess } from "./migrationKey";
 import { declareStep, jsonLines, Transport } from "../machinery/remoteStep";
 
@@ -10,8 +10,27 @@ export interface WarmSyncArgs {
     /** Changing it runs every folder's rsync again. */
     round: number;
     pullAccess: PeerAccess;
+    sync: SyncSettings;
+    migrationId: string;
+    /** From the cutover on, dest serves: a changed round must not sync (and stop) it again. */
+    frozen: boolean;
+    /** The last measured start of dest's services (prepare's check), for the estimate. */
+    destStartSeconds: pulumi.Output<number>;
+    /** Steps that are not folders' copies and run while users wait, each about this long. */
+    stepOverheadSeconds?: number;
     transport: Transport;
 }
+
+/** What the cutover would cost users now, from the last warm round. */
+export interface CutoverEstimate {
+    seconds: number;
+    coldSyncSeconds: number;
+    destStartSeconds: number;
+    basis: string;
+}
+
+// Steps run one after the other while users wait: stop source, copy, verify, start dest, proxy reaches dest.
+const sequentialSteps = 5;
 
 /**
  * "Transfer user data" while source still serves: one rsync per data folder, repeated
@@ -20,19 +39,39 @@ export interface WarmSyncArgs {
  */
 export class WarmSync extends pulumi.ComponentResource {
     public readonly stats: pulumi.Output<SyncStats[]>;
+    public readonly cutoverEstimate: pulumi.Output<CutoverEstimate>;
 
     constructor(name: string, args: WarmSyncArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pryv:migration:WarmSync", name, {}, opts);
-        const { dest, dataFolders, round, pullAccess, transport } = args;
+        const { dest, dataFolders, round, pullAccess, sync, migrationId, transport } = args;
         const rounds = dataFolders.map((folder) =>
             declareStep(
                 `${name}-${folderResourceName(folder)}`,
-                { machine: dest, create: pullScript(dest, pullAccess, folder, `warm-${round}`), triggers: [round] },
+                {
+                    machine: dest,
+                    create: pullScript({ receiver: dest, peerRole: "source", access: pullAccess, folder, migrationId, sync, round: { kind: "warm", round } }),
+                    triggers: [round],
+                },
                 transport,
-                { parent: this },
+                { parent: this, ignoreChanges: args.frozen ? ["create", "triggers"] : [] },
             ).stdout.apply((stdout) => jsonLines<SyncStats>(stdout)[0]),
         );
         this.stats = pulumi.all(rounds);
-        this.registerOutputs({ stats: this.stats });
+        const overhead = args.stepOverheadSeconds ?? 0.5;
+        this.cutoverEstimate = pulumi.all([this.stats, args.destStartSeconds]).apply(([stats, destStartSeconds]) => {
+            // Folders are copied in parallel; a round that repeats the last one's changes takes about as long.
+            const coldSyncSeconds = Math.max(...stats.map((s) => s.finishedAt - s.startedAt));
+            const seconds = coldSyncSeconds + destStartSeconds + sequentialSteps * overhead;
+            return {
+                seconds: Math.round(seconds * 10) / 10,
+                coldSyncSeconds: Math.round(coldSyncSeconds * 10) / 10,
+                destStartSeconds,
+                basis:
+                    `the slowest folder's last warm round (${stats.reduce((n, s) => n + s.changedFiles, 0)} files, ` +
+                    `${stats.reduce((n, s) => n + s.bytesReceived, 0)} bytes received), dest's start measured in prepare, ` +
+                    `${sequentialSteps} steps at ${overhead}s: run another warm round just before the cutover to bring it down`,
+            };
+        });
+        this.registerOutputs({ stats: this.stats, cutoverEstimate: this.cutoverEstimate });
     }
 }

@@ -10,14 +10,49 @@ export interface SyncStats {
     bytesTransferred: number;
     totalSize: number;
     files: number;
+    /** Regular files whose content the round wrote. */
+    changedFiles: number;
     startedAt: number;
     finishedAt: number;
     delete: boolean;
 }
 
-/** A script, run on `receiver`, that pulls `folder` from the peer behind `access` into the same folder. */
-export function pullScript(receiver: Machine, access: PeerAccess, folder: string, round: string): string {
-    return render("rsync-pull.sh", {
+/** How rsync runs between the core machines (stack config `sync`). */
+export interface SyncSettings {
+    compress: "none" | "zstd" | "lz4" | "zlib";
+    maxDeletions: number;
+}
+
+/**
+ * `warm`: source still serves; resumable, deletions counted before any is made.
+ * `cold`: both ends stopped; only changed blocks written. `carry-back`: dest's data back
+ * onto source on rollback, what it replaces kept aside under `keepAside`.
+ */
+export type RoundKind = { kind: "warm"; round: number } | { kind: "cold" } | { kind: "carry-back"; keepAside: string };
+
+export interface Pull {
+    /** Runs the pull; its services are stopped first. */
+    receiver: Machine;
+    /** The role of the machine read from, for messages. */
+    peerRole: string;
+    access: PeerAccess;
+    folder: string;
+    migrationId: string;
+    sync: SyncSettings;
+    round: RoundKind;
+}
+
+const roundWords = { warm: "a warm round while source serves", cold: "the final round, source stopped", "carry-back": "carrying dest's data back on rollback" };
+
+export const folderKey = (folder: string): string => folder.replace(/\//g, "-");
+export const folderResourceName = folderKey;
+
+/** Names of the files a pull leaves in the migration's folder on the receiver: its log and the list of files it wrote. */
+export const pullLogName = (kind: RoundKind["kind"], folder: string): string => `${kind}-${folderKey(folder)}`;
+
+/** Where the receiver reaches the peer's copy of `folder` (the values of the peer-rsync partial). */
+export function peerRsyncValues(receiver: Machine, access: PeerAccess, folder: string): Record<string, string | number> {
+    return {
         keyFolderName: access.keyFolderName,
         keyFile: access.keyFile(folder),
         hostKeyAlias: access.hostKeyAlias,
@@ -25,10 +60,27 @@ export function pullScript(receiver: Machine, access: PeerAccess, folder: string
         peerAddress: access.peerAddress,
         peerPort: access.peerPort,
         target: `${receiver.confRoot}/${folder}`,
-        confRoot: receiver.confRoot,
-        folder,
-        round,
-    });
+    };
 }
 
-export const folderResourceName = (folder: string): string => folder.replace(/\//g, "-");
+/** A script, run on the receiver, that pulls `folder` from the peer behind `access` into the same folder. */
+export function pullScript(pull: Pull): string {
+    const { receiver, access, folder, round } = pull;
+    return render("rsync-pull.sh", {
+        ...peerRsyncValues(receiver, access, folder),
+        migrationId: pull.migrationId,
+        peerRole: pull.peerRole,
+        receiverRole: receiver.role,
+        stopCommand: receiver.stopCommand,
+        confRoot: receiver.confRoot,
+        folder,
+        round: round.kind === "warm" ? `warm-${round.round}` : round.kind,
+        roundWords: roundWords[round.kind],
+        maxDeletions: pull.sync.maxDeletions,
+        compressChoice: pull.sync.compress === "none" ? false : pull.sync.compress,
+        warm: round.kind === "warm",
+        cold: round.kind === "cold",
+        keepAside: round.kind === "carry-back" ? round.keepAside : false,
+        logName: pullLogName(round.kind, folder),
+    });
+}

@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { render } from "./templates";
 
 /** A file as the capture step read it on its machine. */
@@ -10,32 +11,39 @@ export function captureScript(path: string): string {
     return render("file-capture.sh", { path });
 }
 
-export function parseCapture(stdout: string): CapturedFile {
+/** The content travels as text (so the preview diffs it line by line): only UTF-8 files qualify. */
+export function parseCapture(stdout: string, what = "the file"): CapturedFile {
     const { sha256, base64 } = JSON.parse(stdout.trim()) as { sha256: string; base64: string };
-    return { sha256, content: Buffer.from(base64, "base64").toString("utf8") };
+    const bytes = Buffer.from(base64, "base64");
+    const content = bytes.toString("utf8");
+    if (!Buffer.from(content, "utf8").equals(bytes)) {
+        throw new pulumi.ResourceError(`${what} is not UTF-8 text: the migration only edits text files it can show in a preview`, undefined, true);
+    }
+    return { sha256, content };
 }
 
-export interface Replacement {
+export interface FileContent {
     path: string;
+    /** The file as read before the migration touched it: the content is checked against it. */
     original: CapturedFile;
-    content: string;
     /** Run on the new file in place; a failure puts the previous file back and fails the step. */
     checkCommand?: string[];
-    /** Commands run once the new file is in place. */
-    restart: string[][];
 }
 
-export function replaceScript(replacement: Replacement): string {
-    return render("file-replace.sh", {
-        path: replacement.path,
-        originalSha256: replacement.original.sha256,
-        content: replacement.content,
-        checkCommand: replacement.checkCommand ?? false,
-        restart: replacement.restart,
-    });
+/** Sets the file to the content on the step's stdin, whether that is new content or the original again. */
+export function fileContentScript(file: FileContent): string {
+    return render("file-content.sh", { path: file.path, originalSha256: file.original.sha256, checkCommand: file.checkCommand ?? false });
 }
 
-/** Undo of replaceScript: `before` runs with the replacement in place, `after` with the original back. */
-export function restoreScript(path: string, before: string[][], after: string[][]): string {
-    return render("file-restore.sh", { path, before, after });
+/**
+ * The undo of a file change, in the state before the change is made: the original back,
+ * then the `after` commands, when the migration's restart marker says they had run.
+ */
+export function restoreScript(path: string, migrationId: string, after: string[][] = [], restartMarker = ""): string {
+    return render("file-restore.sh", { path, migrationId, after: after.length > 0 ? after : false, restartMarker });
+}
+
+/** Restarts what reads a changed file, leaving a marker first so that the undo restarts it again. */
+export function restartScript(path: string, migrationId: string, commands: string[][], restartMarker: string): string {
+    return render("restart-after-change.sh", { path, migrationId, commands, restartMarker });
 }

@@ -8,19 +8,21 @@ export interface Transport {
     executor: "command" | "openssh";
     operatorPrivateKey?: pulumi.Output<string>;
     useSshAgent: boolean;
-    /** Told of each step as it is declared, with the machine it runs on. */
-    onStep?: (name: string, machine: string) => void;
+    /** Told of each step as it is declared: the machine it runs on and what it does, in words. */
+    onStep?: (name: string, machine: string, description: pulumi.Output<string>) => void;
 }
 
 /** One step of the procedure on one machine, defined once whatever the executor. */
 export interface StepDefinition {
     machine: Machine;
-    /** bash scripts rendered from templates/. */
+    /** bash scripts rendered from templates/; each opens with comment lines that say what it does. */
     create: pulumi.Input<string>;
     update?: pulumi.Input<string>;
     delete?: pulumi.Input<string>;
     /** A change to any of these runs the step again (replacement). */
     triggers?: pulumi.Input<unknown>[];
+    /** What the create or update script reads on its standard input: a file's content, reviewed as such. */
+    stdin?: pulumi.Input<string>;
     /** The step prints something that must stay out of logs and state in clear. */
     secretOutput?: boolean;
 }
@@ -51,9 +53,20 @@ function optionalCommand(script: pulumi.Input<string> | undefined): pulumi.Outpu
     return script === undefined ? undefined : asBashCommand(script);
 }
 
+/** The opening comment lines of a script: what it does, in words. */
+export function describeScript(script: string): string {
+    const lines = script.split("\n");
+    const firstCommand = lines.findIndex((line) => !line.startsWith("#"));
+    const opening = lines.slice(0, firstCommand === -1 ? lines.length : firstCommand);
+    return opening
+        .map((line) => line.replace(/^#\s?/, ""))
+        .join(" ")
+        .trim();
+}
+
 export function declareStep(name: string, step: StepDefinition, transport: Transport, opts: pulumi.CustomResourceOptions): RemoteStep {
     const { machine } = step;
-    transport.onStep?.(name, machine.role);
+    transport.onStep?.(name, machine.role, pulumi.output(step.create).apply(describeScript));
     const scripts = { create: asBashCommand(step.create), update: optionalCommand(step.update), delete: optionalCommand(step.delete) };
     const secretOutputs = step.secretOutput ? ["stdout", "stderr"] : [];
     if (transport.executor === "command") {
@@ -69,8 +82,11 @@ export function declareStep(name: string, step: StepDefinition, transport: Trans
                     agentSocketPath: transport.useSshAgent ? process.env.SSH_AUTH_SOCK : undefined,
                 },
                 ...scripts,
+                stdin: step.stdin,
                 triggers: step.triggers,
                 logging: command.types.enums.remote.Logging.None,
+                // On by default, it sends PULUMI_COMMAND_STDOUT/STDERR as environment, which a stock sshd refuses with a warning.
+                addPreviousOutputInEnv: false,
             },
             { ...opts, additionalSecretOutputs: secretOutputs },
         );
@@ -81,6 +97,7 @@ export function declareStep(name: string, step: StepDefinition, transport: Trans
         {
             connection: { host: machine.host, port: machine.port, user: machine.user, hostKey: machine.hostKey, privateKey: transport.operatorPrivateKey },
             ...scripts,
+            stdin: step.stdin,
             triggers: step.triggers,
         },
         { ...opts, additionalSecretOutputs: [...secretOutputs, ...(transport.operatorPrivateKey ? ["connection"] : [])] },

@@ -30,16 +30,32 @@ export function serviceCheck(healthCheck: HealthCheck, domain: string, coreSubdo
     return { command, timeoutSeconds: healthCheck.timeoutSeconds };
 }
 
+const healthValues = (check: ServiceCheck) => ({ healthCheck: check.command, timeoutSeconds: check.timeoutSeconds });
+
 export function startServicesScript(machine: Machine, check: ServiceCheck, options: { stopAfterwards: boolean }): string {
     return render("services-start.sh", {
         startCommand: machine.startCommand,
         stopCommand: machine.stopCommand,
-        healthCheck: check.command,
-        timeoutSeconds: check.timeoutSeconds,
+        ...healthValues(check),
         stopAfterwards: options.stopAfterwards,
     });
 }
 
 export function stopServicesScript(machine: Machine): string {
     return render("services-stop.sh", { stopCommand: machine.stopCommand });
+}
+
+/** Source stopped, then its nginx alone started on the proxy file: a marker first tells the undo to restart source. */
+export function stopSourceScript(source: Machine, proxyStartCommand: string[], migrationId: string): string {
+    return render("source-stop.sh", { stopCommand: source.stopCommand, proxyStartCommand, migrationId });
+}
+
+/** The undo of the cutover on source, safe whether the cutover ran, ran partly or never ran. */
+export function sourceBackScript(source: Machine, siteFile: string, check: ServiceCheck, migrationId: string): string {
+    return render("source-back.sh", { stopCommand: source.stopCommand, startCommand: source.startCommand, siteFile, migrationId, ...healthValues(check) });
+}
+
+/** Waits until the health check, run on source through its nginx, reaches dest. */
+export function proxyServingScript(check: ServiceCheck): string {
+    return render("proxy-serving.sh", healthValues(check));
 }

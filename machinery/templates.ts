@@ -25,6 +25,12 @@ handlebars.registerHelper("cmd", (words: unknown) => {
     return shellCommand(words.map(String));
 });
 
+// Pieces several scripts share (waiting until a machine serves...), used as {{> name}}.
+const partialsFolder = path.join(templatesFolder, "partials");
+for (const file of fs.readdirSync(partialsFolder).filter((name) => name.endsWith(".hbs"))) {
+    handlebars.registerPartial(file.slice(0, -".hbs".length), fs.readFileSync(path.join(partialsFolder, file), "utf8"));
+}
+
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 
 /** Renders templates/<name>.hbs; a missing value is an error rather than an empty string. */

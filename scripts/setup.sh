@@ -46,6 +46,17 @@ build_go_binary "$PRYV_ENGINE_BIN/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pu
 build_go_binary "$PRYV_ENGINE_BIN/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
   "v$PULUMI_LANGUAGE_HOST_VERSION"
 
+# The dynamic provider host that @pulumi/pulumi ships, placed next to the engine: the
+# engine takes a plugin found there as bundled, and warns about one found elsewhere on PATH.
+provider_host="$PRYV_ENGINE_BIN/pulumi-resource-pulumi-nodejs"
+cat > "$provider_host.tmp" <<'PROVIDER_HOST'
+#!/bin/sh
+# Runs @pulumi/pulumi's dynamic provider, resolved from the program's folder (or NODE_PATH).
+exec node "$(node -e "console.log(require.resolve('@pulumi/pulumi/cmd/dynamic-provider'))")" "$@"
+PROVIDER_HOST
+chmod +x "$provider_host.tmp"
+mv "$provider_host.tmp" "$provider_host"
+
 if [ ! -d "$here/node_modules/@pulumi/pulumi" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
   echo "setup: installing npm packages"
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)

@@ -115,7 +115,10 @@ export function runOverSsh(connection: SshConnection, command: string, stdin?: s
             } else {
                 const where = `${connection.user}@${connection.host}:${connection.port}`;
                 // ssh itself exits 255 when it cannot reach or log in to the machine.
-                const what = code === 255 ? `cannot run the step on ${where} (machine unreachable or login refused)` : `command on ${where} failed with exit code ${code}`;
+                const what =
+                    code === 255
+                        ? `cannot run the step on ${where} (machine unreachable or login refused)`
+                        : `command on ${where} failed with exit code ${code}`;
                 reject(new Error(`${what}:\n${result.stderr.trim() || result.stdout.trim()}`));
             }
         });

@@ -105,6 +105,27 @@ function coreData(dir: string, total: number, w: Writer, next: () => number, use
     const fd = fs.openSync(sparse, "r+");
     fs.writeSync(fd, Buffer.from("end of a sparse attachment\n"), 0, 27, 16 * MiB - 27);
     fs.closeSync(fd);
+    history(dir, w, users[3]);
+}
+
+/**
+ * What years of use leave behind: a folder that once held many more attachments (its
+ * directory keeps the size it grew to, a fresh copy's does not) and an attachment
+ * rewritten many times. A verification that compares directory sizes fails on it.
+ */
+function history(dir: string, w: Writer, user: string): void {
+    const event = `${dir}/${user}/attachments/history-of-deletions`;
+    const names = Array.from({ length: 600 }, (_, i) => `${event}/attachment-${String(i).padStart(4, "0")}-with-a-long-name`);
+    for (const name of names) w.file(name, 64);
+    for (const name of names.slice(0, 450)) {
+        fs.rmSync(name);
+        w.files -= 1;
+        w.bytes -= 64;
+    }
+    const rewritten = `${dir}/${user}/attachments/rewritten-many-times`;
+    for (let version = 0; version < 5; version++) w.file(rewritten, 4096, `version ${version}\n`.repeat(400));
+    w.files -= 4;
+    w.bytes -= 4 * fs.statSync(rewritten).size;
 }
 
 function influxdb(dir: string, total: number, w: Writer, users: string[]): void {

@@ -110,12 +110,37 @@ describe("migration on the test hosts (real engine)", function () {
         assert.match(writesOf(dest, "alice"), /warm-write/);
     });
 
-    it("cutover: stops source, copies the rest, and dest serves the same bytes with the same numeric owners", async () => {
+    it("cutover: a proxy file nginx -t refuses fails the cutover with nginx's words before source stops: source keeps serving", async () => {
+        const certificate = `${source.confRoot}/core/nginx/conf/secret/${hosts.domain}-bundle.crt`;
+        fs.renameSync(certificate, `${certificate}.away`);
+        try {
+            await assert.rejects(
+                migration.up("cutover"),
+                /the new content was refused, the previous file is back in place:\n.*\[emerg\].*cannot load certificate/,
+            );
+        } finally {
+            fs.renameSync(`${certificate}.away`, certificate);
+        }
+        assert.equal(fs.readFileSync(siteFile(), "utf8"), site443(hosts.domain, source.confRoot));
+        assert.deepEqual(
+            fs.readdirSync(`${source.confRoot}/core/nginx/conf`).filter((name) => name.includes("pryv-migration")),
+            [],
+        );
+        assert.equal(await servedBy(hosts, source), "source");
+        assert.equal(await isDatabaseRunning(source), true);
+        assert.equal(await servedBy(hosts, dest), "nobody");
+    });
+
+    it("cutover: source stops, dest gets the rest and serves the same bytes, and source's nginx alone proxies every call to it", async () => {
         await writeEvent(hosts, source, "bob", "last-write-before-cutover");
+        // Deletions since the last warm round, in a folder whose directory grew large long ago.
+        await source.exec(`rm -f ${source.confRoot}/core/core/data/testuser04/attachments/history-of-deletions/attachment-05*`);
         const outputs = await up("cutover");
-        assert.equal(await servedBy(hosts, source), "nobody");
         assert.equal(await isDatabaseRunning(source), false);
         assert.equal(await servedBy(hosts, dest), "dest");
+        assert.equal(await servedBy(hosts, source), "dest");
+        assert.equal(await servedBy(hosts, source, "carol"), "dest");
+        assert.equal(await websocketReaches(hosts, source), "dest");
         // dest's database now rewrites its files: what it opened at start must be source's final files.
         assert.equal(lastDatabaseStartDigest(dest), databaseFilesDigest(`${source.confRoot}/core/mongodb/data`));
         for (const folder of defaultDataFolders.filter((name) => name !== "core/mongodb/data")) await sameTree(source, dest, folder);
@@ -124,12 +149,20 @@ describe("migration on the test hosts (real engine)", function () {
         assert.deepEqual(owners.stdout.trim().split("\n").sort(), ["9999:9999", "999:999"]);
         assert.doesNotMatch((await dest.exec("getent passwd 9999 || true")).stdout, /9999/);
         assert.doesNotMatch(databaseLog(dest), /external-write/);
-        assert.ok((outputs.downtimeSeconds.value as number) > 0);
-        assert.ok((outputs.coldSyncSeconds.value as number) > 0);
+        assert.equal(fs.readFileSync(`${siteFile()}.pryv-migration-original`, "utf8"), site443(hosts.domain, source.confRoot));
+        assert.equal(fs.readFileSync(siteFile(), "utf8"), outputs.proxyFile.value);
+        const outage = outputs.outage.value as { seconds: number; steps: Record<string, number> };
+        assert.ok(outage.seconds > 0 && outage.steps.coldSync > 0 && outage.steps.destStart > 0, JSON.stringify(outage));
         assert.deepEqual(
             (outputs.verifiedFolders.value as { folder: string }[]).map((f) => f.folder),
             defaultDataFolders,
         );
+        assert.deepEqual(
+            (outputs.contentVerified.value as { folder: string }[]).map((f) => f.folder),
+            defaultDataFolders,
+        );
+        await writeEvent(hosts, source, "carol", "written-through-the-proxy");
+        assert.match(writesOf(dest, "carol"), /written-through-the-proxy/);
     });
 
     it("a second up on the converged stack changes nothing and runs no command on any host", async () => {
@@ -152,38 +185,6 @@ describe("migration on the test hosts (real engine)", function () {
         assert.ok(keyBody.length > 20 && state.includes("pryv-pull-key-keypair"));
         assert.equal(state.includes(keyBody), false);
         assert.match(state, /"ciphertext"/);
-    });
-
-    it("proxy: a configuration nginx -t refuses fails the phase with nginx's words and leaves the original file", async () => {
-        const certificate = `${source.confRoot}/core/nginx/conf/secret/${hosts.domain}-bundle.crt`;
-        fs.renameSync(certificate, `${certificate}.away`);
-        try {
-            await assert.rejects(
-                migration.up("proxy"),
-                /the new content was refused, the previous file is back in place:\n.*\[emerg\].*cannot load certificate/,
-            );
-        } finally {
-            fs.renameSync(`${certificate}.away`, certificate);
-        }
-        assert.equal(fs.readFileSync(siteFile(), "utf8"), site443(hosts.domain, source.confRoot));
-        assert.deepEqual(
-            fs.readdirSync(`${source.confRoot}/core/nginx/conf`).filter((name) => name.includes("pryv-migration")),
-            [],
-        );
-        assert.equal(await servedBy(hosts, source), "nobody");
-        assert.equal(await servedBy(hosts, dest), "dest");
-    });
-
-    it("proxy: source's nginx alone proxies every call, websocket included, to dest over https", async () => {
-        const outputs = await up("proxy");
-        assert.equal(await servedBy(hosts, source), "dest");
-        assert.equal(await servedBy(hosts, source, "carol"), "dest");
-        assert.equal(await websocketReaches(hosts, source), "dest");
-        assert.equal(await isDatabaseRunning(source), false);
-        assert.equal(fs.readFileSync(`${siteFile()}.pryv-migration-original`, "utf8"), site443(hosts.domain, source.confRoot));
-        assert.equal(fs.readFileSync(siteFile(), "utf8"), outputs.proxyFile.value);
-        await writeEvent(hosts, source, "carol", "written-through-the-proxy");
-        assert.match(writesOf(dest, "carol"), /written-through-the-proxy/);
     });
 
     it("dns: each register answers the dest IP, its dns.json changed in that one value only", async () => {
@@ -218,6 +219,14 @@ describe("migration on the test hosts (real engine)", function () {
         assert.equal(await servedBy(hosts, source), "dest");
     });
 
+    it("finalize: pulumi destroy of the finished migration is refused and touches no machine", async () => {
+        const before = commandCounts(hosts);
+        await assert.rejects(migration.stack.destroy({ color: "never" }), /protected/);
+        assert.deepEqual(commandCounts(hosts), before);
+        assert.deepEqual(await answers(), [[dest.ip], [dest.ip]]);
+        assert.equal(await servedBy(hosts, source), "dest");
+    });
+
     it("rollback to dns: the keys come back", async () => {
         await up("dns");
         assert.equal(keyMarkers(source), defaultDataFolders.length);
@@ -225,8 +234,8 @@ describe("migration on the test hosts (real engine)", function () {
         assert.deepEqual(await answers(), [[dest.ip], [dest.ip]]);
     });
 
-    it("rollback to proxy: the registers answer source's IP again, dns.json byte for byte", async () => {
-        await up("proxy");
+    it("rollback to cutover: the registers answer source's IP again, dns.json byte for byte", async () => {
+        await up("cutover");
         assert.deepEqual(await answers(), [[source.ip], [source.ip]]);
         for (const register of registers) {
             assert.equal(
@@ -234,24 +243,28 @@ describe("migration on the test hosts (real engine)", function () {
                 registerDnsJson({ domain: hosts.domain, subdomain: hosts.subdomain, coreIp: source.ip }),
             );
         }
+        assert.equal(await servedBy(hosts, source), "dest");
     });
 
-    it("rollback to cutover: source's original nginx file back byte for byte, source's nginx stopped, dest serving", async () => {
-        await up("cutover");
-        assert.equal(fs.readFileSync(siteFile(), "utf8"), site443(hosts.domain, source.confRoot));
-        assert.equal(fs.existsSync(`${siteFile()}.pryv-migration-original`), false);
-        assert.equal(await servedBy(hosts, source), "nobody");
-        assert.equal(await servedBy(hosts, dest), "dest");
-    });
-
-    it("rollback to warm-sync: dest stopped, writes made through the proxy carried back, source serving again", async () => {
-        await up("warm-sync");
+    it("rollback to warm-sync: dest stopped, writes made through the proxy carried back, what they replaced kept aside, source serving again", async () => {
+        await writeEvent(hosts, source, "bob", "written-on-dest-before-the-rollback");
+        const outputs = await up("warm-sync");
         assert.equal(await servedBy(hosts, dest), "nobody");
         assert.equal(await isDatabaseRunning(dest), false);
         assert.equal(await servedBy(hosts, source), "source");
+        assert.equal(fs.readFileSync(siteFile(), "utf8"), site443(hosts.domain, source.confRoot));
+        assert.equal(fs.existsSync(`${siteFile()}.pryv-migration-original`), false);
         assert.match(writesOf(source, "carol"), /written-through-the-proxy/);
         assert.equal(lastDatabaseStartDigest(source), databaseFilesDigest(`${dest.confRoot}/core/mongodb/data`));
         for (const folder of defaultDataFolders.filter((name) => name !== "core/mongodb/data")) await sameTree(dest, source, folder);
+        // The carry-back replaced bob's writes file: source's own version waits in the kept-aside folder.
+        const kept = String(outputs.keptAside.value);
+        const keptFiles = (await source.exec(`find ${kept} -type f -path '*/bob/fixture-writes.jsonl'`)).stdout.trim().split("\n").filter(Boolean);
+        assert.equal(keptFiles.length, 1, `bob's replaced file not kept aside under ${kept}`);
+        const keptVersion = fs.readFileSync(keptFiles[0], "utf8");
+        assert.match(keptVersion, /last-write-before-cutover/);
+        assert.doesNotMatch(keptVersion, /written-on-dest-before-the-rollback/);
+        assert.match(writesOf(source, "bob"), /written-on-dest-before-the-rollback/);
     });
 
     it("rollback to prepare, then destroy: source still serving, the keys gone, every update in the history", async () => {
@@ -260,8 +273,8 @@ describe("migration on the test hosts (real engine)", function () {
         await migration.stack.destroy({ color: "never" });
         for (const host of [source, dest]) assert.equal(keyMarkers(host), 0, host.name);
         const history = await migration.stack.history(1000);
-        // prepare, 2 warm rounds, cutover and its repeat, refused proxy, proxy, dns and its repeat, finalize, 5 rollbacks.
-        assert.equal(history.filter((entry) => entry.kind === "update").length, 15, JSON.stringify(history.map((entry) => [entry.kind, entry.result])));
+        // prepare, 2 warm rounds, refused cutover, cutover and its repeat, dns and its repeat, finalize, 4 rollbacks.
+        assert.equal(history.filter((entry) => entry.kind === "update").length, 13, JSON.stringify(history.map((entry) => [entry.kind, entry.result])));
         assert.equal(history[0].kind, "destroy");
         assert.ok(
             history.some((entry) => entry.kind === "update" && entry.result === "failed"),

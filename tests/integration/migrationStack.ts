@@ -57,8 +57,9 @@ export async function openMigrationStack(hosts: TestHosts, stackName = "rehearsa
         },
         async destroyAndRemove() {
             try {
-                await stack.destroy({ color: "never" });
-                await stack.workspace.removeStack(stackName);
+                // A finished migration is protected: its state goes, its machines stay as they are.
+                await stack.destroy({ color: "never" }).catch(() => undefined);
+                await stack.workspace.removeStack(stackName, { force: true });
             } finally {
                 fs.rmSync(backend, { recursive: true, force: true });
             }
