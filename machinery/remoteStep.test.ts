@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
-import * as pulumi from "@pulumi/pulumi";
-import { asBashCommand, declareStep, RemoteStep, wrapForBash } from "./remoteStep";
 import { spawnSync } from "child_process";
-import { build, machines, operatorKey, promiseOf, scriptOf, sourceHostKey, transportFor } from "../tests/unit/harness";
+import * as pulumi from "@pulumi/pulumi";
+import { asBashCommand, declareStep, describeScript, jsonLines, RemoteStep, StepDefinition, Transport, wrapForBash } from "./remoteStep";
+import { build, executors, machines, operatorKey, promiseOf, Recorded, scriptOf, sourceHostKey, StandIn, stepType, transportFor } from "../tests/unit/harness";
 
 class Holder extends pulumi.ComponentResource {
     public step: RemoteStep;
@@ -13,7 +13,19 @@ class Holder extends pulumi.ComponentResource {
     }
 }
 
-describe("declareStep", () => {
+/** Declares one step under a component and returns what the engine got, and the step's stdout. */
+async function declareOne(step: StepDefinition, transport: Transport): Promise<{ resource: Recorded; stdout: string }> {
+    const { component, resources } = await build(
+        (opts) => new Holder((parent) => declareStep("holder-step", step, transport, { parent }), opts),
+        (name) => (name === "holder-step" ? { stdout: '{"done":1}\n' } : {}),
+    );
+    return { resource: resources.get("holder-step")!, stdout: await promiseOf(component.step.stdout) };
+}
+
+const describedScript =
+    "# Stops every service on this machine\n# (nothing runs under the files a sync writes).\n#\n'stop-containers'\n# not the opening any more\n";
+
+describe("wrapForBash", () => {
     it("wraps every script, verbatim, for bash with errexit, nounset and pipefail, whatever the login shell", async () => {
         const script = `echo "$0 'hi'" "$(cat)"\nfalse\necho never`;
         const command = await promiseOf(asBashCommand(script));
@@ -25,80 +37,131 @@ describe("declareStep", () => {
     it("refuses a script holding the here-document's end line", () => {
         assert.throws(() => wrapForBash("a\nPRYV_MIGRATION_SCRIPT_END\nb"), /may not contain the line PRYV_MIGRATION_SCRIPT_END/);
     });
+});
 
-    it("declares a remote.Command with the pinned host key, the secret key, no logging", async () => {
-        const { resources } = await build(
-            (opts) =>
-                new Holder(
-                    (parent) =>
-                        declareStep(
-                            "holder-step",
-                            { machine: machines().source, create: "a", update: "b", delete: "c", triggers: [3], secretOutput: true },
-                            transportFor("command"),
-                            { parent },
-                        ),
-                    opts,
-                ),
-        );
-        const step = resources.get("holder-step")!;
-        assert.equal(step.type, "command:remote:Command");
-        assert.equal(step.parent, "holder");
-        assert.deepEqual(step.inputs.connection, {
-            host: "10.0.0.11",
-            port: 22,
-            user: "root",
-            hostKey: sourceHostKey,
-            privateKey: operatorKey,
-            dialErrorLimit: 10,
-            perDialTimeout: 15,
-        });
-        assert.deepEqual(step.secretInputs, ["connection"]);
-        assert.equal(step.inputs.logging, "none");
-        assert.deepEqual(step.inputs.triggers, [3]);
-        assert.equal(scriptOf(step.inputs.update), "b");
-        assert.equal(scriptOf(step.inputs.delete), "c");
-        assert.deepEqual(step.additionalSecretOutputs, ["stdout", "stderr", "connection"]);
+describe("describeScript", () => {
+    it("joins the opening comment lines, without their '#', up to the first command", () => {
+        assert.equal(describeScript(describedScript), "Stops every service on this machine (nothing runs under the files a sync writes).");
     });
 
-    it("uses the ssh-agent when configured instead of a key", async () => {
+    it("reads a '#' without a space, a script that is only comments, and a script without any", () => {
+        assert.equal(describeScript("#Reads a file.\necho"), "Reads a file.");
+        assert.equal(describeScript("# Does nothing now.\n# Really."), "Does nothing now. Really.");
+        assert.equal(describeScript("echo\n# later"), "");
+        assert.equal(describeScript(""), "");
+    });
+});
+
+describe("jsonLines", () => {
+    it("reads the lines that are JSON objects and skips the others", () => {
+        assert.deepEqual(jsonLines('rsync: noise\n{"a":1}\n  {"b":[2]}\n\n'), [{ a: 1 }, { b: [2] }]);
+    });
+});
+
+for (const executor of executors) {
+    describe(`declareStep (${executor} executor)`, () => {
+        it("declares the step with the machine's pinned host key and the secret operator key", async () => {
+            const { resource } = await declareOne({ machine: machines().source, create: "a" }, transportFor(executor));
+            assert.equal(resource.type, stepType[executor]);
+            assert.equal(resource.parent, "holder");
+            assert.deepEqual(
+                resource.inputs.connection,
+                executor === "command"
+                    ? { host: "10.0.0.11", port: 22, user: "root", hostKey: sourceHostKey, privateKey: operatorKey, dialErrorLimit: 10, perDialTimeout: 15 }
+                    : { host: "10.0.0.11", port: 22, user: "root", hostKey: sourceHostKey, privateKey: operatorKey },
+            );
+            assert.deepEqual(resource.secretInputs, ["connection"]);
+            assert.deepEqual(resource.additionalSecretOutputs, ["connection"]);
+        });
+
+        it("passes every script wrapped for bash, the triggers and stdin", async () => {
+            const { resource, stdout } = await declareOne(
+                { machine: machines().dest, create: "a", update: "b", delete: "c", triggers: [3, "x"], stdin: "file content\nwith 'quotes' $(not run)\n" },
+                transportFor(executor),
+            );
+            assert.deepEqual([scriptOf(resource.inputs.create), scriptOf(resource.inputs.update), scriptOf(resource.inputs.delete)], ["a", "b", "c"]);
+            assert.deepEqual(resource.inputs.triggers, [3, "x"]);
+            assert.equal(resource.inputs.stdin, "file content\nwith 'quotes' $(not run)\n");
+            assert.equal(stdout, '{"done":1}\n');
+        });
+
+        it("leaves out what the step does not have: no update, delete, triggers or stdin", async () => {
+            const { resource } = await declareOne({ machine: machines().dest, create: "a" }, transportFor(executor));
+            for (const key of ["update", "delete", "triggers", "stdin"]) assert.equal(resource.inputs[key], undefined, key);
+        });
+
+        it("keeps the component's options: parent, dependencies, protect, ignoreChanges", async () => {
+            const { resources } = await build(
+                (opts) => {
+                    const earlier = new StandIn("earlier", opts);
+                    return new Holder(
+                        (parent) =>
+                            declareStep("holder-step", { machine: machines().dest, create: "a" }, transportFor(executor), {
+                                parent,
+                                dependsOn: [earlier],
+                                protect: true,
+                                ignoreChanges: ["create"],
+                            }),
+                        opts,
+                    );
+                },
+                () => ({}),
+            );
+            const resource = resources.get("holder-step")!;
+            assert.deepEqual(
+                { parent: resource.parent, dependsOn: resource.dependsOn, protect: resource.protect, ignoreChanges: resource.ignoreChanges },
+                { parent: "holder", dependsOn: ["earlier"], protect: true, ignoreChanges: ["create"] },
+            );
+        });
+
+        it("keeps stdout and stderr secret when the step prints a secret", async () => {
+            const { resource } = await declareOne({ machine: machines().dest, create: "a", secretOutput: true }, transportFor(executor));
+            assert.deepEqual(resource.additionalSecretOutputs, ["stdout", "stderr", "connection"]);
+        });
+
+        it("tells onStep the step's name, its machine and what its script says it does", async () => {
+            const told: { name: string; machine: string; description: pulumi.Output<string> }[] = [];
+            await declareOne(
+                { machine: machines().dest, create: pulumi.output(describedScript) },
+                { ...transportFor(executor), onStep: (name, machine, description) => told.push({ name, machine, description }) },
+            );
+            assert.deepEqual(
+                told.map(({ name, machine }) => [name, machine]),
+                [["holder-step", "dest"]],
+            );
+            assert.equal(await promiseOf(told[0].description), "Stops every service on this machine (nothing runs under the files a sync writes).");
+        });
+    });
+}
+
+describe("declareStep, executor-specific inputs", () => {
+    it("remote.Command: no logging, and no previous output sent as environment (a stock sshd refuses it)", async () => {
+        const { resource } = await declareOne({ machine: machines().source, create: "a" }, transportFor("command"));
+        assert.equal(resource.inputs.logging, "none");
+        assert.equal(resource.inputs.addPreviousOutputInEnv, false);
+    });
+
+    it("remote.Command: uses the ssh-agent when configured instead of a key", async () => {
+        const before = process.env.SSH_AUTH_SOCK;
         process.env.SSH_AUTH_SOCK = "/run/agent.sock";
-        const { resources } = await build(
-            (opts) =>
-                new Holder(
-                    (parent) => declareStep("holder-step", { machine: machines().dest, create: "a" }, { executor: "command", useSshAgent: true }, { parent }),
-                    opts,
-                ),
-        );
-        const connection = resources.get("holder-step")!.inputs.connection as Record<string, unknown>;
-        assert.equal(connection.agentSocketPath, "/run/agent.sock");
-        assert.equal(connection.privateKey, undefined);
-        assert.deepEqual(resources.get("holder-step")!.additionalSecretOutputs, ["connection"]);
+        try {
+            const { resource } = await declareOne({ machine: machines().dest, create: "a" }, { executor: "command", useSshAgent: true });
+            const connection = resource.inputs.connection as Record<string, unknown>;
+            assert.equal(connection.agentSocketPath, "/run/agent.sock");
+            assert.equal(connection.privateKey, undefined);
+            assert.deepEqual(resource.additionalSecretOutputs, ["connection"]);
+        } finally {
+            if (before === undefined) delete process.env.SSH_AUTH_SOCK;
+            else process.env.SSH_AUTH_SOCK = before;
+        }
     });
 
-    it("declares the same step as an OpensshCommand, its connection kept secret", async () => {
-        const { resources } = await build(
-            (opts) =>
-                new Holder(
-                    (parent) =>
-                        declareStep("holder-step", { machine: machines().dest, create: "a", delete: "c", triggers: ["x"] }, transportFor("openssh"), {
-                            parent,
-                        }),
-                    opts,
-                ),
-        );
-        const step = resources.get("holder-step")!;
-        assert.equal(step.type, "pulumi-nodejs:dynamic/pryv-migration:OpensshCommand");
-        assert.deepEqual(step.inputs.connection, {
-            host: "dest.example.com",
-            port: 2222,
-            user: "pryv",
-            hostKey: machines().dest.hostKey,
-            privateKey: operatorKey,
-        });
-        assert.equal(scriptOf(step.inputs.create), "a");
-        assert.equal(scriptOf(step.inputs.delete), "c");
-        assert.deepEqual(step.inputs.triggers, ["x"]);
-        assert.deepEqual(step.additionalSecretOutputs, ["connection"]);
-        assert.equal(typeof step.inputs.__provider, "string");
+    it("OpensshCommand: takes no logging or environment input, and keeps a connection without a key in clear", async () => {
+        const { resource } = await declareOne({ machine: machines().dest, create: "a" }, { executor: "openssh", useSshAgent: true });
+        assert.equal(resource.inputs.logging, undefined);
+        assert.equal(resource.inputs.addPreviousOutputInEnv, undefined);
+        assert.deepEqual(resource.inputs.connection, { host: "dest.example.com", port: 2222, user: "pryv", hostKey: machines().dest.hostKey });
+        assert.deepEqual(resource.additionalSecretOutputs, []);
+        assert.equal(typeof resource.inputs.__provider, "string");
     });
 });

@@ -1,16 +1,22 @@
+import { spawnSync, SpawnSyncReturns } from "child_process";
 import { createHash } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { Machine, MigrationConfig, parseMigrationConfig } from "../../components/config";
+import { defaultDataFolders, Machine, MigrationConfig, parseMigrationConfig } from "../../components/config";
+import { folderKey } from "../../machinery/folderSync";
 import { Transport } from "../../machinery/remoteStep";
+import { serviceCheck, ServiceCheck } from "../../machinery/services";
 import { site443 } from "../hosts/nginx-conf";
 import { registerDnsJson } from "../hosts/register";
 
 /** Files as a 2019 install has them, from the test hosts' own generators. */
 export const originalSite = site443("pryv.example.com", "/var/pryv");
 export const originalDnsJson = registerDnsJson({ domain: "pryv.example.com", subdomain: "co1", coreIp: "10.0.0.11" });
-const captured = (content: string) => ({
-    stdout: `${JSON.stringify({ sha256: createHash("sha256").update(content).digest("hex"), base64: Buffer.from(content).toString("base64") })}\n`,
-});
+export const sha256 = (content: string | Buffer): string => createHash("sha256").update(content).digest("hex");
+/** What file-capture.sh prints for a file holding `content`. */
+export const capturedStdout = (content: string): string => `${JSON.stringify({ sha256: sha256(content), base64: Buffer.from(content).toString("base64") })}\n`;
 
 /** One resource as the program registered it: resolved inputs, parent, dependencies, options. */
 export interface Recorded {
@@ -22,6 +28,9 @@ export interface Recorded {
     additionalSecretOutputs: string[];
     /** Paths of inputs that reached the engine as secrets, like `connection.privateKey`. */
     secretInputs: string[];
+    /** As the SDK sends it: the resource's own option, or else its parent's. */
+    protect: boolean;
+    ignoreChanges: string[];
 }
 
 /** What the fake machines print, keyed by a test of the resource's name. */
@@ -29,6 +38,9 @@ export type FakeOutput = (name: string, inputs: Record<string, unknown>) => Reco
 
 const recorded = new Map<string, Recorded>();
 const resourceNames = new Map<pulumi.Resource, string>();
+const builtByName = new Map<string, pulumi.Resource>();
+// The SDK keeps the protect it computed (inherited from the parent when unset) on the resource, out of its typings.
+const protectOf = (resource: pulumi.Resource): boolean => (resource as unknown as { __protect?: boolean }).__protect === true;
 let fakeOutput: FakeOutput = () => ({});
 
 void pulumi.runtime.setMocks(
@@ -72,6 +84,7 @@ function secretPaths(value: unknown, at: string): string[] {
 /** A transformation, passed to the component under test, that records each resource it and its children register. */
 const recorder: pulumi.ResourceTransformation = (args) => {
     resourceNames.set(args.resource, args.name);
+    builtByName.set(args.name, args.resource);
     const dependsOn = ([] as unknown[]).concat(args.opts.dependsOn ?? []);
     recorded.set(args.name, {
         type: args.type,
@@ -81,6 +94,8 @@ const recorder: pulumi.ResourceTransformation = (args) => {
         dependsOn: dependsOn.map((resource) => resourceNames.get(resource as pulumi.Resource) ?? "?"),
         additionalSecretOutputs: (args.opts as pulumi.CustomResourceOptions).additionalSecretOutputs ?? [],
         secretInputs: [],
+        protect: false,
+        ignoreChanges: args.opts.ignoreChanges ?? [],
     });
     return undefined;
 };
@@ -98,6 +113,7 @@ export async function build<T extends pulumi.ComponentResource>(
     fake: FakeOutput = () => ({}),
 ): Promise<{ component: T; resources: Map<string, Recorded> }> {
     recorded.clear();
+    builtByName.clear();
     fakeOutput = fake;
     const component = make({ transformations: [recorder] });
     let settled = -1;
@@ -106,6 +122,7 @@ export async function build<T extends pulumi.ComponentResource>(
         await Promise.all([...resourceNames.keys()].map((resource) => promiseOf(resource.urn)));
         await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    for (const [name, resource] of builtByName) recorded.get(name)!.protect = protectOf(resource);
     return { component, resources: new Map(recorded) };
 }
 
@@ -160,44 +177,82 @@ export function scriptOf(command: unknown): string {
     return match[1];
 }
 
-const folderOf = (name: string): string => name.replace(/^.*?-(core-[a-z]+-data)$/, "$1").replace(/-/g, "/");
+const folderOf = (key: string): string => defaultDataFolders.find((folder) => folderKey(folder) === key) ?? key;
+const folderIndex = (key: string): number => defaultDataFolders.findIndex((folder) => folderKey(folder) === key);
+const line = (value: object): string => `${JSON.stringify(value)}\n`;
+
+/** The fake machines' clocks during a cutover: every span differs, so a test sees which one an output reads. */
+export const cutoverClock = {
+    stoppedAt: 100,
+    proxyStartedAt: 100.5,
+    /** Folder i's final round runs from 101 to 102 + i. */
+    coldStartedAt: 101,
+    coldFinishedAt: (index: number): number => 102 + index,
+    /** Folder i is verified at 106 + i / 4. */
+    verifiedAt: (index: number): number => 106 + index / 4,
+    destStartedAt: 108,
+    destHealthyAt: 112.5,
+    servingAt: 113,
+};
+
+/** Warm rounds: folder i's runs from 1 to 2 + i / 2, writing 2 files and receiving 10 bytes; dest started in 2.5s in prepare. */
+export const warmClock = { startedAt: 1, finishedAt: (index: number): number => 2 + index / 2, changedFiles: 2, bytesReceived: 10, destStartSeconds: 2.5 };
+
+const syncStats = (key: string, cold: boolean): string => {
+    const index = folderIndex(key);
+    return line({
+        folder: folderOf(key),
+        round: cold ? "cold" : "warm-1",
+        bytesReceived: warmClock.bytesReceived,
+        bytesTransferred: 20,
+        totalSize: 30,
+        files: 4,
+        changedFiles: warmClock.changedFiles,
+        startedAt: cold ? cutoverClock.coldStartedAt : warmClock.startedAt,
+        finishedAt: cold ? cutoverClock.coldFinishedAt(index) : warmClock.finishedAt(index),
+        delete: true,
+    });
+};
+
+/** The digest source's description gives a folder, and dest's verification finds. */
+export const metadataDigestOf = (folder: string): string => sha256(`metadata of ${folder}`);
 
 /** Plausible stdout for each kind of step, as the templates print it on a real machine. */
-export const fakeMachines: FakeOutput = (name) => {
-    const line = (value: object) => `${JSON.stringify(value)}\n`;
+export const fakeMachines: FakeOutput = (name, inputs) => {
+    const folderStep = (kind: string) => new RegExp(`-${kind}-(core-[a-z]+-data)$`).exec(name)?.[1];
     if (name.endsWith("-keypair")) {
-        return {
-            stdout: ["core_mongodb_data", "core_core_data", "core_influxdb_data", "core_hfs_data"]
-                .map((file) => `${file} ssh-ed25519 AAAA${file.replace(/_/g, "")}\n`)
-                .join(""),
-        };
+        return { stdout: defaultDataFolders.map((folder) => `${folder.replace(/\//g, "_")} ssh-ed25519 AAAA${folder.replace(/\//g, "")}\n`).join("") };
     }
-    if (name.endsWith("proxy-original")) return captured(originalSite);
-    if (name.endsWith("-original")) return captured(originalDnsJson);
+    if (name.endsWith("proxy-original")) return { stdout: capturedStdout(originalSite) };
+    if (name.endsWith("-original")) return { stdout: capturedStdout(originalDnsJson) };
+    // A file step prints the digest of what it was given.
+    if (name.endsWith("-site-file") || name.endsWith("-dns-json")) return { stdout: line({ sha256: sha256(String(inputs.stdin)) }) };
+    if (name.endsWith("-restart")) return { stdout: line({ restartedAt: 300 }) };
     if (name.endsWith("-answers")) return { stdout: line({ name: "co1.pryv.example.com", answer: "192.0.2.12" }) };
-    if (name.endsWith("-site")) return { stdout: line({ sha256: "5a5a" }) + line({ startedAt: 200, healthyAt: 201 }) };
-    if (name.endsWith("-services")) return { stdout: line({ startedAt: 1, healthyAt: 3.5 }) + line({ stoppedAt: 4 }) };
-    if (name.endsWith("-stop-source")) return { stdout: line({ stoppedAt: 100 }) };
-    if (name.endsWith("-start-dest")) return { stdout: line({ startedAt: 108, healthyAt: 112.5 }) };
-    if (name.endsWith("-source-manifest") || name.endsWith("-verify")) {
-        return { stdout: line({ folder: "core/core/data", entries: 3, bytes: 1024, digest: "ab12" }) };
+    if (name.endsWith("-names-source")) return { stdout: line({ name: "co1.pryv.example.com", answer: "10.0.0.11" }) };
+    if (name.endsWith("-source-serves")) return { stdout: line({ sourceServing: true }) };
+    if (name.endsWith("-dest-is-fresh")) return { stdout: line({ destFiles: 3 }) };
+    if (name.endsWith("-services")) return { stdout: line({ startedAt: 1, healthyAt: 1 + warmClock.destStartSeconds }) + line({ stoppedAt: 4 }) };
+    if (name.endsWith("-stop-source")) return { stdout: line({ stoppedAt: cutoverClock.stoppedAt, proxyStartedAt: cutoverClock.proxyStartedAt }) };
+    if (name.endsWith("-start-dest")) return { stdout: line({ startedAt: cutoverClock.destStartedAt, healthyAt: cutoverClock.destHealthyAt }) };
+    if (name.endsWith("-proxy-serving")) return { stdout: line({ servingAt: cutoverClock.servingAt }) };
+    if (name.endsWith("-source-description")) {
+        return { stdout: defaultDataFolders.map((folder) => line({ folder, entries: 3, bytes: 1024, metadataDigest: metadataDigestOf(folder) })).join("") };
     }
-    if (/-core-[a-z]+-data$/.test(name)) {
-        const cold = name.includes("final-sync");
+    const contentChecked = folderStep("verify-content");
+    if (contentChecked !== undefined) return { stdout: line({ folder: folderOf(contentChecked), filesCompared: 4, startedAt: 114, finishedAt: 115 }) };
+    const verified = folderStep("verify");
+    if (verified !== undefined) {
+        const folder = folderOf(verified);
         return {
-            stdout: line({
-                folder: folderOf(name),
-                round: cold ? "cold" : "warm-1",
-                bytesReceived: 10,
-                bytesTransferred: 20,
-                totalSize: 30,
-                files: 4,
-                startedAt: cold ? 101 : 1,
-                finishedAt: cold ? 104 : 2,
-                delete: true,
-            }),
+            stdout: line({ folder, metadataDigest: metadataDigestOf(folder), contentChecked: 2, verifiedAt: cutoverClock.verifiedAt(folderIndex(verified)) }),
         };
     }
+    const finalSync = folderStep("final-sync");
+    if (finalSync !== undefined) return { stdout: syncStats(finalSync, true) };
+    if (folderStep("carry-back") !== undefined) return { stdout: "" };
+    const warm = /-(core-[a-z]+-data)$/.exec(name)?.[1];
+    if (warm !== undefined) return { stdout: syncStats(warm, false) };
     return { stdout: "" };
 };
 
@@ -209,4 +264,60 @@ export function assertInOrder(text: string, pieces: string[]): void {
         if (at < 0) throw new Error(`${JSON.stringify(piece)} is missing after offset ${from} in:\n${text}`);
         from = at + piece.length;
     }
+}
+
+/** Every component is tested with both executors. */
+export const executors = ["command", "openssh"] as const;
+export type Executor = (typeof executors)[number];
+
+/** The resource type each executor declares a step as. */
+export const stepType: Record<Executor, string> = {
+    command: "command:remote:Command",
+    openssh: "pulumi-nodejs:dynamic/pryv-migration:OpensshCommand",
+};
+
+/** The machine a step runs on, by its address. */
+export const hostOf = (resource: Recorded): string => (resource.inputs.connection as { host: string }).host;
+
+/** The resources whose parent is `parent`, in the order they were declared. */
+export const childrenOf = (resources: Map<string, Recorded>, parent: string): Recorded[] =>
+    [...resources.values()].filter((resource) => resource.parent === parent);
+
+/** A step's script by resource name, read back from the wrapped command (undefined when the step has none). */
+export function scriptsOf(resources: Map<string, Recorded>, name: string): { create: string; update?: string; delete?: string } {
+    const resource = resources.get(name);
+    if (resource === undefined) throw new Error(`no resource ${name} among ${[...resources.keys()].join(", ")}`);
+    const optional = (value: unknown) => (value === undefined ? undefined : scriptOf(value));
+    return { create: scriptOf(resource.inputs.create), update: optional(resource.inputs.update), delete: optional(resource.inputs.delete) };
+}
+
+/** Stands for what a component is declared after (the warm rounds, the cutover...). */
+export class StandIn extends pulumi.ComponentResource {
+    constructor(name: string, opts: pulumi.ComponentResourceOptions) {
+        super("test:unit:StandIn", name, {}, opts);
+        this.registerOutputs({});
+    }
+}
+
+/** The health check the program builds from the test config. */
+export function checkFor(config: MigrationConfig = testConfig()): ServiceCheck {
+    return serviceCheck(config.healthCheck, config.domain, config.coreSubdomain);
+}
+
+/** A private folder for a test, removed with `remove`. */
+export function temporaryFolder(prefix: string): { folder: string; remove: () => void } {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+    return { folder, remove: () => fs.rmSync(folder, { recursive: true, force: true }) };
+}
+
+/** Runs a rendered script as the step would (bash -euo pipefail), with `stdin` and extra environment. */
+export function runBash(script: string, options: { stdin?: string | Buffer; env?: Record<string, string> } = {}): SpawnSyncReturns<string> {
+    return spawnSync("bash", ["-euo", "pipefail", "-c", script], { input: options.stdin ?? "", encoding: "utf8", env: { ...process.env, ...options.env } });
+}
+
+/** An executable stand-in for a machine's command: a bash body, written to `folder/name`; returns its path. */
+export function fakeCommand(folder: string, name: string, body: string): string {
+    const file = path.join(folder, name);
+    fs.writeFileSync(file, `#!/bin/bash\nset -eu\n${body}\n`, { mode: 0o755 });
+    return file;
 }
