@@ -321,3 +321,51 @@ export function fakeCommand(folder: string, name: string, body: string): string 
     fs.writeFileSync(file, `#!/bin/bash\nset -eu\n${body}\n`, { mode: 0o755 });
     return file;
 }
+
+/** What one run of the fake ssh client was given. */
+export interface SshCall {
+    args: string[];
+    stdin: string;
+}
+
+/**
+ * Puts a fake `ssh` first on PATH: it records its arguments and standard input, then runs
+ * the command (its last argument) here with sh, as the remote login shell would.
+ */
+export function installFakeSsh(): { calls: () => SshCall[]; restore: () => void } {
+    const { folder, remove } = temporaryFolder("fake-ssh");
+    const bin = path.join(folder, "bin");
+    const log = path.join(folder, "calls");
+    fs.mkdirSync(bin);
+    fs.mkdirSync(log);
+    fakeCommand(
+        bin,
+        "ssh",
+        [
+            `call=${log}/$(printf '%04d' "$(find ${log} -mindepth 1 -maxdepth 1 | wc -l)")`,
+            'mkdir "$call"',
+            'printf \'%s\\0\' "$@" > "$call/args"',
+            'cat > "$call/stdin"',
+            'exec sh -c "${@: -1}" < "$call/stdin"',
+        ].join("\n"),
+    );
+    const pathBefore = process.env.PATH;
+    process.env.PATH = `${bin}:${pathBefore ?? ""}`;
+    return {
+        calls: () =>
+            fs
+                .readdirSync(log)
+                .sort()
+                .map((call) => ({
+                    args: fs
+                        .readFileSync(path.join(log, call, "args"), "utf8")
+                        .split("\0")
+                        .slice(0, -1),
+                    stdin: fs.readFileSync(path.join(log, call, "stdin"), "utf8"),
+                })),
+        restore: () => {
+            process.env.PATH = pathBefore;
+            remove();
+        },
+    };
+}
