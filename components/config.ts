@@ -2,9 +2,16 @@ import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 
-/** The phases of MIGRATION.md, in procedure order: each adds resources to the one before. */
-export const phases = ["prepare", "warm-sync", "cutover", "proxy", "dns", "finalize"] as const;
+/**
+ * The phases of MIGRATION.md, in procedure order: each adds resources to the one before.
+ * There is no proxy phase: source's nginx starts proxying to dest inside the cutover.
+ */
+export const phases = ["prepare", "warm-sync", "cutover", "dns", "finalize"] as const;
 export type Phase = (typeof phases)[number];
+
+/** How rsync compresses what it sends; none by default: database pages and media barely compress, and compressing is CPU-bound on fast links. */
+export const syncCompressions = ["none", "zstd", "lz4", "zlib"] as const;
+export type SyncCompression = (typeof syncCompressions)[number];
 
 export function phaseReached(current: Phase, wanted: Phase): boolean {
     return phases.indexOf(current) >= phases.indexOf(wanted);
@@ -89,9 +96,19 @@ const healthCheckSchema = z
     })
     .strict();
 
+const syncSchema = z
+    .object({
+        compress: z.enum(syncCompressions, { errorMap: () => ({ message: `expected one of ${syncCompressions.join(", ")}` }) }).default("none"),
+        maxDeletions: z.number().int().min(0).default(1000),
+    })
+    .strict();
+
+const phaseMessage = (got: unknown): string =>
+    `expected one of ${phases.join(", ")}${got === "proxy" ? " (proxy is now part of cutover, which ends with source's nginx proxying to dest: set cutover)" : ""}`;
+
 const configSchema = z
     .object({
-        phase: z.enum(phases, { errorMap: () => ({ message: `expected one of ${phases.join(", ")}` }) }),
+        phase: z.enum(phases, { errorMap: (_issue, context) => ({ message: phaseMessage(context.data) }) }),
         warmSyncRound: z.number().int().min(1).default(1),
         executor: z.enum(["command", "openssh"], { errorMap: () => ({ message: "expected 'command' or 'openssh'" }) }).default("command"),
         source: machineSchema,
@@ -113,6 +130,9 @@ const configSchema = z
             .default([])
             .refine((registers) => new Set(registers.map((r) => r.name)).size === registers.length, { message: "expected distinct register names" }),
         destImages: z.array(z.string().regex(imagePattern, { message: "expected a Docker image reference" })).default([]),
+        sync: syncSchema.default({}),
+        freshDestMaxFiles: z.number().int().min(0).default(500),
+        destLost: z.boolean().default(false),
         useSshAgent: z.boolean().default(false),
         operatorPrivateKey: z
             .string()
@@ -178,12 +198,27 @@ export interface HealthCheck {
     timeoutSeconds: number;
 }
 
-export interface MigrationConfig extends Omit<ParsedConfig, "source" | "dest" | "operatorPrivateKey" | "healthCheck" | "proxy" | "registers"> {
+export interface SyncSettings {
+    /** How every rsync round compresses what it sends. */
+    compress: SyncCompression;
+    /** An rsync round on a core machine that would delete more entries than this stops before deleting. */
+    maxDeletions: number;
+}
+
+export interface MigrationConfig extends Omit<
+    ParsedConfig,
+    "source" | "dest" | "operatorPrivateKey" | "healthCheck" | "proxy" | "registers" | "sync" | "freshDestMaxFiles" | "destLost"
+> {
     source: Machine;
     dest: Machine;
     registers: Register[];
     proxy: ProxySettings;
     healthCheck: HealthCheck;
+    sync: SyncSettings;
+    /** prepare refuses when dest's data folders hold more files than this: dest looks like a live core. */
+    freshDestMaxFiles: number;
+    /** Back to source when dest is gone for good after the cutover, giving up its writes since then; only at prepare or warm-sync. */
+    destLost: boolean;
     operatorPrivateKey?: pulumi.Output<string>;
     /** Names the migration in markers left on the machines (authorized_keys, key folders). */
     migrationId: string;
@@ -223,6 +258,132 @@ function machine(role: string, parsed: ParsedMachine): Machine {
     };
 }
 
+/** The fields that tell one machine from another. */
+export interface MachineIdentity {
+    host: string;
+    port: number;
+    hostKey: string;
+}
+
+/** Two spellings of one address: IPs compared as addresses (IPv6 forms, IPv4-mapped), names without case. */
+function sameAddress(a: string, b: string): boolean {
+    const family = (address: string) => (net.isIPv6(address) ? "ipv6" : "ipv4");
+    if (net.isIP(a) === 0 || net.isIP(b) === 0) return a.toLowerCase() === b.toLowerCase();
+    const list = new net.BlockList();
+    list.addAddress(a, family(a));
+    return list.check(b, family(b));
+}
+
+/** What makes a and b the same machine: "host and port (h:p)", "hostKey"; empty when they differ. */
+function sameMachine(a: MachineIdentity, b: MachineIdentity): string[] {
+    return [
+        ...(sameAddress(a.host, b.host) && a.port === b.port ? [`host and port (${net.isIPv6(a.host) ? `[${a.host}]` : a.host}:${a.port})`] : []),
+        ...(a.hostKey === b.hostKey ? ["hostKey"] : []),
+    ];
+}
+
+/** source and dest must be two machines: same host and port, or the same host key, is one. */
+export function sourceDestProblems(source: MachineIdentity, dest: MachineIdentity): string[] {
+    const matched = sameMachine(source, dest);
+    if (matched.length === 0) return [];
+    return [`source, dest: expected two different machines; got the same ${matched.join(" and the same ")} for both`];
+}
+
+/** A register on source or dest would be two roles on one machine. */
+export function registerMachineProblems(registers: (MachineIdentity & { name: string })[], source: MachineIdentity, dest: MachineIdentity): string[] {
+    return registers.flatMap((register, index) => {
+        const matches = (
+            [
+                ["source", source],
+                ["dest", dest],
+            ] as const
+        ).flatMap(([role, core]) => {
+            const matched = sameMachine(register, core);
+            return matched.length === 0 ? [] : [`the same ${matched.join(" and the same ")} as ${role}`];
+        });
+        if (matches.length === 0) return [];
+        return [`registers.${index} (${register.name}): expected a machine other than source and dest; got ${matches.join(", and ")}`];
+    });
+}
+
+const unroutable: [string, string, number, "ipv4" | "ipv6"][] = [
+    ["an unspecified address (0.0.0.0/8, ::)", "0.0.0.0", 8, "ipv4"],
+    ["an unspecified address (0.0.0.0/8, ::)", "::", 128, "ipv6"],
+    ["a loopback address (127.0.0.0/8, ::1)", "127.0.0.0", 8, "ipv4"],
+    ["a loopback address (127.0.0.0/8, ::1)", "::1", 128, "ipv6"],
+    ["a link-local address (169.254.0.0/16, fe80::/10)", "169.254.0.0", 16, "ipv4"],
+    ["a link-local address (169.254.0.0/16, fe80::/10)", "fe80::", 10, "ipv6"],
+];
+
+/**
+ * destCoreIp is what the registers' DNS will answer for the core: it must be an address
+ * users can reach, and not source's (a swapped or copied value would keep users on source).
+ */
+export function destCoreIpProblems(destCoreIp: string, source: { host: string; addressForPeers?: string }): string[] {
+    const expected = "destCoreIp: expected dest's public IP address, which the registers' DNS will answer for the core";
+    if (net.isIP(destCoreIp) === 0) return [];
+    const family = net.isIPv6(destCoreIp) ? "ipv6" : "ipv4";
+    const kind = unroutable.find(([, network, prefix, networkFamily]) => {
+        const list = new net.BlockList();
+        list.addSubnet(network, prefix, networkFamily);
+        return list.check(destCoreIp, family);
+    });
+    if (kind !== undefined) return [`${expected}; got ${describe(destCoreIp)}, ${kind[0]} that no user can reach`];
+    const sourceKey = (["host", "addressForPeers"] as const).find((key) => {
+        const address = source[key];
+        return address !== undefined && net.isIP(address) !== 0 && sameAddress(address, destCoreIp);
+    });
+    if (sourceKey !== undefined) return [`${expected}; got ${describe(destCoreIp)}, which is source's address (source.${sourceKey})`];
+    return [];
+}
+
+const holds = (folder: string, path: string): boolean => path === folder || path.startsWith(`${folder}/`);
+
+/**
+ * A data folder is synced whole onto dest, and carried back onto source on rollback: it
+ * must not hold the nginx configuration the proxy step replaces, nor a register's files.
+ * Paths are relative to confRoot, as configured.
+ */
+export function dataFolderProblems(dataFolders: string[], siteFile: string, registers: { name: string; dnsJson?: string }[]): string[] {
+    return dataFolders.flatMap((folder, index) => {
+        const held = [
+            ...(holds(folder, siteFile)
+                ? [`the nginx configuration (proxy.siteFile ${siteFile}): its cold sync would overwrite dest's nginx and certificates`]
+                : []),
+            ...registers.flatMap((register, registerIndex) => {
+                const dnsJson = register.dnsJson ?? `${register.name}/dns/dns.json`;
+                return holds(register.name, folder) || holds(folder, dnsJson)
+                    ? [`register ${register.name}'s files (registers.${registerIndex}: ${register.name}/, ${dnsJson})`]
+                    : [];
+            }),
+        ];
+        if (held.length === 0) return [];
+        return [`dataFolders.${index}: expected a folder of users' data; got ${describe(folder)}, which holds ${held.join(", and ")}`];
+    });
+}
+
+/** destLost takes the migration back to source without dest: only where the stack goes back to source. */
+export function destLostProblems(destLost: boolean, phase: Phase): string[] {
+    if (!destLost || phase === "prepare" || phase === "warm-sync") return [];
+    return [
+        `destLost: expected only with phase prepare or warm-sync (it takes the migration back to source when dest is gone for good after the cutover, giving up dest's writes since then); got true with phase ${describe(phase)}: set phase to warm-sync`,
+    ];
+}
+
+function semanticProblems(parsed: ParsedConfig): string[] {
+    return [
+        ...sourceDestProblems(parsed.source, parsed.dest),
+        ...destCoreIpProblems(parsed.destCoreIp, parsed.source),
+        ...registerMachineProblems(parsed.registers, parsed.source, parsed.dest),
+        ...dataFolderProblems(parsed.dataFolders, parsed.proxy.siteFile, parsed.registers),
+        ...destLostProblems(parsed.destLost, parsed.phase),
+    ];
+}
+
+function refuse(problems: string[]): never {
+    throw new pulumi.ResourceError(`Invalid stack config for pryv-core-migration:\n${problems.map((problem) => `  ${problem}`).join("\n")}`, undefined, true);
+}
+
 function describe(value: unknown): string {
     if (value === undefined) return "nothing";
     const text = JSON.stringify(value);
@@ -245,11 +406,13 @@ export function parseMigrationConfig(raw: Record<string, unknown>, migrationId: 
             const key = issue.path.join(".") || "(config)";
             const got = issue.path[0] === "operatorPrivateKey" ? "a value (secret, not shown)" : describe(valueAt(raw, issue.path));
             const unknownKeys = issue.code === "unrecognized_keys" ? ` (${issue.keys.join(", ")})` : "";
-            return `  ${key}: ${issue.message}${unknownKeys}; got ${got}`;
+            return `${key}: ${issue.message}${unknownKeys}; got ${got}`;
         });
-        throw new pulumi.ResourceError(`Invalid stack config for pryv-core-migration:\n${problems.join("\n")}`, undefined, true);
+        refuse(problems);
     }
     const parsed = result.data;
+    const problems = semanticProblems(parsed);
+    if (problems.length > 0) refuse(problems);
     if (!/^[A-Za-z0-9._-]+$/.test(migrationId)) {
         throw new pulumi.ResourceError(`Invalid stack name ${describe(migrationId)}: expected letters, digits, '.', '_', '-'`, undefined, true);
     }
@@ -261,6 +424,9 @@ export function parseMigrationConfig(raw: Record<string, unknown>, migrationId: 
         registers: parsed.registers.map(register),
         proxy: proxySettings(parsed.proxy, source),
         healthCheck: parsed.healthCheck,
+        sync: { compress: parsed.sync.compress, maxDeletions: parsed.sync.maxDeletions },
+        freshDestMaxFiles: parsed.freshDestMaxFiles,
+        destLost: parsed.destLost,
         operatorPrivateKey: parsed.operatorPrivateKey === undefined ? undefined : pulumi.secret(parsed.operatorPrivateKey),
         migrationId,
     };
