@@ -1,78 +1,205 @@
 import { strict as assert } from "assert";
-import { execFileSync, spawnSync } from "child_process";
-import { createHash } from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { captureScript, parseCapture, replaceScript, restoreScript } from "./machineFile";
+import { CapturedFile, captureScript, fileContentScript, parseCapture, restartScript, restoreScript } from "./machineFile";
+import { capturedStdout, runBash, sha256, temporaryFolder } from "../tests/unit/harness";
 
-const bash = (script: string) => spawnSync("bash", ["-euo", "pipefail", "-c", script], { encoding: "utf8" });
+const originalBytes = "upstream core_server {\n  server core:3000;\n}\n# \u00e9t\u00e9, no newline at the end";
+const newContent = "new 'content' $(not run) `nor this`\n";
+const originalTime = new Date("2019-06-04T10:00:00Z");
+// Root can give the file an owner of its own, so that keeping it is seen.
+const owner = process.getuid?.() === 0 ? { uid: 1234, gid: 5678 } : undefined;
+
+/** What a copy must keep of a file: its bytes, owner, mode and times. */
+const describeFile = (file: string) => {
+    const stat = fs.statSync(file);
+    return { content: fs.readFileSync(file, "utf8"), uid: stat.uid, gid: stat.gid, mode: stat.mode, mtimeMs: stat.mtimeMs };
+};
 
 describe("machine file scripts, run by bash", () => {
     let folder: string;
+    let remove: () => void;
     let file: string;
-    const originalBytes = "upstream core_server {\n  server core:3000;\n}\n# no newline at the end";
+    let original: CapturedFile;
+    let asFound: ReturnType<typeof describeFile>;
+    const originalBeside = () => `${file}.pryv-migration-original`;
+    const home = () => path.join(folder, "home");
+    const setContent = (stdin: string, checkCommand?: string[]) => runBash(fileContentScript({ path: file, original, checkCommand }), { stdin });
+    const filesHere = () => fs.readdirSync(path.dirname(file)).sort();
+
     beforeEach(() => {
-        folder = fs.mkdtempSync(path.join(os.tmpdir(), "machine-file-"));
-        file = path.join(folder, "site 443.conf");
+        ({ folder, remove } = temporaryFolder("machine-file"));
+        fs.mkdirSync(path.join(folder, "conf"));
+        file = path.join(folder, "conf", "site 443.conf");
         fs.writeFileSync(file, originalBytes, { mode: 0o640 });
-        fs.utimesSync(file, new Date("2019-06-04T10:00:00Z"), new Date("2019-06-04T10:00:00Z"));
+        fs.chmodSync(file, 0o640);
+        if (owner !== undefined) fs.chownSync(file, owner.uid, owner.gid);
+        fs.utimesSync(file, originalTime, originalTime);
+        asFound = describeFile(file);
+        const captured = runBash(captureScript(file));
+        assert.equal(captured.status, 0, captured.stderr);
+        original = parseCapture(captured.stdout);
     });
-    afterEach(() => fs.rmSync(folder, { recursive: true, force: true }));
+    afterEach(() => remove());
 
-    const capture = () => parseCapture(execFileSync("bash", ["-c", captureScript(file)], { encoding: "utf8" }));
+    describe("capture", () => {
+        it("reads the exact bytes and their digest", () => {
+            assert.deepEqual(original, { sha256: sha256(originalBytes), content: originalBytes });
+        });
 
-    it("captures the exact bytes and their digest", () => {
-        assert.deepEqual(capture(), { sha256: createHash("sha256").update(originalBytes).digest("hex"), content: originalBytes });
-    });
+        it("fails, naming the file, when it is missing", () => {
+            const result = runBash(captureScript(path.join(folder, "conf", "absent.conf")));
+            assert.equal(result.status, 1);
+            assert.equal(result.stderr, `${path.join(folder, "conf", "absent.conf")} is missing on this machine\n`);
+        });
 
-    it("replaces, then restores byte for byte with mode and times", () => {
-        const original = capture();
-        const before = fs.statSync(file);
-        const marker = path.join(folder, "restarted");
-        const replaced = bash(replaceScript({ path: file, original, content: "new 'content' $(not run)\n", restart: [["touch", marker]] }));
-        assert.equal(replaced.status, 0, replaced.stderr);
-        assert.equal(fs.readFileSync(file, "utf8"), "new 'content' $(not run)\n");
-        assert.ok(fs.existsSync(marker));
-        assert.equal(bash(restoreScript(file, [], [])).status, 0);
-        const after = fs.statSync(file);
-        assert.equal(fs.readFileSync(file, "utf8"), originalBytes);
-        assert.deepEqual([after.mode, after.mtimeMs, after.uid], [before.mode, before.mtimeMs, before.uid]);
-        assert.deepEqual(fs.readdirSync(folder).sort(), ["restarted", "site 443.conf"]);
-    });
-
-    it("puts the previous file back when the check refuses the new one, and fails with the check's words", () => {
-        const original = capture();
-        const result = bash(
-            replaceScript({
-                path: file,
-                original,
-                content: "broken",
-                checkCommand: ["sh", "-c", "echo 'nginx: [emerg] no certificate' >&2; exit 1"],
-                restart: [],
-            }),
-        );
-        assert.notEqual(result.status, 0);
-        assert.match(result.stderr, /the new content was refused, the previous file is back in place:\nnginx: \[emerg\] no certificate/);
-        assert.equal(fs.readFileSync(file, "utf8"), originalBytes);
-        assert.deepEqual(fs.readdirSync(folder), ["site 443.conf"]);
+        it("refuses a file that is not UTF-8 text, naming it", () => {
+            const latin1 = JSON.stringify({ sha256: "00", base64: Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]).toString("base64") });
+            assert.throws(
+                () => parseCapture(latin1, "site-443.conf on source"),
+                /^Error: site-443\.conf on source is not UTF-8 text: the migration only edits text files it can show in a preview$/,
+            );
+            assert.deepEqual(parseCapture(capturedStdout("caf\u00e9\n")), { sha256: sha256("caf\u00e9\n"), content: "caf\u00e9\n" });
+        });
     });
 
-    it("refuses to replace a file that changed since it was read", () => {
-        const original = capture();
-        fs.appendFileSync(file, "\n# edited by hand");
-        const result = bash(replaceScript({ path: file, original, content: "new", restart: [] }));
-        assert.notEqual(result.status, 0);
-        assert.match(result.stderr, /changed since the migration read it/);
-        assert.match(fs.readFileSync(file, "utf8"), /edited by hand$/);
+    describe("file-content.sh", () => {
+        it("opens with the file and what it does, with or without a check", () => {
+            const checked = fileContentScript({ path: file, original, checkCommand: ["nginx", "-t"] });
+            assert.ok(checked.startsWith(`# file: ${file}\n# Sets this file to the content given on standard input:`), checked);
+            assert.match(checked, /, kept only if the check accepts it;/);
+            assert.match(checked, /^ {2}if ! check_output=\$\('nginx' '-t' 2>&1\); then$/m);
+            const unchecked = fileContentScript({ path: file, original });
+            assert.doesNotMatch(unchecked, /check/);
+        });
+
+        it("changes nothing when stdin is the original content", () => {
+            const result = setContent(originalBytes);
+            assert.deepEqual([result.status, result.stdout, result.stderr], [0, `{"sha256":"${sha256(originalBytes)}"}\n`, ""]);
+            assert.deepEqual(describeFile(file), asFound);
+            assert.deepEqual(filesHere(), ["site 443.conf"]);
+        });
+
+        it("replaces the file with new content, keeping its owner and mode, and the original beside it as found", () => {
+            const result = setContent(newContent);
+            assert.deepEqual([result.status, result.stdout, result.stderr], [0, `{"sha256":"${sha256(newContent)}"}\n`, ""]);
+            const replaced = describeFile(file);
+            assert.deepEqual(
+                { content: replaced.content, uid: replaced.uid, gid: replaced.gid, mode: replaced.mode },
+                { content: newContent, uid: asFound.uid, gid: asFound.gid, mode: asFound.mode },
+            );
+            assert.deepEqual(describeFile(originalBeside()), asFound);
+            assert.deepEqual(filesHere(), ["site 443.conf", "site 443.conf.pryv-migration-original"]);
+        });
+
+        it("changes nothing when stdin is the content already there", () => {
+            assert.equal(setContent(newContent).status, 0);
+            const before = describeFile(file);
+            const again = setContent(newContent);
+            assert.deepEqual([again.status, again.stderr], [0, ""]);
+            assert.deepEqual(describeFile(file), before);
+            assert.deepEqual(describeFile(originalBeside()), asFound);
+        });
+
+        it("puts the original back byte for byte, with owner, mode and times, when stdin is the original again", () => {
+            assert.equal(setContent(newContent).status, 0);
+            assert.equal(setContent("second new content\n").status, 0);
+            const result = setContent(originalBytes);
+            assert.deepEqual([result.status, result.stdout, result.stderr], [0, `{"sha256":"${sha256(originalBytes)}"}\n`, ""]);
+            assert.deepEqual(describeFile(file), asFound);
+            assert.deepEqual(filesHere(), ["site 443.conf"]);
+        });
+
+        it("puts the previous file back and fails with the check's words when the check refuses the new content", () => {
+            const refuse = ["sh", "-c", "echo 'nginx: [emerg] no certificate' >&2; exit 1"];
+            const result = setContent("broken", refuse);
+            assert.equal(result.status, 1);
+            assert.equal(result.stderr, `${file}: the new content was refused, the previous file is back in place:\nnginx: [emerg] no certificate\n`);
+            assert.deepEqual(describeFile(file), asFound);
+            assert.deepEqual(filesHere(), ["site 443.conf"]);
+        });
+
+        it("keeps the first new content and the original when the check refuses a second one", () => {
+            assert.equal(setContent(newContent, ["true"]).status, 0);
+            const before = describeFile(file);
+            const result = setContent("broken", ["false"]);
+            assert.equal(result.status, 1);
+            assert.match(result.stderr, /the new content was refused, the previous file is back in place/);
+            assert.deepEqual(describeFile(file), before);
+            assert.deepEqual(describeFile(originalBeside()), asFound);
+            assert.deepEqual(filesHere(), ["site 443.conf", "site 443.conf.pryv-migration-original"]);
+        });
+
+        it("runs the check on the new file in place", () => {
+            const result = setContent(newContent, ["grep", "-q", "new 'content'", file]);
+            assert.deepEqual([result.status, result.stderr], [0, ""]);
+            assert.equal(fs.readFileSync(file, "utf8"), newContent);
+        });
+
+        it("refuses a file changed since the migration read it, and leaves it as it is", () => {
+            fs.appendFileSync(file, "\n# edited by hand");
+            const edited = describeFile(file);
+            for (const stdin of [newContent, originalBytes]) {
+                const result = setContent(stdin);
+                assert.equal(result.status, 1);
+                assert.equal(
+                    result.stderr,
+                    `${file} changed since the migration read it: replace the resource that read it (pulumi up --target-replace) to render from the new content\n`,
+                );
+                assert.deepEqual(describeFile(file), edited);
+                assert.deepEqual(filesHere(), ["site 443.conf"]);
+            }
+        });
     });
 
-    it("replaces again over its own earlier replacement, keeping the first original", () => {
-        const original = capture();
-        assert.equal(bash(replaceScript({ path: file, original, content: "first", restart: [] })).status, 0);
-        assert.equal(bash(replaceScript({ path: file, original, content: "second", restart: [] })).status, 0);
-        assert.equal(fs.readFileSync(file, "utf8"), "second");
-        assert.equal(bash(restoreScript(file, [], [])).status, 0);
-        assert.equal(fs.readFileSync(file, "utf8"), originalBytes);
+    describe("file-restore.sh and restart-after-change.sh", () => {
+        const restartCommands = (log: string) => [
+            ["sh", "-c", `echo stop >> '${log}'`],
+            ["sh", "-c", `echo start >> '${log}'`],
+        ];
+
+        it("restore puts the original back byte for byte, and changes nothing when the file was never replaced", () => {
+            const restore = restoreScript(file, "unit");
+            assert.ok(restore.startsWith(`# Puts ${file} back as the migration found it, byte for byte with its owner, mode and times.\n`), restore);
+            assert.equal(runBash(restore, { env: { HOME: home() } }).status, 0);
+            assert.deepEqual(describeFile(file), asFound);
+            assert.equal(setContent(newContent).status, 0);
+            const result = runBash(restore, { env: { HOME: home() } });
+            assert.deepEqual([result.status, result.stderr], [0, ""]);
+            assert.deepEqual(describeFile(file), asFound);
+            assert.deepEqual(filesHere(), ["site 443.conf"]);
+        });
+
+        it("restore restarts what reads the file only when this migration had restarted it, then forgets that it had", () => {
+            const log = path.join(folder, "restarts.log");
+            const marker = path.join(home(), ".pryv-migration", "unit", "reg-master-dns-restarted");
+            const restore = restoreScript(file, "unit", restartCommands(log), "reg-master-dns-restarted");
+            assert.match(restore, /, then restarts what reads it if this migration had restarted it\.\n/);
+            assert.equal(setContent(newContent).status, 0);
+            assert.equal(runBash(restore, { env: { HOME: home() } }).status, 0);
+            assert.equal(fs.existsSync(log), false, "never restarted: nothing to restart");
+            assert.deepEqual(describeFile(file), asFound);
+
+            assert.equal(setContent(newContent).status, 0);
+            const restart = runBash(restartScript(file, "unit", restartCommands(log), "reg-master-dns-restarted"), { env: { HOME: home() } });
+            assert.equal(restart.status, 0, restart.stderr);
+            assert.match(restart.stdout, /^\{"restartedAt":\d+\.\d+\}\n$/);
+            assert.equal(fs.readFileSync(log, "utf8"), "stop\nstart\n");
+            assert.ok(fs.existsSync(marker), "the marker is written");
+            const result = runBash(restore, { env: { HOME: home() } });
+            assert.deepEqual([result.status, result.stderr], [0, ""]);
+            assert.deepEqual(describeFile(file), asFound);
+            assert.equal(fs.readFileSync(log, "utf8"), "stop\nstart\nstop\nstart\n");
+            assert.equal(fs.existsSync(marker), false);
+        });
+
+        it("restart leaves its marker before it runs anything, so that an interrupted restart is restarted again on undo", () => {
+            const marker = path.join(home(), ".pryv-migration", "unit", "reg-master-dns-restarted");
+            const result = runBash(restartScript(file, "unit", [["sh", "-c", `test -e '${marker}'`], ["false"]], "reg-master-dns-restarted"), {
+                env: { HOME: home() },
+            });
+            assert.equal(result.status, 1);
+            assert.ok(fs.existsSync(marker));
+        });
     });
 });
