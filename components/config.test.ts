@@ -376,31 +376,31 @@ describe("config checks beyond the schema", () => {
 
     describe("destLost", () => {
         const problem = (phase: string) =>
-            `destLost: expected only with phase prepare or warm-sync (it takes the migration back to source when dest is gone for good after the cutover, giving up dest's writes since then); got true with phase "${phase}": set phase to warm-sync`;
+            `destLost: expected only with phase cutover, warm-sync or prepare (with dest gone for good the migration can only go back to source, giving up dest's writes since the cutover); got true with phase "${phase}": set phase to cutover`;
 
-        it("is allowed at prepare and warm-sync only", () => {
+        it("is allowed where the migration goes back to source: cutover (undos rewritten first), warm-sync and prepare", () => {
             assert.deepEqual(
                 phases.filter((phase) => destLostProblems(true, phase).length === 0),
-                ["prepare", "warm-sync"],
+                ["prepare", "warm-sync", "cutover"],
             );
             assert.deepEqual(destLostProblems(true, "dns"), [problem("dns")]);
             assert.ok(phases.every((phase) => destLostProblems(false, phase).length === 0));
         });
 
         it("refuses through parseMigrationConfig", () => {
-            assert.equal(refusal({ destLost: true }), `${header}  ${problem("cutover")}`);
+            assert.equal(refusal({ phase: "dns", destLost: true }), `${header}  ${problem("dns")}`);
         });
     });
 
     it("lists every problem at once", () => {
         assert.equal(
-            refusal({ dest: { host: "10.0.0.11", port: 22, hostKey: destHostKey }, destCoreIp: "::", dataFolders: ["core"], destLost: true }),
+            refusal({ phase: "dns", dest: { host: "10.0.0.11", port: 22, hostKey: destHostKey }, destCoreIp: "::", dataFolders: ["core"], destLost: true }),
             [
                 "Invalid stack config for pryv-core-migration:",
                 "  source, dest: expected two different machines; got the same host and port (10.0.0.11:22) for both",
                 `  destCoreIp: expected dest's public IP address, which the registers' DNS will answer for the core; got "::", an unspecified address (0.0.0.0/8, ::) that no user can reach`,
                 `  dataFolders.0: expected a folder of users' data; got "core", which holds the nginx configuration (proxy.siteFile core/nginx/conf/site-443.conf): its cold sync would overwrite dest's nginx and certificates`,
-                `  destLost: expected only with phase prepare or warm-sync (it takes the migration back to source when dest is gone for good after the cutover, giving up dest's writes since then); got true with phase "cutover": set phase to warm-sync`,
+                `  destLost: expected only with phase cutover, warm-sync or prepare (with dest gone for good the migration can only go back to source, giving up dest's writes since the cutover); got true with phase "dns": set phase to cutover`,
             ].join("\n"),
         );
     });

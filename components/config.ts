@@ -217,7 +217,7 @@ export interface MigrationConfig extends Omit<
     sync: SyncSettings;
     /** prepare refuses when dest's data folders hold more files than this: dest looks like a live core. */
     freshDestMaxFiles: number;
-    /** Back to source when dest is gone for good after the cutover, giving up its writes since then; only at prepare or warm-sync. */
+    /** Back to source when dest is gone for good after the cutover, giving up its writes since then; only up to phase cutover. */
     destLost: boolean;
     operatorPrivateKey?: pulumi.Output<string>;
     /** Names the migration in markers left on the machines (authorized_keys, key folders). */
@@ -362,11 +362,14 @@ export function dataFolderProblems(dataFolders: string[], siteFile: string, regi
     });
 }
 
-/** destLost takes the migration back to source without dest: only where the stack goes back to source. */
+/**
+ * destLost takes the migration back to source without dest: set first with phase cutover
+ * (the undos that would need dest are rewritten, nothing runs), then with warm-sync.
+ */
 export function destLostProblems(destLost: boolean, phase: Phase): string[] {
-    if (!destLost || phase === "prepare" || phase === "warm-sync") return [];
+    if (!destLost || !phaseReached(phase, "dns")) return [];
     return [
-        `destLost: expected only with phase prepare or warm-sync (it takes the migration back to source when dest is gone for good after the cutover, giving up dest's writes since then); got true with phase ${describe(phase)}: set phase to warm-sync`,
+        `destLost: expected only with phase cutover, warm-sync or prepare (with dest gone for good the migration can only go back to source, giving up dest's writes since the cutover); got true with phase ${describe(phase)}: set phase to cutover`,
     ];
 }
 

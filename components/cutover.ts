@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Machine } from "./config";
-import { folderKey, peerRsyncValues, pullLogName, pullScript, SyncSettings, SyncStats } from "../machinery/folderSync";
+import { Machine, SyncSettings } from "./config";
+import { folderKey, peerRsyncValues, pullLogName, pullScript, SyncStats } from "../machinery/folderSync";
 import { PeerAccess } from "./migrationKey";
 import { declareStep, jsonLines, RemoteStep, StepDefinition, Transport } from "../machinery/remoteStep";
 import { proxyServingScript, ServiceCheck, startServicesScript, stopServicesScript, stopSourceScript } from "../machinery/services";

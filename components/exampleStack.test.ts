@@ -31,17 +31,18 @@ describe("Pulumi.dest.yaml, the documented example stack", () => {
         assert.deepEqual([config.sync, config.freshDestMaxFiles, config.destLost], [defaults.sync, defaults.freshDestMaxFiles, defaults.destLost]);
     });
 
-    it("takes destLost the way its comment says: with phase warm-sync, not later", () => {
-        assert.equal(parseMigrationConfig({ ...raw, phase: "warm-sync", destLost: true, useSshAgent: true }, "dest").destLost, true);
+    it("takes destLost the way its comment says: with phase cutover, then warm-sync, never forward", () => {
+        for (const phase of ["cutover", "warm-sync"])
+            assert.equal(parseMigrationConfig({ ...raw, phase, destLost: true, useSshAgent: true }, "dest").destLost, true);
         try {
-            parseMigrationConfig({ ...raw, phase: "cutover", destLost: true, useSshAgent: true }, "dest");
-            assert.fail("destLost was accepted at phase cutover");
+            parseMigrationConfig({ ...raw, phase: "dns", destLost: true, useSshAgent: true }, "dest");
+            assert.fail("destLost was accepted at phase dns");
         } catch (error) {
             assert.ok(error instanceof pulumi.ResourceError, `expected a ResourceError, got ${String(error)}`);
             assert.equal(
                 error.message,
                 "Invalid stack config for pryv-core-migration:\n" +
-                    `  destLost: expected only with phase prepare or warm-sync (it takes the migration back to source when dest is gone for good after the cutover, giving up dest's writes since then); got true with phase "cutover": set phase to warm-sync`,
+                    `  destLost: expected only with phase cutover, warm-sync or prepare (with dest gone for good the migration can only go back to source, giving up dest's writes since the cutover); got true with phase "dns": set phase to cutover`,
             );
         }
     });

@@ -7,7 +7,20 @@ export const projectName = "pryv-core-migration";
 const runtimeConfig = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret(key: string): boolean };
 
 // Pulumi hands structured and typed values to the program as JSON text.
-const jsonKeys = new Set(["source", "dest", "registers", "proxy", "dataFolders", "healthCheck", "destImages", "warmSyncRound", "useSshAgent"]);
+const jsonKeys = new Set([
+    "source",
+    "dest",
+    "registers",
+    "proxy",
+    "dataFolders",
+    "healthCheck",
+    "destImages",
+    "warmSyncRound",
+    "useSshAgent",
+    "sync",
+    "freshDestMaxFiles",
+    "destLost",
+]);
 
 /** The program's only reader of stack config: every key of this project, validated at once. */
 export function readStackConfig(): MigrationConfig {

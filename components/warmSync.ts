@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Machine } from "./config";
-import { folderResourceName, pullScript, SyncSettings, SyncStats } from "../machinery/folderSync";
+import { Machine, SyncSettings } from "./config";
+import { folderResourceName, pullScript, SyncStats } from "../machinery/folderSync";
 import { PeerAccess } from "./migrationKey";
 import { declareStep, jsonLines, Transport } from "../machinery/remoteStep";
 

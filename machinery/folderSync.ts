@@ -1,4 +1,4 @@
-import { Machine } from "../components/config";
+import { Machine, SyncSettings } from "../components/config";
 import { PeerAccess } from "../components/migrationKey";
 import { render } from "./templates";
 
@@ -15,12 +15,6 @@ export interface SyncStats {
     startedAt: number;
     finishedAt: number;
     delete: boolean;
-}
-
-/** How rsync runs between the core machines (stack config `sync`). */
-export interface SyncSettings {
-    compress: "none" | "zstd" | "lz4" | "zlib";
-    maxDeletions: number;
 }
 
 /**
