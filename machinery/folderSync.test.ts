@@ -1,0 +1,262 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { folderKey, peerRsyncValues, Pull, pullLogName, pullScript, RoundKind, SyncStats } from "./folderSync";
+import { jsonLines } from "./remoteStep";
+import { peerAccess } from "../components/migrationKey";
+import { assertInOrder, fakeCommand, machines, runBash, temporaryFolder } from "../tests/unit/harness";
+
+const { source, dest } = machines();
+const pullFromSource = (round: RoundKind, overrides: Partial<Pull> = {}): Pull => ({
+    receiver: dest,
+    peerRole: "source",
+    access: peerAccess(source, "pull", "unit"),
+    folder: "core/mongodb/data",
+    migrationId: "unit",
+    sync: { compress: "none", maxDeletions: 1000 },
+    round,
+    ...overrides,
+});
+const carryBack = (keepAside: string): Pull =>
+    pullFromSource(
+        { kind: "carry-back", keepAside },
+        { receiver: source, peerRole: "dest", access: peerAccess(dest, "carry-back", "unit"), folder: "core/core/data" },
+    );
+const rounds: [string, Pull][] = [
+    ["warm", pullFromSource({ kind: "warm", round: 3 })],
+    ["cold", pullFromSource({ kind: "cold" })],
+    ["carry-back", carryBack("/var/pryv/pryv-migration-kept/unit")],
+];
+
+describe("folderSync names and values", () => {
+    it("names a folder's resources and logs after the folder", () => {
+        assert.equal(folderKey("core/mongodb/data"), "core-mongodb-data");
+        assert.equal(pullLogName("cold", "core/mongodb/data"), "cold-core-mongodb-data");
+    });
+
+    it("reaches the peer through the migration key of the folder, into the receiver's copy", () => {
+        assert.deepEqual(peerRsyncValues(dest, peerAccess(source, "pull", "unit"), "core/core/data"), {
+            keyFolderName: "pryv-migration-unit-pull",
+            keyFile: "core_core_data",
+            hostKeyAlias: "pryv-migration-source",
+            peerUser: "root",
+            peerAddress: "10.0.0.11",
+            peerPort: 22,
+            target: "/srv/pryv/core/core/data",
+        });
+    });
+});
+
+describe("pullScript, as written", () => {
+    for (const [kind, pull] of rounds) {
+        it(`${kind}: stops the receiver's services first, bounds deletions, keeps owners as numbers and links as links, and parses`, () => {
+            const script = pullScript(pull);
+            const receiver = pull.receiver;
+            assert.equal(script.split("\n")[0].startsWith(`# Pulls ${pull.folder} from ${pull.peerRole} into this machine's copy (`), true, script);
+            assertInOrder(script, [
+                `marker_folder="$HOME"/.pryv-migration/'unit'`,
+                `key_folder="$HOME"/.ssh/'${pull.access.keyFolderName}'`,
+                `target='${receiver.confRoot}/${pull.folder}'`,
+                `remote='${pull.access.peerUser}'@'${pull.access.peerAddress}':./`,
+                "copy_options=(--archive --hard-links --sparse --numeric-ids)",
+                `\n'${receiver.stopCommand[0]}' >/dev/null\n`,
+                `  '${receiver.confRoot}'/*) ;;`,
+                "rsync --list-only",
+                "delete=(--delete --max-delete=1000)",
+                `log="$marker_folder"/'${pullLogName(pull.round.kind, pull.folder)}'.log`,
+                'rsync "${options[@]}" "${delete[@]}" -e "$rsh" "$remote" "$target/"',
+            ]);
+            assert.doesNotMatch(commands(script), /copy-links|--compress/);
+            runBashSyntaxCheck(script);
+        });
+    }
+
+    it("warm: resumable, and deletions counted on a dry run against sync.maxDeletions before any is made", () => {
+        const script = pullScript(pullFromSource({ kind: "warm", round: 3 }, { sync: { compress: "none", maxDeletions: 7 } }));
+        assert.match(
+            script,
+            /^# Pulls core\/mongodb\/data from source into this machine's copy \(a warm round while source serves\), .* at most 7 deletions\.$/m,
+        );
+        assertInOrder(script, [
+            "options+=(--partial-dir=.pryv-migration-partial)",
+            'would_delete=$(rsync --dry-run "${options[@]}" --delete -e "$rsh" "$remote" "$target/" |',
+            "grep -c '^\\*deleting'",
+            'if [ "$would_delete" -gt 7 ]; then',
+            "more than sync.maxDeletions (7); nothing was deleted.",
+            "exit 1",
+            'rsync "${options[@]}" "${delete[@]}"',
+        ]);
+        assert.doesNotMatch(script, /--inplace|--backup/);
+    });
+
+    it("cold: writes only the blocks that changed, in place; no dry run", () => {
+        const script = pullScript(pullFromSource({ kind: "cold" }));
+        assert.match(script, /^options\+=\(--inplace\)$/m);
+        assert.doesNotMatch(script, /--partial-dir|--dry-run|--backup/);
+    });
+
+    it("carry-back: keeps what it replaces or deletes on source aside, under the migration's kept folder", () => {
+        const script = pullScript(carryBack("/var/pryv/pryv-migration-kept/unit"));
+        assert.match(script, /carrying dest's data back on rollback/);
+        assertInOrder(script, [
+            "key_folder=\"$HOME\"/.ssh/'pryv-migration-unit-carry-back'",
+            "target='/var/pryv/core/core/data'",
+            "remote='pryv'@'10.0.0.12':./",
+            "\n'/var/pryv/stop-containers' >/dev/null\n",
+            `kept='/var/pryv/pryv-migration-kept/unit'/"$(date -u +%Y%m%dT%H%M%SZ)"/'core/core/data'`,
+            'options+=(--backup --backup-dir="$kept")',
+        ]);
+        assert.match(script, /HostKeyAlias='pryv-migration-dest' -o ConnectTimeout=20 -o ServerAliveInterval=10 -p '2222'/);
+        assert.doesNotMatch(script, /--inplace|--partial-dir|--dry-run/);
+    });
+
+    it("compresses with the configured choice only when compress is not none", () => {
+        for (const compress of ["zstd", "lz4", "zlib"] as const) {
+            assert.match(
+                pullScript(pullFromSource({ kind: "cold" }, { sync: { compress, maxDeletions: 1000 } })),
+                new RegExp(`^options\\+=\\(--compress --compress-choice='${compress}'\\)$`, "m"),
+            );
+        }
+    });
+});
+
+/** The script without its comment lines. */
+const commands = (script: string): string =>
+    script
+        .split("\n")
+        .filter((line) => !line.trimStart().startsWith("#"))
+        .join("\n");
+
+function runBashSyntaxCheck(script: string): void {
+    const result = runBash(`bash -n <<'SCRIPT_END'\n${script}\nSCRIPT_END`);
+    assert.equal(result.status, 0, result.stderr);
+}
+
+/**
+ * The pull run by bash on this machine, with a fake rsync on PATH: it lists the peer's
+ * folder (empty or not), counts deletions on a dry run, and prints stats on a real run;
+ * every call and the receiver's stop are written, in order, to one log.
+ */
+describe("pullScript, run by bash with a fake rsync", () => {
+    let folder: string;
+    let remove: () => void;
+    let confRoot: string;
+    let log: string;
+    let bin: string;
+
+    beforeEach(() => {
+        ({ folder, remove } = temporaryFolder("pull"));
+        confRoot = fs.realpathSync(folder);
+        log = path.join(confRoot, "calls.log");
+        bin = path.join(confRoot, "bin");
+        fs.mkdirSync(bin);
+        fakeCommand(
+            bin,
+            "rsync",
+            [
+                `echo "rsync $*" >> '${log}'`,
+                // What a real run would keep aside is there once it ran.
+                'for word in "$@"; do case "$word" in --backup-dir=*) mkdir -p "${word#--backup-dir=}" ;; esac; done',
+                'case " $* " in',
+                '  *" --list-only "*) echo "drwxr-xr-x 4,096 2019/06/04 10:00:00 ."; [ -n "${FAKE_EMPTY:-}" ] || echo "-rw-r--r-- 30 2019/06/04 10:00:00 WiredTiger" ;;',
+                '  *" --dry-run "*) for _ in $(seq "${FAKE_DELETIONS:-0}"); do echo "*deleting old"; done ;;',
+                "  *) printf 'Number of files: 4 (reg: 3, dir: 1)\\nTotal file size: 30 bytes\\nTotal transferred file size: 20 bytes\\nTotal bytes received: 10\\n>f+++++++++ a\\n>f.st...... b c\\n.d..t...... ./\\n'; exit \"${FAKE_STATUS:-0}\" ;;",
+                "esac",
+            ].join("\n"),
+        );
+    });
+    afterEach(() => remove());
+
+    const run = (round: RoundKind, env: Record<string, string> = {}) => {
+        const stop = fakeCommand(bin, "stop-containers", `echo stop >> '${log}'`);
+        const receiver = { ...dest, confRoot, stopCommand: [stop] };
+        const result = runBash(pullScript(pullFromSource(round, { receiver, sync: { compress: "none", maxDeletions: 5 } })), {
+            env: { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(confRoot, "home"), ...env },
+        });
+        const calls = fs.readFileSync(log, "utf8").trimEnd().split("\n");
+        return { result, calls, stats: jsonLines<SyncStats>(result.stdout) };
+    };
+    const realRun = (calls: string[]) => calls.filter((call) => call.startsWith("rsync ") && !/--list-only|--dry-run/.test(call));
+
+    it("warm: stops dest, counts deletions, then copies resumably with --delete bounded, and reports the round", () => {
+        const { result, calls, stats } = run({ kind: "warm", round: 3 }, { FAKE_DELETIONS: "5" });
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(
+            calls.map((call) => call.split(" ")[0] + (/--list-only/.test(call) ? " list" : /--dry-run/.test(call) ? " dry-run" : "")),
+            ["stop", "rsync list", "rsync dry-run", "rsync"],
+        );
+        const [copy] = realRun(calls);
+        assert.match(copy, / --partial-dir=\.pryv-migration-partial /);
+        assert.match(copy, / --delete --max-delete=5 -e /);
+        assert.doesNotMatch(copy, /--inplace|--backup|--compress/);
+        assert.equal(stats.length, 1);
+        const [{ startedAt, finishedAt, ...rest }] = stats;
+        assert.ok(finishedAt >= startedAt && startedAt > 1.5e9, `${startedAt} ${finishedAt}`);
+        assert.deepEqual(rest, {
+            folder: "core/mongodb/data",
+            round: "warm-3",
+            bytesReceived: 10,
+            bytesTransferred: 20,
+            totalSize: 30,
+            files: 4,
+            changedFiles: 2,
+            delete: true,
+        });
+        assert.equal(fs.readFileSync(path.join(confRoot, "home", ".pryv-migration", "unit", "warm-core-mongodb-data.changed"), "utf8"), "a\nb c\n");
+    });
+
+    it("warm: refuses, deleting nothing, when the round would delete more than sync.maxDeletions", () => {
+        const { result, calls } = run({ kind: "warm", round: 1 }, { FAKE_DELETIONS: "6" });
+        assert.equal(result.status, 1);
+        assert.equal(
+            result.stderr,
+            "core/mongodb/data on dest: this round would delete 6 entries, more than sync.maxDeletions (5); nothing was deleted. Is dest really the new machine? Raise sync.maxDeletions if these deletions are expected.\n",
+        );
+        assert.deepEqual(realRun(calls), []);
+    });
+
+    it("never deletes from a peer folder that is empty", () => {
+        const { result, calls, stats } = run({ kind: "cold" }, { FAKE_EMPTY: "1", FAKE_DELETIONS: "100" });
+        assert.equal(result.status, 0, result.stderr);
+        const [copy] = realRun(calls);
+        assert.doesNotMatch(copy, /--delete|--max-delete/);
+        assert.match(copy, / --inplace -e /);
+        assert.equal(stats[0].delete, false);
+        assert.ok(!calls.some((call) => call.includes("--dry-run")));
+    });
+
+    it("says which setting stopped rsync when it hit the deletion limit (exit 25)", () => {
+        const { result } = run({ kind: "cold" }, { FAKE_STATUS: "25" });
+        assert.equal(result.status, 1);
+        assert.match(
+            result.stderr,
+            /^core\/mongodb\/data on dest: rsync stopped deleting at sync\.maxDeletions \(5\) entries; .*Check why so much is gone on source before raising the setting\.\n$/,
+        );
+    });
+
+    it("carry-back: keeps what it replaces aside under keepAside/<time>/<folder> and says where", () => {
+        const keepAside = path.join(confRoot, "kept");
+        const { result, calls } = run({ kind: "carry-back", keepAside });
+        assert.equal(result.status, 0, result.stderr);
+        const [copy] = realRun(calls);
+        const kept = new RegExp(` --backup --backup-dir=(${keepAside}/\\d{8}T\\d{6}Z/core/mongodb/data) `).exec(copy)?.[1];
+        assert.ok(kept !== undefined, copy);
+        const [stats, keptAside] = jsonLines<Record<string, unknown>>(result.stdout);
+        assert.equal(stats.round, "carry-back");
+        assert.deepEqual(keptAside, { keptAside: kept });
+    });
+
+    it("refuses a target that resolves outside confRoot", () => {
+        const outside = temporaryFolder("outside");
+        try {
+            fs.mkdirSync(path.join(confRoot, "core"));
+            fs.symlinkSync(outside.folder, path.join(confRoot, "core", "mongodb"));
+            const { result, calls } = run({ kind: "cold" });
+            assert.equal(result.status, 1);
+            assert.equal(result.stderr, `refusing to sync into ${confRoot}/core/mongodb/data: it resolves outside PRYV_CONF_ROOT\n`);
+            assert.deepEqual(calls, ["stop"]);
+        } finally {
+            outside.remove();
+        }
+    });
+});
