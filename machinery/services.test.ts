@@ -1,0 +1,171 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { jsonLines } from "./remoteStep";
+import { proxyServingScript, serviceCheck, ServiceCheck, sourceBackScript, startServicesScript, stopServicesScript, stopSourceScript } from "./services";
+import { fakeCommand, machines, runBash, temporaryFolder } from "../tests/unit/harness";
+
+describe("serviceCheck", () => {
+    it("by default asks the machine's own nginx for the core's name over https, on 127.0.0.1", () => {
+        assert.deepEqual(serviceCheck({ path: "/reg/service/info", timeoutSeconds: 180 }, "pryv.example.com", "co1"), {
+            command: [
+                "curl",
+                "--fail",
+                "--silent",
+                "--show-error",
+                "--insecure",
+                "--max-time",
+                "10",
+                "--resolve",
+                "co1.pryv.example.com:443:127.0.0.1",
+                "https://co1.pryv.example.com/reg/service/info",
+            ],
+            timeoutSeconds: 180,
+        });
+    });
+
+    it("runs the configured command instead when there is one", () => {
+        assert.deepEqual(serviceCheck({ command: ["/usr/local/bin/pryv-health"], path: "/", timeoutSeconds: 5 }, "pryv.example.com", "co1"), {
+            command: ["/usr/local/bin/pryv-health"],
+            timeoutSeconds: 5,
+        });
+    });
+});
+
+/**
+ * A machine on this one: its services are a file that exists while they run; start, stop,
+ * the proxy's start and the health check are fake commands that log what they do, in order.
+ */
+describe("service scripts, run by bash on a fake machine", () => {
+    let folder: string;
+    let remove: () => void;
+    let log: string;
+    let running: string;
+    let machine: ReturnType<typeof machines>["source"];
+    let check: ServiceCheck;
+    const home = () => path.join(folder, "home");
+    const marker = () => path.join(home(), ".pryv-migration", "unit", "source-stopped");
+    const logged = () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trimEnd().split("\n") : []);
+    const run = (script: string) => runBash(script, { env: { HOME: home() } });
+
+    beforeEach(() => {
+        ({ folder, remove } = temporaryFolder("services"));
+        log = path.join(folder, "log");
+        running = path.join(folder, "running");
+        const record = (what: string) => `echo "${what}" >> '${log}'`;
+        const markerState = `$([ -e '${path.join(folder, "home", ".pryv-migration", "unit", "source-stopped")}' ] && echo marked || echo unmarked)`;
+        machine = {
+            ...machines().source,
+            confRoot: folder,
+            startCommand: [fakeCommand(folder, "run-core", `${record("start")}\ntouch '${running}'`)],
+            stopCommand: [fakeCommand(folder, "stop-containers", `${record(`stop (${markerState})`)}\nrm -f '${running}'`)],
+        };
+        check = { command: [fakeCommand(folder, "health", `test -e '${running}'`)], timeoutSeconds: 1 };
+    });
+    afterEach(() => remove());
+
+    it("start: starts, waits until healthy, then stops again when asked, printing when", () => {
+        const result = run(startServicesScript(machine, check, { stopAfterwards: true }));
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(logged(), ["start", "stop (unmarked)"]);
+        const [times, stopped] = jsonLines<Record<string, number>>(result.stdout);
+        assert.deepEqual(Object.keys(times), ["startedAt", "healthyAt"]);
+        assert.ok(times.healthyAt >= times.startedAt && stopped.stoppedAt >= times.healthyAt);
+        assert.equal(fs.existsSync(running), false);
+    });
+
+    it("start: leaves the services running when not asked to stop", () => {
+        const result = run(startServicesScript(machine, check, { stopAfterwards: false }));
+        assert.equal(result.status, 0, result.stderr);
+        assert.deepEqual(logged(), ["start"]);
+        assert.equal(jsonLines(result.stdout).length, 1);
+        assert.ok(fs.existsSync(running));
+    });
+
+    it("start: fails with the health check's words when the machine does not become healthy in time", () => {
+        const broken = { command: ["sh", "-c", "echo 'connection refused' >&2; exit 7"], timeoutSeconds: 1 };
+        const result = run(startServicesScript(machine, broken, { stopAfterwards: true }));
+        assert.equal(result.status, 1);
+        assert.equal(result.stderr, "not healthy after 1s: connection refused\n");
+        assert.deepEqual(logged(), ["start"], "nothing else runs");
+    });
+
+    it("stop: stops every service and prints when", () => {
+        fs.writeFileSync(running, "");
+        const result = run(stopServicesScript(machine));
+        assert.equal(result.status, 0, result.stderr);
+        assert.deepEqual(logged(), ["stop (unmarked)"]);
+        assert.deepEqual(Object.keys(jsonLines<object>(result.stdout)[0]), ["stoppedAt"]);
+    });
+
+    it("stop source: writes the source-stopped marker before it stops anything, then starts nginx alone", () => {
+        const proxyStart = fakeCommand(folder, "start-proxy", `echo "proxy $*" >> '${log}'`);
+        const result = run(stopSourceScript(machine, [proxyStart, "reverse_proxy"], "unit"));
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(logged(), ["stop (marked)", "proxy reverse_proxy"]);
+        assert.ok(fs.existsSync(marker()));
+        const [{ stoppedAt, proxyStartedAt }] = jsonLines<{ stoppedAt: number; proxyStartedAt: number }>(result.stdout);
+        assert.ok(proxyStartedAt >= stoppedAt);
+    });
+
+    describe("source back", () => {
+        let siteFile: string;
+        const original = "server { listen 443 ssl; }\n";
+        beforeEach(() => {
+            siteFile = path.join(folder, "site-443.conf");
+            fs.writeFileSync(siteFile, "# proxy to dest\n");
+            fs.writeFileSync(`${siteFile}.pryv-migration-original`, original);
+        });
+        const sourceBack = () => sourceBackScript(machine, siteFile, check, "unit");
+
+        it("puts the original nginx file back and restarts nothing when the cutover never stopped source", () => {
+            const result = run(sourceBack());
+            assert.deepEqual([result.status, result.stdout, result.stderr], [0, "", ""]);
+            assert.equal(fs.readFileSync(siteFile, "utf8"), original);
+            assert.equal(fs.existsSync(`${siteFile}.pryv-migration-original`), false);
+            assert.deepEqual(logged(), []);
+        });
+
+        it("puts the original file back, then restarts source and waits until it serves, when the cutover had stopped it", () => {
+            fs.mkdirSync(path.dirname(marker()), { recursive: true });
+            fs.writeFileSync(marker(), "100.0\n");
+            const result = run(sourceBack());
+            assert.deepEqual([result.status, result.stderr], [0, ""]);
+            assert.equal(fs.readFileSync(siteFile, "utf8"), original);
+            assert.deepEqual(logged(), ["stop (marked)", "start"]);
+            assert.ok(fs.existsSync(running));
+            assert.equal(fs.existsSync(marker()), false, "the marker is removed once source serves");
+            assert.deepEqual(Object.keys(jsonLines<object>(result.stdout)[0]), ["sourceServingAt"]);
+        });
+
+        it("runs again safely: the file already back and the marker gone, it does nothing", () => {
+            fs.mkdirSync(path.dirname(marker()), { recursive: true });
+            fs.writeFileSync(marker(), "100.0\n");
+            assert.equal(run(sourceBack()).status, 0);
+            const again = run(sourceBack());
+            assert.deepEqual([again.status, again.stdout, again.stderr], [0, "", ""]);
+            assert.equal(fs.readFileSync(siteFile, "utf8"), original);
+            assert.deepEqual(logged(), ["stop (marked)", "start"]);
+        });
+
+        it("keeps the marker when source does not come back healthy, so that running it again restarts source again", () => {
+            fs.mkdirSync(path.dirname(marker()), { recursive: true });
+            fs.writeFileSync(marker(), "100.0\n");
+            const result = runBash(sourceBackScript(machine, siteFile, { command: ["false"], timeoutSeconds: 1 }, "unit"), { env: { HOME: home() } });
+            assert.equal(result.status, 1);
+            assert.match(result.stderr, /^not healthy after 1s: /);
+            assert.ok(fs.existsSync(marker()));
+        });
+    });
+
+    it("proxy serving: waits until the health check through source's nginx passes, and prints when", () => {
+        fs.writeFileSync(running, "");
+        const result = run(proxyServingScript(check));
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(Object.keys(jsonLines<object>(result.stdout)[0]), ["servingAt"]);
+        fs.rmSync(running);
+        const waiting = run(proxyServingScript(check));
+        assert.equal(waiting.status, 1);
+        assert.equal(waiting.stderr, "not healthy after 1s: \n");
+    });
+});
