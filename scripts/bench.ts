@@ -1,77 +1,150 @@
-// Measures what a migration costs on the test hosts: warm-sync time, cold-sync time
-// and downtime for a few data sizes over a rate-limited link (tc tbf on source's side),
-// with the database stand-in rewriting its files during the warm sync as a live one
-// would. Writes the figures to bench/results.json and bench/results.md.
+// What a cutover costs users, measured on the test hosts over a shaped link: a
+// Pryv-shaped dataset, a warm round (the program, and raw tar for comparison), the
+// churn of a live core, then the cutover three ways from identical copies of that
+// state: (a) the 2019 procedure as written, (b) this program, (c) the floor. The
+// outage is what a prober outside sees. Figures go to bench/results.{json,md}.
+//   BENCH_PROFILE=smoke|default|large  BENCH_RATE=1gbit  BENCH_FILES=<attachments>  BENCH_BYTES=<total>
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
-import { startTestHosts } from "../tests/hosts";
-import { openMigrationStack } from "../tests/integration/migrationStack";
-import { writeEvent } from "../tests/integration/observe";
+import { ChurnRecord, churn } from "../bench/churn";
+import { Dataset, generateDataset } from "../bench/dataset";
+import { floorCutover } from "../bench/floor";
+import { rateBits, shapeLink, unshapeLink } from "../bench/link";
+import { measureCutover } from "../bench/measure";
+import { ProberTarget } from "../bench/prober";
+import { selectProfile } from "../bench/profile";
+import { programCutover, stepsDuring, upTimed } from "../bench/program";
+import { rawTarCopy } from "../bench/rawTar";
+import { machine, MethodFigures, RunFigures, writeResults } from "../bench/report";
+import { restoreSnapshot, startServices, stopServices, takeSnapshot } from "../bench/snapshot";
+import { since } from "../bench/ssh";
+import { writtenProcedureCutover } from "../bench/writtenProcedure";
+import { startTestHosts, TestHosts } from "../tests/hosts";
+import { MigrationStack, openMigrationStack } from "../tests/integration/migrationStack";
 
-interface Figures {
-    sampleMiB: number;
-    rate: string;
-    warmSyncSeconds: number;
-    warmBytesReceived: number;
-    cutoverSeconds: number;
-    coldSyncSeconds: number;
-    coldBytesReceived: number;
-    downtimeSeconds: number;
+const say = (line: string): void => console.log(`bench: ${line}`);
+
+function describe(name: string, m: MethodFigures<unknown>): string {
+    const windows = m.outage.windows.length > 1 ? ` (${m.outage.windows.length} failure windows)` : "";
+    const problem = m.error ? `, FAILED: ${m.error}` : "";
+    return `${name}: downtime ${m.downtimeSeconds.toFixed(2)} s${windows}, ${m.ackedWrites} writes acknowledged, ${m.missingWrites.length} missing on dest${problem}`;
 }
 
-const bytesReceived = (value: unknown): number => (value as { bytesReceived: number }[]).reduce((sum, stats) => sum + stats.bytesReceived, 0);
-
-async function measure(sampleMiB: number, rate: string): Promise<Figures> {
-    const hosts = await startTestHosts({ hosts: ["source", "dest"], sampleSizeMiB: sampleMiB });
-    const migration = await openMigrationStack(hosts, "bench");
+/** The stack goes with the test hosts: its resources live on them, so a destroy (rollbacks over the shaped link) would be wasted time. */
+async function removeStack(migration: MigrationStack): Promise<void> {
     try {
-        // Shapes what leaves source (what dest pulls) in source's namespace.
-        const shaped = await hosts.hosts.source.exec(
-            `tc qdisc replace dev "$(ip -o link show | awk -F': ' '/pryvmig-e/ {print $2}' | cut -d@ -f1)" root tbf rate ${rate} burst 256kb latency 100ms`,
-        );
-        if (shaped.code !== 0) throw new Error(`tc failed: ${shaped.stderr}`);
-        await migration.up("prepare");
-        const warmStarted = Date.now();
-        const warm = await migration.up("warm-sync");
-        const warmSyncSeconds = (Date.now() - warmStarted) / 1000;
-        for (let i = 0; i < 20; i++) await writeEvent(hosts, hosts.hosts.source, `user${i % 5}`, `bench-${i}`);
-        const cutoverStarted = Date.now();
-        const cutover = await migration.up("cutover");
-        return {
-            sampleMiB,
-            rate,
-            warmSyncSeconds,
-            warmBytesReceived: bytesReceived(warm.outputs.warmSync.value),
-            cutoverSeconds: (Date.now() - cutoverStarted) / 1000,
-            coldSyncSeconds: cutover.outputs.coldSyncSeconds.value as number,
-            coldBytesReceived: bytesReceived(cutover.outputs.coldSync.value),
-            downtimeSeconds: cutover.outputs.downtimeSeconds.value as number,
-        };
+        await migration.stack.workspace.removeStack(migration.stack.name, { force: true });
     } finally {
-        await migration.destroyAndRemove();
-        await hosts.stop();
+        fs.rmSync(migration.backendFolder, { recursive: true, force: true });
     }
+}
+
+async function measure(hosts: TestHosts, migration: MigrationStack, rate: string, engineLog: (line: string) => void): Promise<RunFigures> {
+    const profile = selectProfile(process.env);
+    const benchStarted = Date.now();
+    const { source } = hosts.hosts;
+
+    let started = Date.now();
+    await stopServices(source);
+    const dataset: Dataset = generateDataset(source.confRoot, profile);
+    await startServices(source);
+    const generateSeconds = since(started);
+    say(`dataset: ${dataset.files} files, ${(dataset.bytes / 2 ** 20).toFixed(0)} MiB in ${generateSeconds} s`);
+
+    await shapeLink(hosts, rate);
+    const prepare = await upTimed(migration, "prepare", engineLog);
+    say(`prepare: ${prepare.seconds} s`);
+    const warm = await upTimed(migration, "warm-sync", engineLog);
+    say(`warm round, program: ${warm.seconds} s`);
+    const rawTar = await rawTarCopy(hosts);
+    say(`warm round, raw tar: ${rawTar} s`);
+
+    const record: ChurnRecord = churn(source.confRoot, dataset, profile);
+    say(
+        `churn: ${record.churnBytes} bytes (new files ${record.newFileBytes}, rewritten pages ${record.rewrittenBytes}, appended ${record.appendedBytes}), ${record.deletedFiles.length} files deleted`,
+    );
+    started = Date.now();
+    await takeSnapshot(hosts);
+    say(`snapshot of source and dest: ${since(started)} s`);
+
+    const target: ProberTarget = { ip: source.ip, domain: hosts.domain, subdomain: hosts.subdomain, ca: hosts.certificatePem };
+    const writers = dataset.users.slice(1, 4);
+    const seed = await measureCutover("seed", hosts, target, writers, () => writtenProcedureCutover(hosts));
+    say(describe("(a) written procedure", seed));
+    await restoreSnapshot(hosts);
+    const floor = await measureCutover("floor", hosts, target, writers, () => floorCutover(hosts, record, writers, target));
+    say(describe("(c) floor, probed", floor));
+    await restoreSnapshot(hosts);
+    // Last: it moves the stack on, and the restores do not move it back.
+    const program = await measureCutover("program", hosts, target, writers, () => programCutover(migration, engineLog));
+    say(describe("(b) program", program));
+    const { startedAt, endedAt } = program.outage;
+    if (program.detail && startedAt !== undefined && endedAt !== undefined) {
+        for (const line of stepsDuring(program.detail, startedAt, endedAt)) say(`    ${line}`);
+    }
+
+    const floorSeconds = floor.detail?.floorSeconds ?? Number.NaN;
+    return {
+        profile: profile.name,
+        measuredAt: new Date().toISOString(),
+        rate,
+        files: dataset.files,
+        bytes: dataset.bytes,
+        churnBytes: record.churnBytes,
+        churn: {
+            newFileBytes: record.newFileBytes,
+            rewrittenBytes: record.rewrittenBytes,
+            appendedBytes: record.appendedBytes,
+            newFiles: record.changes.filter((c) => c.create).length,
+            deletedFiles: record.deletedFiles.length,
+            rewrittenPages: profile.churn.rewrittenPages,
+        },
+        generateSeconds,
+        seedDowntimeSeconds: seed.error ? Number.NaN : seed.downtimeSeconds,
+        programDowntimeSeconds: program.error ? Number.NaN : program.downtimeSeconds,
+        floorSeconds,
+        warmRoundSeconds: { program: warm.seconds, rawTar },
+        programSteps: [prepare, warm, ...(program.detail ?? [])],
+        missingWrites: { seed: seed.missingWrites.length, program: program.missingWrites.length, floor: floor.missingWrites.length },
+        methods: { seed, program: { ...program, detail: undefined }, floor },
+        totalSeconds: since(benchStarted),
+    };
 }
 
 async function main(): Promise<void> {
-    const sizes = (process.env.BENCH_SIZES_MIB ?? "40,160").split(",").map(Number);
-    const rate = process.env.BENCH_RATE ?? "400mbit";
-    const results: Figures[] = [];
-    for (const size of sizes) {
-        console.log(`bench: ${size} MiB over ${rate}`);
-        results.push(await measure(size, rate));
-        console.log(JSON.stringify(results.at(-1)));
+    const profile = selectProfile(process.env);
+    const rate = process.env.BENCH_RATE ?? "1gbit";
+    rateBits(rate); // refuses a bad rate before the hosts start
+    const logFile = path.join(os.tmpdir(), `pryv-bench-${profile.name}-engine.log`);
+    fs.writeFileSync(logFile, "");
+    const engineLog = (line: string): void => fs.appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
+    say(`profile ${profile.name} over ${rate}; engine output in ${logFile}; machine ${JSON.stringify(machine())}`);
+
+    const hosts = await startTestHosts({ hosts: ["source", "dest"], sampleData: false });
+    let figures: RunFigures | undefined;
+    try {
+        const migration = await openMigrationStack(hosts, "bench");
+        try {
+            figures = await measure(hosts, migration, rate, engineLog);
+        } finally {
+            await unshapeLink(hosts);
+            await removeStack(migration);
+        }
+    } finally {
+        await hosts.stop();
     }
-    const folder = path.join(__dirname, "..", "bench");
-    fs.writeFileSync(path.join(folder, "results.json"), `${JSON.stringify({ measuredAt: new Date().toISOString(), results }, null, 2)}\n`);
-    const header =
-        "| sample (MiB) | link | warm sync (s) | warm bytes | cutover (s) | cold sync (s) | cold bytes | downtime (s) |\n|---|---|---|---|---|---|---|---|\n";
-    const rows = results.map(
-        (r) =>
-            `| ${r.sampleMiB} | ${r.rate} | ${r.warmSyncSeconds} | ${r.warmBytesReceived} | ${r.cutoverSeconds} | ${r.coldSyncSeconds} | ${r.coldBytesReceived} | ${r.downtimeSeconds} |`,
+    writeResults(figures);
+    say(
+        `${figures.profile}: ${figures.files} files, ${figures.bytes} bytes, churn ${figures.churnBytes} bytes, link ${figures.rate}; ` +
+            `warm round program ${figures.warmRoundSeconds.program} s / raw tar ${figures.warmRoundSeconds.rawTar} s; ` +
+            `downtime written procedure ${figures.seedDowntimeSeconds} s, program ${figures.programDowntimeSeconds} s, floor ${figures.floorSeconds} s; ` +
+            `missing writes ${JSON.stringify(figures.missingWrites)}; ${figures.totalSeconds} s in all`,
     );
-    fs.writeFileSync(path.join(folder, "results.md"), `${header}${rows.join("\n")}\n`);
-    console.log(`bench: figures written to bench/results.json and bench/results.md`);
+    say("figures written to bench/results.json and bench/results.md");
+    const failed = Object.entries(figures.methods).filter(([, m]) => m.error !== undefined || m.missingWrites.length > 0);
+    if (failed.length > 0)
+        throw new Error(`failed: ${failed.map(([name, m]) => `${name} (${m.error ?? `${m.missingWrites.length} writes missing`})`).join(", ")}`);
 }
 
 main().catch((error: unknown) => {

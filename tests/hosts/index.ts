@@ -21,6 +21,8 @@ export type { RegisterName } from "./register";
 export interface TestHostsOptions {
     hosts: HostName[];
     sampleSizeMiB?: number;
+    /** false: source starts with empty data folders (the benchmark writes its own dataset). */
+    sampleData?: boolean;
     domain?: string;
     subdomain?: string;
 }
@@ -202,7 +204,7 @@ export async function startTestHosts(opts: TestHostsOptions): Promise<TestHosts>
         for (const h of started) fs.writeFileSync(`${h.dir}/commands.log`, "");
 
         const hosts = Object.fromEntries(started.map((h) => [h.name, h])) as Record<HostName, TestHost>;
-        if (hosts.source) generateSampleData(hosts.source.confRoot, opts.sampleSizeMiB ?? 40);
+        if (hosts.source && opts.sampleData !== false) generateSampleData(hosts.source.confRoot, opts.sampleSizeMiB ?? 40);
         await Promise.all(
             started.map(async (h) => {
                 const script = isRegister(h.name) ? `run-${h.name}` : "run-core";

@@ -1,0 +1,41 @@
+// One cutover method under the prober: source checked serving, probes and writes
+// started, the method run, probes kept going until users have been served again for a
+// second, then every acknowledged write looked up on dest, which serves from now on.
+import { TestHosts } from "../tests/hosts";
+import { sleep } from "../tests/hosts/shell";
+import { writesOf } from "../tests/integration/observe";
+import { missingWrites, Prober, ProberTarget, untilServedBy } from "./prober";
+import { MethodFigures } from "./report";
+
+const LEAD_IN_MS = 1500;
+const RECOVERY_TIMEOUT_MS = 120_000;
+
+export async function measureCutover<T>(
+    label: string,
+    hosts: TestHosts,
+    target: ProberTarget,
+    users: string[],
+    method: () => Promise<T>,
+): Promise<MethodFigures<T>> {
+    await untilServedBy(target, "source", 60_000);
+    const prober = new Prober(target, users, label);
+    prober.start();
+    let detail: T | undefined;
+    let error: string | undefined;
+    try {
+        await sleep(LEAD_IN_MS);
+        const startedAt = Date.now();
+        detail = await method();
+        if (!(await prober.healthySince(startedAt, 10, RECOVERY_TIMEOUT_MS))) error = `users not served again within ${RECOVERY_TIMEOUT_MS / 1000} s`;
+    } catch (e) {
+        error = e instanceof Error ? e.message : String(e);
+    } finally {
+        await prober.stop();
+    }
+    const outage = prober.outage();
+    const missing = missingWrites(prober.writes, (user) => writesOf(hosts.hosts.dest, user)).map((w) => `${w.user}/${w.id}`);
+    const lastServed = [...prober.probes].sort((a, b) => a.sentAt - b.sentAt).at(-1)?.machine;
+    if (error === undefined && lastServed !== "dest") error = `at the end, source's address is served by ${lastServed ?? "nobody"}, not dest`;
+    if (error === undefined && !Number.isFinite(outage.seconds)) error = "the outage never ended";
+    return { downtimeSeconds: outage.seconds, outage, ackedWrites: prober.writes.length, missingWrites: missing, detail, error };
+}

@@ -1,0 +1,82 @@
+// Method (b) and the program's warm round, through the Automation API (the same engine
+// and program as `pulumi up`). The per-step breakdown comes from what the engine prints
+// (each resource's "created (Ns)", stamped with when the line arrived) and from the
+// stack outputs the program exports about its own timings, whichever exist.
+import { phases } from "../components/config";
+import { MigrationStack } from "../tests/integration/migrationStack";
+import { since } from "./ssh";
+
+export interface EngineStep {
+    resource: string;
+    operation: string;
+    /** doneAt - startedAt: the engine's own figure is rounded to whole seconds above 1 s. */
+    seconds: number;
+    /** When the engine reported it started and done, in ms since the epoch (the prober's clock). */
+    startedAt?: number;
+    doneAt: number;
+}
+
+export interface PhaseRun {
+    phase: string;
+    seconds: number;
+    steps: EngineStep[];
+    /** Outputs that describe timings or amounts (outage, downtimeSeconds, coldSyncSeconds, ...), as exported. */
+    outputs: Record<string, unknown>;
+}
+
+/** Outputs worth keeping in the results: timings and sync figures, not files or keys. */
+const TIMING_OUTPUTS = /outage|downtime|seconds|estimate|coldsync|warmsync/i;
+
+/** Lines like ` +  pulumi-nodejs:dynamic/pryv-migration:OpensshCommand pryv-cutover-stop-source created (0.29s)`. */
+const STEP_LINE =
+    /^\s*[-+~]*\s+(\S+)\s+(\S+)\s+(creating|created|updating|updated|deleting|deleted|replacing|replaced|reading|read)(?: replacement| original)?\s+\((\d+(?:\.\d+)?)s\)/;
+
+export async function upTimed(migration: MigrationStack, phase: string, log: (line: string) => void): Promise<PhaseRun> {
+    const steps: EngineStep[] = [];
+    const startedAt = new Map<string, number>();
+    const started = Date.now();
+    const known = phases.find((p) => (p as string) === phase);
+    if (known === undefined) throw new Error(`the program has no phase ${phase} (phases: ${phases.join(", ")})`);
+    const result = await migration.up(known, {}, (text) => {
+        for (const line of text.split("\n")) {
+            if (line.trim() === "") continue;
+            log(line);
+            const match = STEP_LINE.exec(line);
+            if (match === null || match[1] === "pulumi:pulumi:Stack") continue;
+            const [, , resource, operation, engineSeconds] = match;
+            if (operation.endsWith("ing")) {
+                if (!startedAt.has(resource)) startedAt.set(resource, Date.now());
+                continue;
+            }
+            const doneAt = Date.now();
+            const from = startedAt.get(resource);
+            const seconds = from === undefined ? Number(engineSeconds) : (doneAt - from) / 1000;
+            steps.push({ resource, operation, seconds, startedAt: from, doneAt });
+        }
+    });
+    const outputs = Object.fromEntries(
+        Object.entries(result.outputs)
+            .filter(([name]) => TIMING_OUTPUTS.test(name))
+            .map(([name, output]) => [name, output.value as unknown]),
+    );
+    return { phase, seconds: since(started), steps, outputs };
+}
+
+/** The program's cutover: `cutover`, then `proxy` while the program still has that phase. */
+export async function programCutover(migration: MigrationStack, log: (line: string) => void): Promise<PhaseRun[]> {
+    const runs = [await upTimed(migration, "cutover", log)];
+    if ((phases as readonly string[]).includes("proxy")) runs.push(await upTimed(migration, "proxy", log));
+    return runs;
+}
+
+/** The steps that ran during the outage, as "+start..+end s  resource" from the outage's start: where users' time went. */
+export function stepsDuring(runs: PhaseRun[], from: number, to: number): string[] {
+    return runs
+        .flatMap((run) => run.steps)
+        .filter((step) => step.doneAt >= from && (step.startedAt ?? step.doneAt) <= to)
+        .sort((a, b) => (a.startedAt ?? a.doneAt) - (b.startedAt ?? b.doneAt))
+        .map((step) => {
+            const at = (ms: number | undefined): string => (ms === undefined ? "?" : `+${((ms - from) / 1000).toFixed(2)}`);
+            return `${at(step.startedAt)}..${at(step.doneAt)} s  ${step.resource} ${step.operation}`;
+        });
+}

@@ -1,0 +1,111 @@
+// bench/results.json (every profile's last run, newest machine description) and the
+// short table of bench/results.md.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Outage } from "./prober";
+import { PhaseRun } from "./program";
+
+export interface Machine {
+    cpus: number;
+    cpuModel: string;
+    memory: number;
+    kernel: string;
+}
+
+export interface MethodFigures<T> {
+    /** The prober's outage: first failed request to the first success after it. */
+    downtimeSeconds: number;
+    outage: Outage;
+    ackedWrites: number;
+    missingWrites: string[];
+    detail?: T;
+    error?: string;
+}
+
+export interface RunFigures {
+    profile: string;
+    measuredAt: string;
+    rate: string;
+    files: number;
+    bytes: number;
+    churnBytes: number;
+    churn: { newFileBytes: number; rewrittenBytes: number; appendedBytes: number; newFiles: number; deletedFiles: number; rewrittenPages: number };
+    generateSeconds: number;
+    seedDowntimeSeconds: number;
+    programDowntimeSeconds: number;
+    floorSeconds: number;
+    warmRoundSeconds: { program: number; rawTar: number };
+    programSteps: PhaseRun[];
+    missingWrites: { seed: number; program: number; floor: number };
+    methods: { seed: MethodFigures<unknown>; program: MethodFigures<unknown>; floor: MethodFigures<unknown> };
+    totalSeconds: number;
+}
+
+interface ResultsFile {
+    measuredAt: string;
+    machine: Machine;
+    results: RunFigures[];
+}
+
+export function machine(): Machine {
+    return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "unknown", memory: os.totalmem(), kernel: os.release() };
+}
+
+const FOLDER = path.join(__dirname);
+
+function previous(file: string): RunFigures[] {
+    try {
+        const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<ResultsFile>;
+        // Runs of the earlier benchmark (sample sizes, no profile) do not compare with these.
+        return (parsed.results ?? []).filter((r) => typeof (r as Partial<RunFigures>).profile === "string");
+    } catch {
+        return [];
+    }
+}
+
+const MiB = 1024 * 1024;
+const fmt = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : "failed");
+
+function table(file: ResultsFile): string {
+    const m = file.machine;
+    const lines = [
+        "# Cutover benchmark",
+        "",
+        `Measured ${file.measuredAt} on ${m.cpus} × ${m.cpuModel}, ${Math.round(m.memory / 1024 / MiB)} GiB, Linux ${m.kernel}; test hosts (network namespaces) over a veth link shaped with tc tbf. ` +
+            "Downtimes are measured from outside by a prober (HTTPS GET every 100 ms through source's address, a write every second); " +
+            "the floor is the changed bytes alone in one stream, plus dest's start to healthy, plus the nginx switch. Written by `npm run bench`.",
+        "",
+        "| profile | files | GiB | churn MiB | link | warm round: program (s) | warm round: raw tar (s) | written procedure downtime (s) | program downtime (s) | floor (s) | floor, probed downtime (s) | missing writes (procedure / program / floor) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ...file.results
+            .map((r) =>
+                [
+                    r.profile,
+                    r.files,
+                    (r.bytes / 1024 / MiB).toFixed(2),
+                    (r.churnBytes / MiB).toFixed(1),
+                    r.rate,
+                    fmt(r.warmRoundSeconds.program),
+                    fmt(r.warmRoundSeconds.rawTar),
+                    fmt(r.seedDowntimeSeconds),
+                    fmt(r.programDowntimeSeconds),
+                    fmt(r.floorSeconds),
+                    fmt(r.methods.floor.downtimeSeconds),
+                    `${r.missingWrites.seed} / ${r.missingWrites.program} / ${r.missingWrites.floor}`,
+                ].join(" | "),
+            )
+            .map((row) => `| ${row} |`),
+        "",
+    ];
+    return lines.join("\n");
+}
+
+/** Replaces this profile's previous run, keeps the others. */
+export function writeResults(run: RunFigures): void {
+    const jsonFile = path.join(FOLDER, "results.json");
+    const results = [...previous(jsonFile).filter((r) => r.profile !== run.profile), run];
+    const file: ResultsFile = { measuredAt: run.measuredAt, machine: machine(), results };
+    fs.writeFileSync(jsonFile, `${JSON.stringify(file, null, 2)}\n`);
+    fs.writeFileSync(path.join(FOLDER, "results.md"), table(file));
+}
