@@ -1,11 +1,12 @@
 // Rehearses a migration on local test hosts with the real engine: every phase forward
 // with the engine's own progress display, a check from outside after each, the
 // rollback to the start, a short report, and everything torn down.
+import { missingWrites, Outage, Prober } from "../bench/prober";
 import { Phase } from "../components/config";
 import { startTestHosts, TestHosts } from "../tests/hosts";
 import { dnsQuery } from "../tests/hosts/checks";
 import { openMigrationStack } from "../tests/integration/migrationStack";
-import { servedBy, websocketReaches } from "../tests/integration/observe";
+import { servedBy, websocketReaches, writesOf } from "../tests/integration/observe";
 
 type Outputs = Record<string, { value: unknown }>;
 
@@ -57,17 +58,29 @@ async function usersView(hosts: TestHosts): Promise<UsersView> {
 const describeView = (view: UsersView): string =>
     `via source: ${view.viaSource} (websocket: ${view.websocketViaSource}); via dest: ${view.viaDest}; DNS names ${view.dns}`;
 
-function report(lines: [string, number, string][], cutover: Outputs, finalize: Outputs): void {
+/** What users saw during the cutover, from outside: a probe every 100 ms through source's address, a write every second. */
+interface UsersOutage {
+    outage: Outage;
+    acknowledgedWrites: number;
+    missingWrites: string[];
+}
+
+function report(lines: [string, number, string][], cutover: Outputs, finalize: Outputs, users: UsersOutage): void {
     const sum = (name: string) => ((cutover[name]?.value as { bytesReceived: number }[] | undefined) ?? []).reduce((total, s) => total + s.bytesReceived, 0);
     const verified = (cutover.verifiedFolders?.value as { folder: string; entries: number; bytes: number }[] | undefined) ?? [];
     console.log("\n=== rehearsal report ===");
     for (const [title, seconds, view] of lines) console.log(`${title.padEnd(22)} ${seconds.toFixed(1).padStart(6)} s   ${view}`);
     console.log(`bytes received, last warm round: ${sum("warmSync")}; cold sync: ${sum("coldSync")}`);
     console.log(
-        `cold sync: ${String(cutover.coldSyncSeconds?.value)} s; downtime (source stopped -> dest healthy): ${String(cutover.downtimeSeconds?.value)} s`,
+        `cold sync: ${String(cutover.coldSyncSeconds?.value)} s; the program's outage (source stopped -> source's nginx reaches dest): ${JSON.stringify(cutover.outage?.value)}`,
     );
     console.log(
-        `verification (find + sha256 on both ends): identical for ${verified.map((f) => `${f.folder} (${f.entries} entries, ${f.bytes} bytes)`).join(", ")}`,
+        `users' outage, measured from outside: ${users.outage.seconds.toFixed(2)} s (${users.outage.failedProbes} of ${users.outage.probes} probes failed; ` +
+            `answers: ${JSON.stringify(users.outage.servedBy)}); ${users.acknowledgedWrites} writes acknowledged, ${users.missingWrites.length} missing afterwards`,
+    );
+    console.log(
+        `verification before dest served (metadata of every entry, content of what the final round wrote): ${verified.map((f) => `${f.folder} (${f.entries} entries, ${f.bytes} bytes)`).join(", ")}; ` +
+            `after: ${JSON.stringify(cutover.contentVerified?.value)}`,
     );
     console.log(`DNS answers at finalize: ${JSON.stringify(finalize.dnsAnswers?.value)}`);
 }
@@ -79,11 +92,30 @@ async function main(): Promise<void> {
     const migration = await openMigrationStack(hosts);
     const lines: [string, number, string][] = [];
     const outputsAt: Record<string, Outputs> = {};
+    let usersOutage: UsersOutage | undefined;
     try {
         for (const step of steps) {
             console.log(`\n=== rehearsal: ${step.title} (pulumi up with phase ${step.phase}) ===`);
             const started = Date.now();
-            const result = await migration.up(step.phase, step.extra, (text) => process.stdout.write(text));
+            const prober =
+                step.title === "cutover"
+                    ? new Prober(
+                          { ip: hosts.hosts.source.ip, domain: hosts.domain, subdomain: hosts.subdomain, ca: hosts.certificatePem },
+                          ["testuser01", "testuser02"],
+                          "rehearsal",
+                      )
+                    : undefined;
+            prober?.start();
+            const result = await migration.up(step.phase, step.extra, (text) => process.stdout.write(text)).finally(() => prober?.stop());
+            if (prober !== undefined) {
+                usersOutage = {
+                    outage: prober.outage(),
+                    acknowledgedWrites: prober.writes.length,
+                    missingWrites: missingWrites(prober.writes, (user) => writesOf(hosts.hosts.dest, user)).map((w) => `${w.user}/${w.id}`),
+                };
+                if (usersOutage.missingWrites.length > 0)
+                    throw new Error(`acknowledged writes missing on dest after the cutover: ${usersOutage.missingWrites.join(", ")}`);
+            }
             outputsAt[step.title] = result.outputs;
             const view = await usersView(hosts);
             lines.push([step.title, (Date.now() - started) / 1000, describeView(view)]);
@@ -92,7 +124,8 @@ async function main(): Promise<void> {
                 throw new Error(`after ${step.title}, expected ${describeView(step.expected)}`);
             }
         }
-        report(lines, outputsAt.cutover, outputsAt.finalize);
+        if (usersOutage === undefined) throw new Error("the cutover ran without the prober");
+        report(lines, outputsAt.cutover, outputsAt.finalize, usersOutage);
         console.log(`audit trail: ${(await migration.stack.history(1000)).length} updates in pulumi stack history`);
     } finally {
         await migration.destroyAndRemove();

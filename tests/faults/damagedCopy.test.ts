@@ -1,0 +1,57 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import { startTestHosts, TestHost, TestHosts } from "../hosts";
+import { isDatabaseRunning } from "../hosts/checks";
+import { MigrationStack, openMigrationStack } from "../integration/migrationStack";
+import { servedBy } from "../integration/observe";
+
+/**
+ * A copy on dest whose bytes differ from source's while its size and mtime match: what a
+ * damaged disk, or a file rewritten with its time kept, leaves behind. rsync's quick check
+ * skips it, so the metadata comparison before dest serves cannot see it; the content
+ * comparison right after dest serves must, and must say which file.
+ */
+describe("a damaged copy on dest (real engine, test hosts)", function () {
+    this.timeout(600_000);
+    let hosts: TestHosts;
+    let source: TestHost;
+    let dest: TestHost;
+    let migration: MigrationStack;
+    const attachment = "core/core/data/testuser05/attachments/rewritten-with-its-time-kept";
+
+    before(async () => {
+        hosts = await startTestHosts({ hosts: ["source", "dest"], sampleSizeMiB: 8 });
+        ({ source, dest } = hosts.hosts);
+        migration = await openMigrationStack(hosts, "damaged");
+    });
+
+    after(async () => {
+        try {
+            if (migration !== undefined) await migration.destroyAndRemove();
+        } finally {
+            if (hosts !== undefined) await hosts.stop();
+        }
+    });
+
+    it("the content comparison after dest serves fails loudly, naming the file; the rollback serves source's own bytes again", async () => {
+        const onSource = `${source.confRoot}/${attachment}`;
+        await source.exec(`printf 'first version\\n' > ${onSource} && chown 9999:9999 ${onSource} && touch -d '2020-01-01 00:00:00' ${onSource}`);
+        await migration.up("prepare");
+        await migration.up("warm-sync");
+        assert.equal(fs.readFileSync(`${dest.confRoot}/${attachment}`, "utf8"), "first version\n");
+        await source.exec(`printf 'other version\\n' > ${onSource} && touch -d '2020-01-01 00:00:00' ${onSource}`);
+
+        await assert.rejects(
+            migration.up("cutover"),
+            /core\/core\/data: CONTENT DIFFERS between source and dest for files dest has not written since it started\. Roll back \(phase: warm-sync\)[^\n]*\n[^\n]*>fc\.\.[^\n]* testuser05\/attachments\/rewritten-with-its-time-kept/,
+        );
+        // Users are served (by dest, through source) while the operator decides: nothing hangs.
+        assert.equal(await servedBy(hosts, source), "dest");
+
+        await migration.up("warm-sync");
+        assert.equal(await servedBy(hosts, source), "source");
+        assert.equal(await servedBy(hosts, dest), "nobody");
+        assert.equal(await isDatabaseRunning(dest), false);
+        assert.equal(fs.readFileSync(onSource, "utf8"), "other version\n");
+    });
+});

@@ -1,0 +1,77 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import { defaultDataFolders } from "../../components/config";
+import { startTestHosts, TestHost, TestHosts } from "../hosts";
+import { isDatabaseRunning, treeManifest } from "../hosts/checks";
+import { MigrationStack, openMigrationStack } from "../integration/migrationStack";
+import { authorizedKeys, servedBy } from "../integration/observe";
+
+const dataTrees = (host: TestHost) => Promise.all(defaultDataFolders.map((folder) => treeManifest(host, `${host.confRoot}/${folder}`)));
+const sshFolder = (host: TestHost) => fs.readdirSync(`${host.dir}/home/root/.ssh`).sort();
+
+/**
+ * Plausible mistakes, made on the test hosts as an operator would make them: the program
+ * must refuse before it writes or stops anything, and say why.
+ */
+describe("wrong machines (real engine, test hosts)", function () {
+    this.timeout(600_000);
+    let hosts: TestHosts;
+    let source: TestHost;
+    let dest: TestHost;
+
+    before(async () => {
+        hosts = await startTestHosts({ hosts: ["source", "dest", "reg-master", "reg-slave"], sampleSizeMiB: 8 });
+        ({ source, dest } = hosts.hosts);
+    });
+
+    after(async () => {
+        if (hosts !== undefined) await hosts.stop();
+    });
+
+    it("source and dest swapped in the config: prepare refuses before writing or stopping anything on any machine", async () => {
+        const swapped = await openMigrationStack(hosts, "swapped");
+        const before = { trees: await dataTrees(source), keys: authorizedKeys(source), ssh: [sshFolder(source), sshFolder(dest)] };
+        try {
+            // The live core named dest and the new machine named source: the easy slip.
+            const machine = (host: TestHost) => ({ host: host.ip, port: host.sshPort, user: host.user, hostKey: host.hostKey, confRoot: host.confRoot });
+            const failure = await swapped.up("prepare", { source: machine(dest), dest: machine(source), destCoreIp: source.ip }).then(
+                () => "accepted",
+                (error: Error) => error.message,
+            );
+            assert.match(failure, /dest \(10\.213\.7\.11\) already holds user data: more than 500 files in its data folders\. Are source and dest swapped\?/);
+            assert.match(failure, /reg-master answers co1\.pryv\.test with 10\.213\.7\.11, which is dest: dest looks like the live core/);
+        } finally {
+            await swapped.destroyAndRemove();
+        }
+        assert.equal(await servedBy(hosts, source), "source");
+        assert.equal(await isDatabaseRunning(source), true);
+        assert.deepEqual(await dataTrees(source), before.trees);
+        assert.equal(authorizedKeys(source), before.keys);
+        assert.deepEqual([sshFolder(source), sshFolder(dest)], before.ssh);
+    });
+
+    describe("a warm round that would delete more than sync.maxDeletions", () => {
+        let migration: MigrationStack;
+        before(async () => {
+            migration = await openMigrationStack(hosts, "deletions");
+        });
+        after(async () => {
+            if (migration !== undefined) await migration.destroyAndRemove();
+        });
+
+        it("stops before deleting anything and names the count and the setting", async () => {
+            await migration.up("prepare", { sync: { compress: "none", maxDeletions: 5 } });
+            await migration.up("warm-sync", { warmSyncRound: 1 });
+            const attachments = `${source.confRoot}/core/core/data/testuser04/attachments/history-of-deletions`;
+            const gone = fs.readdirSync(attachments).slice(0, 12);
+            for (const name of gone) fs.rmSync(`${attachments}/${name}`);
+            const destBefore = await treeManifest(dest, `${dest.confRoot}/core/core/data`);
+            await assert.rejects(
+                migration.up("warm-sync", { warmSyncRound: 2 }),
+                /core\/core\/data on dest: this round would delete 12 entries, more than sync\.maxDeletions \(5\); nothing was deleted/,
+            );
+            assert.equal(await treeManifest(dest, `${dest.confRoot}/core/core/data`), destBefore);
+            assert.equal(await servedBy(hosts, source), "source");
+        });
+    });
+});
