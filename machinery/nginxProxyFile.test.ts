@@ -41,7 +41,32 @@ describe("the proxy site file, parsed", () => {
             "~* ^/series/batch$": ["https://hfs_server"],
             "/socket.io/": ["https://websocket_server"],
             "/audit/": ["https://audit_server"],
+            "@dest_not_serving_yet": [],
         });
+    });
+
+    it("answers 503 with Retry-After, not 502, while dest does not serve yet", () => {
+        const [server] = childrenNamed(rendered(), "server");
+        assert.deepEqual(directive(server, "error_page"), ["502 504 = @dest_not_serving_yet"]);
+        const [notServing] = childrenNamed(server, "location").filter((location) => location.value === "@dest_not_serving_yet");
+        assert.deepEqual(
+            (notServing.children ?? []).map((child: NginxParseTreeNode) => [child.name, child.value]),
+            [
+                ["add_header", "Retry-After 5 always"],
+                ["return", "503"],
+            ],
+        );
+    });
+
+    it("says in its opening comment that the migration wrote it and where the original waits", () => {
+        const text = renderProxyFile(siteLayout(originalSite, "site-443.conf"), settings);
+        assert.ok(
+            text.startsWith(
+                "# Written by pryv-core-migration (migration unit). While DNS propagates, this\n# machine proxies every call to dest (192.0.2.12) over HTTPS,",
+            ),
+            text,
+        );
+        assert.match(text, /The original\n# file waits beside this one \(\/var\/pryv\/core\/nginx\/conf\/site-443\.conf\.pryv-migration-original\)/);
     });
 
     it("passes the upgrade headers, the original Host and SNI, and verifies dest's certificate", () => {
