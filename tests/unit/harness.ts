@@ -100,6 +100,13 @@ const recorder: pulumi.ResourceTransformation = (args) => {
     return undefined;
 };
 
+/** The name a resource was declared with, for outputs that hand resources on (`checks`, `switched`). */
+export function nameOf(resource: pulumi.Resource): string {
+    const name = resourceNames.get(resource);
+    if (name === undefined) throw new Error("a resource the recorder did not see");
+    return name;
+}
+
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => output.apply(resolve));
 }

@@ -1,0 +1,159 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { LiveCoreGuard, LiveCoreGuardArgs } from "./liveCoreGuard";
+import { defaultDataFolders } from "./config";
+import {
+    assertInOrder,
+    build,
+    checkFor,
+    childrenOf,
+    executors,
+    fakeCommand,
+    fakeMachines,
+    hostOf,
+    nameOf,
+    runBash,
+    scriptsOf,
+    stepType,
+    temporaryFolder,
+    testConfig,
+    transportFor,
+    Executor,
+} from "../tests/unit/harness";
+
+const guardArgs = (executor: Executor, overrides: Partial<LiveCoreGuardArgs> = {}): LiveCoreGuardArgs => {
+    const config = testConfig();
+    return {
+        source: config.source,
+        dest: config.dest,
+        dataFolders: defaultDataFolders,
+        freshDestMaxFiles: 500,
+        registers: config.registers,
+        coreName: "co1.pryv.example.com",
+        destCoreIp: config.destCoreIp,
+        check: checkFor(config),
+        transport: transportFor(executor),
+        ...overrides,
+    };
+};
+const make = (executor: Executor, overrides: Partial<LiveCoreGuardArgs> = {}) =>
+    build((opts) => new LiveCoreGuard("guard", guardArgs(executor, overrides), opts), fakeMachines);
+
+for (const executor of executors) {
+    describe(`LiveCoreGuard (${executor} executor)`, () => {
+        it("checks source on source, dest on dest, and each register's answer on the register, before anything acts", async () => {
+            const { resources, component } = await make(executor);
+            assert.equal(resources.get("guard")!.type, "pryv:migration:LiveCoreGuard");
+            const steps = childrenOf(resources, "guard");
+            assert.deepEqual(
+                steps.map((step) => [step.name, step.type, hostOf(step), step.dependsOn, step.inputs.delete, step.inputs.stdin, step.inputs.triggers]),
+                [
+                    ["guard-source-serves", stepType[executor], "10.0.0.11", [], undefined, undefined, undefined],
+                    ["guard-dest-is-fresh", stepType[executor], "dest.example.com", [], undefined, undefined, undefined],
+                    ["guard-reg-master-names-source", stepType[executor], "10.0.0.13", [], undefined, undefined, undefined],
+                    ["guard-reg-slave-names-source", stepType[executor], "10.0.0.14", [], undefined, undefined, undefined],
+                ],
+            );
+            assert.deepEqual(
+                component.checks.map(nameOf),
+                steps.map((step) => step.name),
+            );
+        });
+
+        it("source serves: the health check through source's nginx, for at most 30 seconds", async () => {
+            const { resources } = await make(executor);
+            const { create } = scriptsOf(resources, "guard-source-serves");
+            assertInOrder(create, [
+                "# Refuses to go on unless source serves now, as the live core does: otherwise the machine named source is not the core users reach.\n",
+                "timeout_seconds='30'\n",
+                "until health_output=$('curl' '--fail' '--silent' '--show-error' '--insecure' '--max-time' '10' '--resolve' 'co1.pryv.example.com:443:127.0.0.1' 'https://co1.pryv.example.com/reg/service/info' 2>&1); do",
+                `printf '{"sourceServing":true}\\n'`,
+            ]);
+            const quick = await make(executor, { check: { ...checkFor(), timeoutSeconds: 12 } });
+            assert.match(scriptsOf(quick.resources, "guard-source-serves").create, /^timeout_seconds='12'$/m);
+        });
+
+        it("dest is fresh: counts files in dest's data folders against freshDestMaxFiles, naming the setting", async () => {
+            const { resources } = await make(executor, { freshDestMaxFiles: 42 });
+            const { create } = scriptsOf(resources, "guard-dest-is-fresh");
+            assertInOrder(create, [
+                "# Refuses to go on if dest looks like a live core rather than a fresh install: its data folders hold more than 42 files (setting freshDestMaxFiles).\n",
+                "for folder in 'core/mongodb/data' 'core/core/data' 'core/influxdb/data' 'core/hfs/data' ; do",
+                `path='/srv/pryv'/"$folder"`,
+                "head -n $(( 42 + 1 ))",
+                'if [ "$count" -gt 42 ]; then',
+                "dest (dest.example.com) already holds user data: more than 42 files in its data folders. Are source and dest swapped? A fresh install holds less; if dest really is the new machine, raise freshDestMaxFiles.",
+            ]);
+        });
+
+        it("each register names source: its DNS must not answer any of dest's addresses for the core", async () => {
+            const { resources } = await make(executor);
+            const { create } = scriptsOf(resources, "guard-reg-slave-names-source");
+            assertInOrder(create, [
+                "# Refuses to go on if this register already sends users to dest: then dest is the live core, not the new machine.\n",
+                "answer=$(dig +short +time=2 +tries=2 @'10.0.0.14' 'co1.pryv.example.com' A",
+                // destCoreIp and addressForPeers; dest's host is a name, not an address.
+                "for address in '192.0.2.12' '10.0.0.12' ; do",
+                "reg-slave answers co1.pryv.example.com with $address, which is dest: dest looks like the live core. Are source and dest swapped in the stack config?",
+            ]);
+        });
+
+        it("lists an address of dest once, whichever settings name it", async () => {
+            const config = testConfig();
+            const { resources } = await make(executor, { dest: { ...config.dest, host: "10.0.0.12", addressForPeers: "10.0.0.12" }, destCoreIp: "10.0.0.12" });
+            assert.match(scriptsOf(resources, "guard-reg-master-names-source").create, /^for address in '10\.0\.0\.12' ; do$/m);
+        });
+
+        it("has no register check without registers", async () => {
+            const { resources } = await make(executor, { registers: [] });
+            assert.deepEqual(
+                childrenOf(resources, "guard").map((step) => step.name),
+                ["guard-source-serves", "guard-dest-is-fresh"],
+            );
+        });
+    });
+}
+
+describe("LiveCoreGuard scripts, run by bash", () => {
+    let folder: string;
+    let remove: () => void;
+    beforeEach(() => ({ folder, remove } = temporaryFolder("guard")));
+    afterEach(() => remove());
+
+    const scripts = async (overrides: Partial<LiveCoreGuardArgs>) => {
+        const { resources } = await make("command", overrides);
+        return (name: string) => scriptsOf(resources, `guard-${name}`).create;
+    };
+
+    it("dest is fresh: passes with at most freshDestMaxFiles files, refuses one more", async () => {
+        const dest = { ...testConfig().dest, confRoot: folder };
+        const script = (await scripts({ dest, freshDestMaxFiles: 2 }))("dest-is-fresh");
+        fs.mkdirSync(path.join(folder, "core", "core", "data"), { recursive: true });
+        fs.mkdirSync(path.join(folder, "core", "mongodb", "data", "journal"), { recursive: true });
+        fs.writeFileSync(path.join(folder, "core", "core", "data", "a"), "");
+        fs.writeFileSync(path.join(folder, "core", "mongodb", "data", "journal", "b"), "");
+        const fresh = runBash(script);
+        assert.deepEqual([fresh.status, fresh.stdout, fresh.stderr], [0, '{"destFiles":2}\n', ""]);
+        fs.writeFileSync(path.join(folder, "core", "core", "data", "c"), "");
+        const live = runBash(script);
+        assert.equal(live.status, 1);
+        assert.match(live.stderr, /^dest \(dest\.example\.com\) already holds user data: more than 2 files in its data folders\./);
+    });
+
+    it("names source: passes when the register answers source's address, refuses when it answers one of dest's", async () => {
+        const script = (await scripts({}))("reg-master-names-source");
+        const bin = path.join(folder, "bin");
+        fs.mkdirSync(bin);
+        fakeCommand(bin, "dig", 'echo "$FAKE_ANSWER"');
+        const withAnswer = (answer: string) => runBash(script, { env: { PATH: `${bin}:${process.env.PATH ?? ""}`, FAKE_ANSWER: answer } });
+        const source = withAnswer("10.0.0.11");
+        assert.deepEqual([source.status, source.stdout, source.stderr], [0, '{"name":"co1.pryv.example.com","answer":"10.0.0.11"}\n', ""]);
+        const dest = withAnswer("10.0.0.12");
+        assert.equal(dest.status, 1);
+        assert.equal(
+            dest.stderr,
+            "reg-master answers co1.pryv.example.com with 10.0.0.12, which is dest: dest looks like the live core. Are source and dest swapped in the stack config?\n",
+        );
+    });
+});
