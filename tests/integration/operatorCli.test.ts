@@ -1,0 +1,251 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { Phase } from "../../components/config";
+import { ConfigEntry, PreviewJson, renderReview } from "../../review/reviewDocument";
+import { startTestHosts, TestHost, TestHosts } from "../hosts";
+import { site443 } from "../hosts/nginx-conf";
+import { RunResult } from "../hosts/shell";
+import { authorizedKeys } from "./observe";
+import { OperatorProject, openOperatorProject, resourceBlock } from "./operatorProject";
+import { testHostsConfig } from "./stackConfig";
+
+const stack = "operator";
+
+/** One entry of `pulumi stack history --json` (engine 3.259.0), the fields checked here. */
+interface HistoryEntry {
+    kind: string;
+    result: string;
+    config?: Record<string, { value?: unknown; secret?: boolean }>;
+}
+
+/** `pulumi stack output --json` after the cutover, the fields checked here. */
+interface CutoverOutputs {
+    phase: string;
+    steps: unknown;
+    outage: { seconds: number };
+}
+
+/** Warnings the engine prints about our setup (a plugin taken from $PATH) and SDK errors resolving outputs. */
+function assertNoWarning(what: string, result: RunResult): void {
+    const text = `${result.stdout}\n${result.stderr}`;
+    const flagged = text.split("\n").filter((line) => /warning:|Unable to set/i.test(line));
+    assert.deepEqual(flagged, [], `${what} printed warnings`);
+}
+
+/** Lines of the engine's diff, without its indentation, for exact comparison. */
+const diffLines = (block: string): string[] => block.split("\n").map((line) => line.trim());
+
+/** The review's `## <heading>` section, up to the next one. */
+function reviewSection(review: string, headingStart: string): string {
+    const sections = review.split(/\n(?=## )/);
+    const found = sections.find((section) => section.startsWith(`## ${headingStart}`));
+    assert.ok(found !== undefined, `no section "## ${headingStart}" in the review:\n${review}`);
+    return found;
+}
+
+/**
+ * The operator's path, end to end: the real `pulumi` CLI runs index.ts through the Node
+ * language host (not the Automation API's inline program) against the four test hosts,
+ * from a stack file as an operator writes it. Every phase forward and back, each with the
+ * `pulumi preview --diff` a reviewer reads before `pulumi up`. Each `it` builds on the one before.
+ */
+describe("the operator's path: the pulumi CLI on index.ts (test hosts)", function () {
+    this.timeout(600_000);
+    let hosts: TestHosts;
+    let project: OperatorProject;
+    let source: TestHost;
+    let dest: TestHost;
+    const registerNames = ["reg-master", "reg-slave"] as const;
+    /** Every phase `pulumi up` has run, in order: what the history must show. */
+    const phasesRun: Phase[] = [];
+    const log: string[] = [];
+
+    const cli = async (args: string[], input?: string): Promise<RunResult> => {
+        const result = await project.pulumi(args, input);
+        log.push(`$ pulumi ${args.join(" ")}\n${result.stdout}\n${result.stderr}`);
+        assert.equal(result.code, 0, `pulumi ${args.join(" ")} exited ${result.code}: ${result.stderr.trim() || result.stdout.slice(-4000)}`);
+        return result;
+    };
+    const cliJson = async <T>(args: string[]): Promise<T> => JSON.parse((await cli(args)).stdout) as T;
+
+    /** As on a real migration: edit `phase` in the stack file, read the preview, then `pulumi up`. */
+    const runPhase = async (phase: Phase, reviewPreview = false): Promise<{ preview: string; review?: string }> => {
+        project.setConfig({ phase });
+        const preview = await cli(["preview", "--diff", "--color", "never"]);
+        assertNoWarning(`preview of ${phase}`, preview);
+        const review = reviewPreview ? await renderedReview() : undefined;
+        const up = await cli(["up", "--yes", "--skip-preview", "--color", "never"]);
+        assertNoWarning(`up to ${phase}`, up);
+        phasesRun.push(phase);
+        return { preview: preview.stdout, review };
+    };
+
+    /** What `npm run review` renders: `pulumi preview --json` of the stack file as it stands, with its config and outputs. */
+    const renderedReview = async (): Promise<string> => {
+        const preview = await cliJson<PreviewJson>(["preview", "--json"]);
+        assert.deepEqual(
+            (preview.diagnostics ?? []).filter((diagnostic) => diagnostic.severity !== "info"),
+            [],
+            "pulumi preview --json reported diagnostics",
+        );
+        const config = await cliJson<Record<string, ConfigEntry>>(["config", "--json"]);
+        const outputs = await cliJson<Record<string, unknown>>(["stack", "output", "--json"]);
+        return renderReview({ stack, preview, config, outputs });
+    };
+
+    const originalUpstream = () => {
+        const line = site443(hosts.domain, source.confRoot)
+            .split("\n")
+            .find((candidate) => candidate.includes("server core:3000"));
+        assert.ok(line !== undefined, "the fixture's site-443.conf has no core:3000 upstream");
+        return line;
+    };
+    const proxiedUpstream = () => `  server ${dest.ip}:443;`;
+    const keyMarkers = (host: TestHost) =>
+        authorizedKeys(host)
+            .split("\n")
+            .filter((line) => line.includes(`pryv-migration:${stack}:`)).length;
+
+    before(async () => {
+        hosts = await startTestHosts({ hosts: ["source", "dest", ...registerNames], sampleSizeMiB: 8 });
+        ({ source, dest } = hosts.hosts);
+        project = openOperatorProject(stack);
+        const version = await cli(["version"]);
+        assert.equal(version.stdout.trim(), "v3.259.0", "run `source scripts/env.sh` first: the engine it builds is not on PATH");
+        await cli(["stack", "init"]);
+        project.setConfig({ phase: "prepare", ...testHostsConfig(hosts) });
+        await cli(["config", "set", "--secret", "operatorPrivateKey"], hosts.operatorPrivateKey);
+    });
+
+    after(async () => {
+        try {
+            project?.remove();
+        } finally {
+            if (hosts !== undefined) await hosts.stop();
+        }
+    });
+
+    afterEach(function () {
+        if (this.currentTest?.state === "failed") console.log(log.join("\n").split("\n").slice(-120).join("\n"));
+        log.length = 0;
+    });
+
+    it("the stack file: structured values as YAML, the operator key only encrypted", () => {
+        const stackFile = fs.readFileSync(project.stackFile, "utf8");
+        assert.match(stackFile, /pryv-core-migration:source:\n {4}host: 10\.213\.7\.11\n/);
+        assert.match(stackFile, /pryv-core-migration:operatorPrivateKey:\n {4}secure: v1:/);
+        assert.equal(stackFile.includes(hosts.operatorPrivateKey.split("\n")[1]), false);
+    });
+
+    it("prepare: preview and up from the stack file", async () => {
+        const { preview } = await runPhase("prepare");
+        assert.match(preview, /\+ pulumi-nodejs:dynamic\/pryv-migration:OpensshCommand: \(create\)/);
+        assert.equal(keyMarkers(source), 4);
+    });
+
+    it("warm-sync", async () => {
+        await runPhase("warm-sync");
+    });
+
+    it("cutover: the preview shows site-443.conf's line diff; outputs keyed by machine and step, outage measured", async () => {
+        const { preview, review } = await runPhase("cutover", true);
+        const lines = diffLines(resourceBlock(preview, "-site-file"));
+        assert.ok(lines.includes("~ stdin     :"), "the site file's stdin is not what changes");
+        assert.ok(lines.includes(`- ${originalUpstream()}`), `no removed ${originalUpstream().trim()}`);
+        assert.ok(lines.includes(`+ ${proxiedUpstream()}`), `no added ${proxiedUpstream().trim()}`);
+        assert.ok(lines.includes("-     proxy_pass http://websocket_server;"));
+        assert.ok(lines.includes("+     proxy_pass https://websocket_server;"));
+
+        assert.ok(review !== undefined);
+        const sourceSection = reviewSection(review, "source (");
+        assert.ok(sourceSection.includes(`\n-${originalUpstream()}\n`), `review: no removed upstream line in\n${sourceSection}`);
+        assert.ok(sourceSection.includes(`\n+${proxiedUpstream()}\n`), `review: no added upstream line in\n${sourceSection}`);
+        reviewSection(review, "If rolled back");
+
+        const outputs = await cliJson<CutoverOutputs>(["stack", "output", "--json"]);
+        assert.equal(outputs.phase, "cutover");
+        assert.ok(typeof outputs.steps === "object" && outputs.steps !== null && !Array.isArray(outputs.steps), JSON.stringify(outputs.steps));
+        const steps = outputs.steps as Record<string, unknown>;
+        assert.deepEqual(Object.keys(steps).sort(), ["dest", "reg-master", "reg-slave", "source"]);
+        for (const [machine, byStep] of Object.entries(steps)) {
+            assert.ok(typeof byStep === "object" && byStep !== null && !Array.isArray(byStep), `${machine}: ${JSON.stringify(byStep)}`);
+            for (const [name, does] of Object.entries(byStep)) {
+                assert.match(name, /^pryv-[a-z0-9-]+$/, `${machine}: a step keyed ${name}`);
+                assert.equal(typeof does, "string", `${machine}.${name}`);
+            }
+        }
+        assert.ok("pryv-source-proxy-site-file" in (steps.source as object));
+        assert.ok("pryv-cutover-start-dest" in (steps.dest as object));
+        assert.ok(outputs.outage.seconds > 0, JSON.stringify(outputs.outage));
+    });
+
+    it("dns: the preview shows each register's dns.json ip old => new", async () => {
+        const { preview, review } = await runPhase("dns", true);
+        assert.ok(review !== undefined);
+        for (const name of registerNames) {
+            const lines = diffLines(resourceBlock(preview, `-${name}-dns-json`));
+            assert.ok(lines.includes(`~ ip: "${source.ip}" => "${dest.ip}"`), `${name}: no ip change in\n${lines.join("\n")}`);
+            const section = reviewSection(review, `${name} (`);
+            assert.ok(section.includes(`- \`dns.staticDataInDomain.${hosts.subdomain}.ip: "${source.ip}" -> "${dest.ip}"\``), `review of ${name}:\n${section}`);
+        }
+        reviewSection(review, "If rolled back");
+    });
+
+    it("finalize", async () => {
+        await runPhase("finalize");
+        assert.equal(keyMarkers(source), 0);
+    });
+
+    it("rollback to dns", async () => {
+        await runPhase("dns");
+        assert.equal(keyMarkers(source), 4);
+    });
+
+    it("rollback to cutover: the preview shows each register's ip going back", async () => {
+        const { preview } = await runPhase("cutover");
+        for (const name of registerNames) {
+            const lines = diffLines(resourceBlock(preview, `-${name}-dns-json`));
+            assert.ok(lines.includes(`~ ip: "${dest.ip}" => "${source.ip}"`), `${name}: no ip change back in\n${lines.join("\n")}`);
+        }
+    });
+
+    it("rollback to warm-sync: the preview shows site-443.conf's diff reversed", async () => {
+        const { preview, review } = await runPhase("warm-sync", true);
+        const lines = diffLines(resourceBlock(preview, "-site-file"));
+        assert.ok(lines.includes(`+ ${originalUpstream()}`), `no original upstream back`);
+        assert.ok(lines.includes(`- ${proxiedUpstream()}`), `no proxied upstream removed`);
+
+        assert.ok(review !== undefined);
+        assert.match(review, /\nThis preview deletes \d+ steps: it rolls back\./);
+        const sourceSection = reviewSection(review, "source (");
+        assert.ok(sourceSection.includes(`\n+${originalUpstream()}\n`), `review: no original upstream back in\n${sourceSection}`);
+        assert.ok(sourceSection.includes(`\n-${proxiedUpstream()}\n`), `review: no proxied upstream removed in\n${sourceSection}`);
+        reviewSection(review, "If rolled back");
+    });
+
+    it("rollback to prepare, destroy: every update in the history, the keys gone, nothing left in the repository", async () => {
+        await runPhase("prepare");
+        const destroy = await cli(["destroy", "--yes", "--color", "never"]);
+        assertNoWarning("destroy", destroy);
+        for (const host of [source, dest]) assert.equal(keyMarkers(host), 0, host.name);
+
+        const history = await cliJson<HistoryEntry[]>(["stack", "history", "--json"]);
+        assert.deepEqual(
+            history.map((entry) => [entry.kind, entry.result]),
+            [["destroy", "succeeded"], ...phasesRun.map(() => ["update", "succeeded"])],
+        );
+        // Newest first: each update's stack config names the phase it ran.
+        const phases = history
+            .filter((entry) => entry.kind === "update")
+            .map((entry) => entry.config?.["pryv-core-migration:phase"]?.value)
+            .reverse();
+        assert.deepEqual(phases, phasesRun);
+
+        const repository = path.resolve(__dirname, "..", "..");
+        assert.deepEqual(
+            fs.readdirSync(repository).filter((name) => name.startsWith(`Pulumi.${stack}.`)),
+            [],
+        );
+    });
+});
