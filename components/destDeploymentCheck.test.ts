@@ -3,40 +3,60 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { DestDeploymentCheck } from "./destDeploymentCheck";
-import { serviceCheck } from "../machinery/services";
-import { assertInOrder, build, fakeMachines, machines, promiseOf, scriptOf, testConfig, transportFor } from "../tests/unit/harness";
+import {
+    assertInOrder,
+    build,
+    checkFor,
+    childrenOf,
+    Executor,
+    executors,
+    fakeMachines,
+    hostOf,
+    machines,
+    promiseOf,
+    scriptsOf,
+    stepType,
+    transportFor,
+    warmClock,
+} from "../tests/unit/harness";
 
-const check = serviceCheck(testConfig().healthCheck, "pryv.example.com", "co1");
+const make = (executor: Executor, images: string[]) =>
+    build(
+        (opts) => new DestDeploymentCheck("check", { dest: machines().dest, check: checkFor(), images, transport: transportFor(executor) }, opts),
+        fakeMachines,
+    );
 
-for (const executor of ["command", "openssh"] as const) {
+for (const executor of executors) {
     describe(`DestDeploymentCheck (${executor} executor)`, () => {
-        it("starts dest, waits for the health check through its nginx, then stops it", async () => {
-            const { resources, component } = await build(
-                (opts) => new DestDeploymentCheck("check", { dest: machines().dest, check, images: [], transport: transportFor(executor) }, opts),
-                fakeMachines,
+        it("starts dest, waits for the health check through its nginx, then stops it; nothing to undo", async () => {
+            const { resources, component } = await make(executor, []);
+            assert.equal(resources.get("check")!.type, "pryv:migration:DestDeploymentCheck");
+            const services = childrenOf(resources, "check");
+            assert.deepEqual(
+                services.map((step) => [step.name, step.type, hostOf(step), step.dependsOn, step.inputs.triggers, step.inputs.delete, step.inputs.stdin]),
+                [["check-services", stepType[executor], "dest.example.com", [], [[]], undefined, undefined]],
             );
-            assert.deepEqual([...resources.keys()], ["check", "check-services"]);
-            const services = resources.get("check-services")!;
-            assert.equal((services.inputs.connection as { host: string }).host, "dest.example.com");
-            assert.equal(services.inputs.delete, undefined);
-            const script = scriptOf(services.inputs.create);
-            assertInOrder(script, [
+            assertInOrder(scriptsOf(resources, "check-services").create, [
+                "# Starts the core and waits until it answers through its nginx, then stops it again.\n",
                 "\n'/srv/pryv/run-core'\n",
-                "until output=$('curl' '--fail' '--silent' '--show-error' '--insecure' '--max-time' '10' '--resolve' 'co1.pryv.example.com:443:127.0.0.1' 'https://co1.pryv.example.com/reg/service/info'",
+                "timeout_seconds='180'\n",
+                "until health_output=$('curl' '--fail' '--silent' '--show-error' '--insecure' '--max-time' '10' '--resolve' 'co1.pryv.example.com:443:127.0.0.1' 'https://co1.pryv.example.com/reg/service/info' 2>&1); do",
                 "\n'/srv/pryv/stop-containers'\n",
             ]);
-            assert.match(script, /^timeout_seconds='180'$/m);
-            assert.equal(await promiseOf(component.healthySeconds), 2.5);
+            assert.equal(await promiseOf(component.healthySeconds), warmClock.destStartSeconds);
+            assert.deepEqual(await promiseOf(component.imageIds), []);
         });
 
-        it("checks configured images on dest through the docker provider over ssh before starting", async () => {
-            const { resources, component } = await build(
-                (opts) =>
-                    new DestDeploymentCheck("check", { dest: machines().dest, check, images: ["pryvio/core:1.3.51"], transport: transportFor(executor) }, opts),
-                fakeMachines,
+        it("checks configured images on dest through the docker provider over ssh, and starts again when one changes", async () => {
+            const { resources, component } = await make(executor, ["pryvio/core:1.3.51", "pryvio/mongodb:4.2"]);
+            assert.deepEqual(
+                childrenOf(resources, "check").map((resource) => [resource.name, resource.type]),
+                [
+                    ["check-docker", "pulumi:providers:docker"],
+                    ["check-services", stepType[executor]],
+                ],
             );
             const provider = resources.get("check-docker")!;
-            assert.equal(provider.type, "pulumi:providers:docker");
             assert.equal(provider.inputs.host, "ssh://pryv@dest.example.com:2222");
             const knownHosts = path.join(os.tmpdir(), "pryv-migration-docker-dest.example.com.known_hosts");
             assert.deepEqual(JSON.parse(String(provider.inputs.sshOpts)), [
@@ -50,8 +70,9 @@ for (const executor of ["command", "openssh"] as const) {
                 "BatchMode=yes",
             ]);
             assert.equal(fs.readFileSync(knownHosts, "utf8"), `pryv-migration-docker-dest.example.com ${machines().dest.hostKey}\n`);
-            assert.deepEqual(await promiseOf(component.imageIds), ["pryvio/core:1.3.51@sha256:0123"]);
-            assert.deepEqual(resources.get("check-services")!.inputs.triggers, [["pryvio/core:1.3.51@sha256:0123"]]);
+            const digests = ["pryvio/core:1.3.51@sha256:0123", "pryvio/mongodb:4.2@sha256:0123"];
+            assert.deepEqual(await promiseOf(component.imageIds), digests);
+            assert.deepEqual(resources.get("check-services")!.inputs.triggers, [digests]);
         });
     });
 }

@@ -1,63 +1,116 @@
 import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
 import { defaultDataFolders } from "./config";
-import { MigrationKey } from "./migrationKey";
-import { WarmSync } from "./warmSync";
-import { build, fakeMachines, machines, promiseOf, scriptOf, transportFor } from "../tests/unit/harness";
+import { peerAccess } from "./migrationKey";
+import { WarmSync, WarmSyncArgs } from "./warmSync";
+import { folderKey, pullScript } from "../machinery/folderSync";
+import {
+    build,
+    childrenOf,
+    Executor,
+    executors,
+    fakeMachines,
+    hostOf,
+    machines,
+    promiseOf,
+    scriptOf,
+    stepType,
+    transportFor,
+    warmClock,
+} from "../tests/unit/harness";
 
-for (const executor of ["command", "openssh"] as const) {
+const { source, dest } = machines();
+const sync = { compress: "none", maxDeletions: 1000 } as const;
+const make = (executor: Executor, overrides: Partial<WarmSyncArgs> = {}) =>
+    build(
+        (opts) =>
+            new WarmSync(
+                "warm",
+                {
+                    dest,
+                    dataFolders: defaultDataFolders,
+                    round: 2,
+                    pullAccess: peerAccess(source, "pull", "unit"),
+                    sync,
+                    migrationId: "unit",
+                    frozen: false,
+                    destStartSeconds: pulumi.output(warmClock.destStartSeconds),
+                    transport: transportFor(executor),
+                    ...overrides,
+                },
+                opts,
+            ),
+        fakeMachines,
+    );
+
+for (const executor of executors) {
     describe(`WarmSync (${executor} executor)`, () => {
-        const make = (round: number) =>
-            build((opts) => {
-                const transport = transportFor(executor);
-                const { source, dest } = machines();
-                const key = new MigrationKey(
-                    "key",
-                    { holder: dest, granter: source, dataFolders: defaultDataFolders, purpose: "pull", migrationId: "unit", transport },
-                    opts,
-                );
-                return new WarmSync("warm", { dest, dataFolders: defaultDataFolders, round, pullAccess: key.access, transport }, opts);
-            }, fakeMachines);
-
-        it("declares one rsync per data folder, on dest, re-run when the round changes", async () => {
-            const { resources } = await make(2);
-            const rounds = [...resources.values()].filter((resource) => resource.parent === "warm");
+        it("declares one warm rsync per data folder, on dest, re-run when the round changes, nothing to undo", async () => {
+            const { resources } = await make(executor);
+            assert.equal(resources.get("warm")!.type, "pryv:migration:WarmSync");
             assert.deepEqual(
-                rounds.map((resource) => resource.name),
-                defaultDataFolders.map((folder) => `warm-${folder.replace(/\//g, "-")}`),
+                childrenOf(resources, "warm").map((step) => [
+                    step.name,
+                    step.type,
+                    hostOf(step),
+                    step.dependsOn,
+                    step.inputs.triggers,
+                    step.inputs.delete,
+                    step.inputs.stdin,
+                    step.ignoreChanges,
+                ]),
+                defaultDataFolders.map((folder) => [`warm-${folderKey(folder)}`, stepType[executor], "dest.example.com", [], [2], undefined, undefined, []]),
             );
-            for (const resource of rounds) {
-                assert.equal((resource.inputs.connection as { host: string }).host, "dest.example.com");
-                assert.deepEqual(resource.inputs.triggers, [2]);
-                assert.equal(resource.inputs.delete, undefined);
+        });
+
+        it("pulls each folder from source through its key, as a warm round of that number", async () => {
+            const { resources } = await make(executor, { sync: { compress: "zstd", maxDeletions: 12 } });
+            for (const folder of defaultDataFolders) {
+                assert.equal(
+                    scriptOf(resources.get(`warm-${folderKey(folder)}`)!.inputs.create),
+                    pullScript({
+                        receiver: dest,
+                        peerRole: "source",
+                        access: peerAccess(source, "pull", "unit"),
+                        folder,
+                        migrationId: "unit",
+                        sync: { compress: "zstd", maxDeletions: 12 },
+                        round: { kind: "warm", round: 2 },
+                    }),
+                    folder,
+                );
             }
-            assert.equal(resources.get("warm")?.type, "pryv:migration:WarmSync");
-        });
-
-        it("pulls from source through the folder's own key, keeping numeric owners, links, hard links and sparse files", async () => {
-            const { resources } = await make(1);
             const script = scriptOf(resources.get("warm-core-mongodb-data")!.inputs.create);
-            assert.match(script, /^key_file="\$key_folder"\/'core_mongodb_data'$/m);
-            assert.match(script, /^key_folder="\$HOME"\/\.ssh\/'pryv-migration-unit-pull'$/m);
-            assert.match(script, /^target='\/srv\/pryv\/core\/mongodb\/data'$/m);
-            assert.match(script, /^remote='root'@'10\.0\.0\.11':\.\/$/m);
-            assert.match(script, /^alias='pryv-migration-source'$/m);
-            assert.match(script, /^port='22'$/m);
-            assert.match(
-                script,
-                /rsync --archive --hard-links --sparse --numeric-ids --compress --stats --no-human-readable \$delete -e "\$rsh" "\$remote" "\$target\/"/,
-            );
-            assert.doesNotMatch(script, /copy-links|--verbose/);
-            assert.match(script, /StrictHostKeyChecking=yes/);
-            assert.match(script, /'\/srv\/pryv'\/\*\) ;;/);
+            assert.match(script, /^printf .* \\\n {2}'core\/mongodb\/data' 'warm-2' /m);
+            assert.match(script, /^options\+=\(--partial-dir=\.pryv-migration-partial\)$/m);
         });
 
-        it("reports what each folder's round moved", async () => {
-            const { component } = await make(1);
+        it("from the cutover on (frozen), ignores a changed round or script: dest serves and must not be synced again", async () => {
+            const { resources } = await make(executor, { frozen: true, round: 3 });
+            for (const step of childrenOf(resources, "warm")) assert.deepEqual(step.ignoreChanges, ["create", "triggers"], step.name);
+        });
+
+        it("reports each folder's round, and estimates the cutover from the slowest folder and dest's start", async () => {
+            const { component } = await make(executor);
             const stats = await promiseOf(component.stats);
             assert.deepEqual(
-                stats.map((s) => [s.folder, s.bytesReceived]),
-                defaultDataFolders.map((folder) => [folder, 10]),
+                stats.map((s) => [s.folder, s.round, s.changedFiles, s.bytesReceived]),
+                defaultDataFolders.map((folder) => [folder, "warm-1", warmClock.changedFiles, warmClock.bytesReceived]),
             );
+            // The slowest folder (the fourth) took 2 + 3/2 - 1 = 2.5s; dest started in 2.5s; 5 steps at 0.5s.
+            assert.deepEqual(await promiseOf(component.cutoverEstimate), {
+                seconds: 7.5,
+                coldSyncSeconds: 2.5,
+                destStartSeconds: 2.5,
+                basis: "the slowest folder's last warm round (8 files, 40 bytes received), dest's start measured in prepare, 5 steps at 0.5s: run another warm round just before the cutover to bring it down",
+            });
+        });
+
+        it("counts each step's overhead as configured", async () => {
+            const { component } = await make(executor, { stepOverheadSeconds: 2 });
+            const estimate = await promiseOf(component.cutoverEstimate);
+            assert.deepEqual([estimate.seconds, estimate.coldSyncSeconds], [15, 2.5]);
+            assert.match(estimate.basis, /, 5 steps at 2s:/);
         });
     });
 }
