@@ -1,70 +1,122 @@
 import { strict as assert } from "assert";
-import { shellQuote } from "../machinery/templates";
-import * as pulumi from "@pulumi/pulumi";
-import { serviceCheck } from "../machinery/services";
 import { SourceProxy } from "./sourceProxy";
-import { assertInOrder, build, fakeMachines, promiseOf, scriptOf, testConfig, transportFor } from "../tests/unit/harness";
+import { captureScript, fileContentScript } from "../machinery/machineFile";
+import { renderProxyFile, siteLayout } from "../machinery/nginxProxyFile";
+import { sourceBackScript } from "../machinery/services";
+import { shellQuote } from "../machinery/templates";
+import {
+    build,
+    checkFor,
+    childrenOf,
+    Executor,
+    executors,
+    fakeMachines,
+    hostOf,
+    nameOf,
+    originalSite,
+    promiseOf,
+    scriptsOf,
+    sha256,
+    StandIn,
+    stepType,
+    testConfig,
+    transportFor,
+} from "../tests/unit/harness";
 
-class Earlier extends pulumi.ComponentResource {
-    constructor(opts: pulumi.ComponentResourceOptions) {
-        super("test:unit:Earlier", "cutover", {}, opts);
-        this.registerOutputs({});
-    }
-}
+const config = testConfig();
+const siteFile = "/var/pryv/core/nginx/conf/site-443.conf";
+const original = { sha256: sha256(originalSite), content: originalSite };
+const expectedProxyFile = renderProxyFile(siteLayout(originalSite, `${siteFile} on source`), {
+    migrationId: "unit",
+    domain: "pryv.example.com",
+    destIp: "192.0.2.12",
+    verifyDestCertificate: true,
+    trustedCertificate: "/etc/ssl/certs/ca-certificates.crt",
+    originalFile: `${siteFile}.pryv-migration-original`,
+});
 
-for (const executor of ["command", "openssh"] as const) {
+const make = (executor: Executor, active: boolean) =>
+    build((opts) => {
+        const after = [new StandIn("warm-rounds", opts)];
+        return new SourceProxy(
+            "proxy",
+            {
+                source: config.source,
+                settings: config.proxy,
+                check: checkFor(config),
+                destIp: config.destCoreIp,
+                domain: config.domain,
+                migrationId: "unit",
+                transport: transportFor(executor),
+                active,
+                after,
+            },
+            opts,
+        );
+    }, fakeMachines);
+
+for (const executor of executors) {
     describe(`SourceProxy (${executor} executor)`, () => {
-        const make = (active: boolean) =>
-            build((opts) => {
-                const config = testConfig();
-                const after = [new Earlier(opts)];
-                return new SourceProxy(
-                    "proxy",
-                    {
-                        source: config.source,
-                        settings: config.proxy,
-                        check: serviceCheck(config.healthCheck, config.domain, config.coreSubdomain),
-                        destIp: config.destCoreIp,
-                        domain: config.domain,
-                        migrationId: "unit",
-                        transport: transportFor(executor),
-                        active,
-                        after,
-                    },
-                    opts,
-                );
-            }, fakeMachines);
-
-        it("before the proxy phase, only reads source's site file", async () => {
-            const { resources, component } = await make(false);
+        it("before the cutover, reads source's site file and holds it as a resource whose stdin is the file as read", async () => {
+            const { resources, component } = await make(executor, false);
+            assert.equal(resources.get("proxy")!.type, "pryv:migration:SourceProxy");
             assert.deepEqual(
-                [...resources.values()].filter((r) => r.parent === "proxy").map((r) => r.name),
-                ["proxy-original"],
+                childrenOf(resources, "proxy").map((step) => [step.name, step.type, hostOf(step), step.dependsOn, step.inputs.delete]),
+                [
+                    ["proxy-original", stepType[executor], "10.0.0.11", [], undefined],
+                    ["proxy-site-file", stepType[executor], "10.0.0.11", [], undefined],
+                ],
             );
-            assert.match(scriptOf(resources.get("proxy-original")!.inputs.create), /^file='\/var\/pryv\/core\/nginx\/conf\/site-443\.conf'$/m);
-            assert.match(await promiseOf(component.renderedFile), /upstream core_server \{\n {2}server 192\.0\.2\.12:443;\n\}/);
+            assert.equal(scriptsOf(resources, "proxy-original").create, captureScript(siteFile));
+            assert.equal(resources.get("proxy-original")!.inputs.stdin, undefined);
+            const file = resources.get("proxy-site-file")!;
+            assert.equal(file.inputs.stdin, originalSite);
+            assert.equal(scriptsOf(resources, "proxy-site-file").create, fileContentScript({ path: siteFile, original, checkCommand: ["nginx", "-t"] }));
+            assert.deepEqual(component.switched.map(nameOf), ["proxy-site-file"]);
+            assert.equal(await promiseOf(component.siteFileSha256), sha256(originalSite));
         });
 
-        it("writes the rendered file (visible in the script), checks it with nginx -t, starts nginx alone, waits for the health check", async () => {
-            const { resources, component } = await make(true);
-            const site = resources.get("proxy-site")!;
-            assert.deepEqual(site.dependsOn, ["cutover"]);
-            assert.equal((site.inputs.connection as { host: string }).host, "10.0.0.11");
-            const script = scriptOf(site.inputs.create);
-            const rendered = await promiseOf(component.renderedFile);
-            assert.ok(script.includes(`printf '%s' ${shellQuote(rendered)} > "$candidate"`));
-            assertInOrder(script, [
-                'mv -f "$candidate" "$file"',
-                "if ! check_output=$('nginx' '-t' 2>&1); then",
-                "'/var/pryv/stop-containers'",
-                "'/var/pryv/run-core' 'reverse_proxy'",
-                "until output=$('curl'",
-            ]);
-            assert.deepEqual(site.inputs.triggers, [await promiseOf(component.replaced)]);
-            const undo = scriptOf(site.inputs.delete);
-            assertInOrder(undo, ["'/var/pryv/stop-containers'", 'mv -f "$original" "$file"']);
-            assert.doesNotMatch(undo, /run-core/);
-            assert.equal(await promiseOf(component.proxyFileSha256!), "5a5a");
+        it("renders the proxy file from the file as read, and says what it does differently", async () => {
+            const { component } = await make(executor, false);
+            assert.equal(await promiseOf(component.renderedFile), expectedProxyFile);
+            assert.deepEqual(await promiseOf(component.replaced), siteLayout(originalSite, "x").replaced);
+        });
+
+        it("from the cutover on, records source's undo first, then gives the site file the proxy file as stdin", async () => {
+            const { resources, component } = await make(executor, true);
+            assert.deepEqual(
+                childrenOf(resources, "proxy").map((step) => [step.name, step.type, hostOf(step), step.dependsOn]),
+                [
+                    ["proxy-original", stepType[executor], "10.0.0.11", []],
+                    ["proxy-source-back", stepType[executor], "10.0.0.11", ["warm-rounds"]],
+                    ["proxy-site-file", stepType[executor], "10.0.0.11", ["proxy-source-back"]],
+                ],
+            );
+            const sourceBack = scriptsOf(resources, "proxy-source-back");
+            assert.equal(
+                sourceBack.create,
+                "# Does nothing now: recorded before the cutover acts on source, so that its undo runs whatever a crash interrupts.\n" +
+                    `echo ${shellQuote("on rollback: source's original nginx file back, source restarted and healthy")}\n`,
+            );
+            assert.equal(sourceBack.delete, sourceBackScript(config.source, siteFile, checkFor(config), "unit"));
+            const file = resources.get("proxy-site-file")!;
+            assert.equal(file.inputs.stdin, expectedProxyFile);
+            assert.match(
+                String(file.inputs.stdin),
+                /error_page 502 504 = @dest_not_serving_yet;\n {2}location @dest_not_serving_yet \{\n {4}add_header Retry-After 5 always;\n {4}return 503;/,
+            );
+            assert.equal(file.inputs.delete, undefined, "its undo is source-back's");
+            assert.deepEqual(component.switched.map(nameOf), ["proxy-source-back", "proxy-site-file"]);
+            assert.equal(await promiseOf(component.siteFileSha256), sha256(expectedProxyFile));
+        });
+
+        it("keeps the site file's script from one phase to the next: only stdin changes, so the step runs again with the new content", async () => {
+            const before = await make(executor, false);
+            const after = await make(executor, true);
+            const script = scriptsOf(after.resources, "proxy-site-file").create;
+            assert.equal(scriptsOf(before.resources, "proxy-site-file").create, script);
+            assert.match(script, /^ {2}if ! check_output=\$\('nginx' '-t' 2>&1\); then$/m);
+            assert.match(script, new RegExp(`^if \\[ "\\$\\(sha256sum < "\\$baseline" \\| cut -d' ' -f1\\)" != '${sha256(originalSite)}' \\]; then$`, "m"));
         });
     });
 }
