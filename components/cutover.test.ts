@@ -160,7 +160,7 @@ for (const executor of executors) {
                         round: { kind: "carry-back", keepAside },
                     }),
                 );
-                assertInOrder(undo!, [
+                assertInOrder(undo, [
                     "key_folder=\"$HOME\"/.ssh/'pryv-migration-unit-carry-back'",
                     `target='/var/pryv/${folder}'`,
                     "remote='pryv'@'10.0.0.12':./",
@@ -175,7 +175,7 @@ for (const executor of executors) {
                 marker("Does nothing now: recorded before dest starts, so that a rollback stops dest even after a crash.", "on rollback, dest is stopped"),
             );
             assert.equal(destBack.delete, stopServicesScript(dest));
-            assert.match(destBack.delete!, /^'\/srv\/pryv\/stop-containers'$/m);
+            assert.match(destBack.delete, /^'\/srv\/pryv\/stop-containers'$/m);
         });
 
         it("starts dest and waits until it serves, then until source's nginx reaches it, then compares every file's content", async () => {
