@@ -26,6 +26,14 @@ describe("readStackConfig", () => {
         assert.equal(await pulumi.isSecret(config.operatorPrivateKey!), true);
     });
 
+    it("reads the rsync settings, the fresh-dest bound and destLost as structured values", () => {
+        setStackConfig({ ...rawConfig(), phase: "warm-sync", sync: { compress: "zstd", maxDeletions: 12 }, freshDestMaxFiles: 42, destLost: true }, [
+            "operatorPrivateKey",
+        ]);
+        const config = readStackConfig();
+        assert.deepEqual([config.sync, config.freshDestMaxFiles, config.destLost], [{ compress: "zstd", maxDeletions: 12 }, 42, true]);
+    });
+
     it("refuses a private key set in plain text", () => {
         setStackConfig(rawConfig(), []);
         assert.throws(readStackConfig, (error: Error) => {
