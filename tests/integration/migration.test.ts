@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { defaultDataFolders } from "../../components/config";
 import { registerDnsJson, startTestHosts, TestHost, TestHosts } from "../hosts";
-import { databaseFilesDigest, dnsQuery, isDatabaseRunning, lastDatabaseStartDigest, registerDnsJsonPath, treeManifest } from "../hosts/checks";
+import { databaseFilesDigest, dnsQuery, httpsRequest, isDatabaseRunning, lastDatabaseStartDigest, registerDnsJsonPath, treeManifest } from "../hosts/checks";
 import { site443 } from "../hosts/nginx-conf";
 import { MigrationStack, openMigrationStack } from "./migrationStack";
 import { authorizedKeys, commandCounts, databaseLog, servedBy, websocketReaches, writeEvent, writesOf } from "./observe";
@@ -135,7 +135,23 @@ describe("migration on the test hosts (real engine)", function () {
         await writeEvent(hosts, source, "bob", "last-write-before-cutover");
         // Deletions since the last warm round, in a folder whose directory grew large long ago.
         await source.exec(`rm -f ${source.confRoot}/core/core/data/testuser04/attachments/history-of-deletions/attachment-05*`);
-        const outputs = await up("cutover");
+        // What users get through source's address while the cutover runs.
+        const answers: { status: number; retryAfter?: string }[] = [];
+        let cutoverRunning = true;
+        const watch = (async () => {
+            while (cutoverRunning) {
+                const response = await httpsRequest("root", source.ip, coreName(), "/reg/service/info");
+                answers.push({ status: response.status, retryAfter: response.headers["retry-after"] });
+            }
+        })();
+        const outputs = await up("cutover").finally(() => (cutoverRunning = false));
+        await watch;
+        const during = answers.slice(answers.findIndex((answer) => answer.status !== 200));
+        assert.ok(
+            during.some((answer) => answer.status === 503 && answer.retryAfter === "5"),
+            `no 503 with Retry-After while dest was not serving yet: ${JSON.stringify(answers)}`,
+        );
+        assert.equal(answers.at(-1)?.status, 200);
         assert.equal(await isDatabaseRunning(source), false);
         assert.equal(await servedBy(hosts, dest), "dest");
         assert.equal(await servedBy(hosts, source), "dest");
