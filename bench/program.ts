@@ -69,14 +69,17 @@ export async function programCutover(migration: MigrationStack, log: (line: stri
     return runs;
 }
 
-/** The steps that ran during the outage, as "+start..+end s  resource" from the outage's start: where users' time went. */
+/**
+ * The steps that ran during the outage (and the second before it, when users may
+ * already be turned away), as "start..end s  resource" from the outage's start.
+ */
 export function stepsDuring(runs: PhaseRun[], from: number, to: number): string[] {
     return runs
         .flatMap((run) => run.steps)
-        .filter((step) => step.doneAt >= from && (step.startedAt ?? step.doneAt) <= to)
+        .filter((step) => step.doneAt >= from - 1000 && (step.startedAt ?? step.doneAt) <= to)
         .sort((a, b) => (a.startedAt ?? a.doneAt) - (b.startedAt ?? b.doneAt))
         .map((step) => {
-            const at = (ms: number | undefined): string => (ms === undefined ? "?" : `+${((ms - from) / 1000).toFixed(2)}`);
+            const at = (ms: number | undefined): string => (ms === undefined ? "?" : `${ms >= from ? "+" : ""}${((ms - from) / 1000).toFixed(2)}`);
             return `${at(step.startedAt)}..${at(step.doneAt)} s  ${step.resource} ${step.operation}`;
         });
 }
