@@ -112,7 +112,8 @@ export class Prober {
         private readonly label: string,
         private readonly intervalMs = 100,
         private readonly writeEveryMs = 1000,
-        private readonly timeoutMs = 1000,
+        // A slow answer is still an answer: users wait seconds, not 100 ms, before they call it an outage.
+        private readonly timeoutMs = 5000,
     ) {}
 
     start(): void {
