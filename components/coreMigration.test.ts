@@ -1,87 +1,250 @@
 import { strict as assert } from "assert";
-import { Phase, phases } from "./config";
+import { defaultDataFolders, parseMigrationConfig, Phase, phaseReached, phases } from "./config";
 import { CoreMigration } from "./coreMigration";
-import { build, fakeMachines, promiseOf, Recorded, testConfig } from "../tests/unit/harness";
+import { folderKey } from "../machinery/folderSync";
+import { describeScript } from "../machinery/remoteStep";
+import { build, childrenOf, executors, fakeMachines, hostOf, promiseOf, rawConfig, Recorded, scriptOf, stepType } from "../tests/unit/harness";
 
-const make = (phase: Phase) => build((opts) => new CoreMigration("pryv", testConfig({ phase }), opts), fakeMachines);
+const registers = ["reg-master", "reg-slave"];
+const keys = defaultDataFolders.map(folderKey);
+const guardChecks = [
+    "pryv-live-core-guard-source-serves",
+    "pryv-live-core-guard-dest-is-fresh",
+    ...registers.map((role) => `pryv-live-core-guard-${role}-names-source`),
+];
+const cutoverSteps = [
+    "stop-source",
+    "source-description",
+    ...keys.flatMap((key) => [`final-sync-${key}`, `verify-${key}`]),
+    ...keys.map((key) => `carry-back-${key}`),
+    "dest-back",
+    "start-dest",
+    "proxy-serving",
+    ...keys.map((key) => `verify-content-${key}`),
+].map((step) => `pryv-cutover-${step}`);
 
-const components = (resources: Map<string, Recorded>) =>
-    [...resources.values()].filter((resource) => resource.parent === "pryv").map((resource) => `${resource.name} <- [${resource.dependsOn.join(", ")}]`);
-const childrenOf = (resources: Map<string, Recorded>, parent: string) =>
-    [...resources.values()].filter((resource) => resource.parent === parent).map((resource) => `${resource.name} <- [${resource.dependsOn.join(", ")}]`);
+/** What each phase adds to the one before; `until` is the phase that takes it out of the stack again. */
+const added: Record<Phase, { names: string[]; until?: Phase }[]> = {
+    prepare: [
+        { names: ["pryv", "pryv-live-core-guard", ...guardChecks] },
+        { names: ["pryv-pull-key", "pryv-pull-key-keypair", "pryv-pull-key-grant"], until: "finalize" },
+        { names: ["pryv-carry-back-key", "pryv-carry-back-key-keypair", "pryv-carry-back-key-grant"], until: "finalize" },
+        { names: ["pryv-kept-aside"], until: "finalize" },
+        { names: ["pryv-dest-check", "pryv-dest-check-services"] },
+        { names: ["pryv-source-proxy", "pryv-source-proxy-original", "pryv-source-proxy-site-file"] },
+        { names: ["pryv-register-dns", ...registers.flatMap((role) => [`pryv-register-dns-${role}-original`, `pryv-register-dns-${role}-dns-json`])] },
+    ],
+    "warm-sync": [{ names: ["pryv-warm-sync", ...keys.map((key) => `pryv-warm-sync-${key}`)] }],
+    cutover: [{ names: ["pryv-source-proxy-source-back"] }, { names: ["pryv-cutover", ...cutoverSteps] }],
+    dns: [{ names: registers.flatMap((role) => [`pryv-register-dns-${role}-back`, `pryv-register-dns-${role}-restart`]) }],
+    finalize: [{ names: ["pryv-finalize", ...registers.map((role) => `pryv-finalize-${role}-answers`)] }],
+};
+const expectedNames = (phase: Phase): string[] =>
+    phases
+        .filter((earlier) => phaseReached(phase, earlier))
+        .flatMap((earlier) => added[earlier])
+        .filter(({ until }) => until === undefined || !phaseReached(phase, until))
+        .flatMap(({ names }) => names)
+        .sort();
 
-const prepared = ["pryv-pull-key <- []", "pryv-carry-back-key <- []", "pryv-dest-check <- []"];
-const readers = ["pryv-source-proxy <- []", "pryv-register-dns <- []"];
+/** The components under the root and what each waits for, by phase. */
+const expectedComponents = (phase: Phase): [string, string[]][] => {
+    const prepared = phaseReached(phase, "finalize") ? [] : ["pryv-pull-key", "pryv-carry-back-key", "pryv-kept-aside"];
+    return [
+        ["pryv-live-core-guard", []],
+        ...prepared.map((name): [string, string[]] => [name, guardChecks]),
+        ["pryv-dest-check", guardChecks],
+        ...(phaseReached(phase, "warm-sync") ? [["pryv-warm-sync", [...prepared, "pryv-dest-check"]] as [string, string[]]] : []),
+        ["pryv-source-proxy", []],
+        ...(phaseReached(phase, "cutover") ? [["pryv-cutover", []] as [string, string[]]] : []),
+        ["pryv-register-dns", []],
+        ...(phaseReached(phase, "finalize") ? [["pryv-finalize", ["pryv-register-dns"]] as [string, string[]]] : []),
+    ];
+};
 
-describe("CoreMigration phases", () => {
-    it("prepare: the migration keys, the dest check, and the files later phases change, read only", async () => {
-        const { resources, component } = await make("prepare");
-        assert.deepEqual(components(resources), [...prepared, ...readers]);
-        assert.deepEqual(childrenOf(resources, "pryv-source-proxy"), ["pryv-source-proxy-original <- []"]);
-        assert.deepEqual(childrenOf(resources, "pryv-register-dns"), [
-            "pryv-register-dns-reg-master-original <- []",
-            "pryv-register-dns-reg-slave-original <- []",
-        ]);
-        assert.equal(resources.size, 14);
-        assert.deepEqual(Object.keys(component.outputs), ["phase", "destHealthySeconds", "proxyFile", "proxyReplaces", "dnsChanges", "steps"]);
-        assert.deepEqual(await promiseOf(component.outputs.steps), [
-            "dest: pryv-pull-key-keypair",
-            "source: pryv-pull-key-grant",
-            "source: pryv-carry-back-key-keypair",
-            "dest: pryv-carry-back-key-grant",
-            "dest: pryv-dest-check-services",
-            "source: pryv-source-proxy-original",
-            "reg-master: pryv-register-dns-reg-master-original",
-            "reg-slave: pryv-register-dns-reg-slave-original",
-        ]);
+/** Outputs, in the order the program sets them; `from` is the phase that adds them. */
+const outputs: { names: string[]; from: Phase }[] = [
+    { names: ["phase", "destHealthySeconds", "keptAside"], from: "prepare" },
+    { names: ["warmSync", "cutoverEstimate"], from: "warm-sync" },
+    { names: ["proxyFile", "proxyReplaces", "siteFileSha256"], from: "prepare" },
+    { names: ["coldSync", "verifiedFolders", "contentVerified", "coldSyncSeconds", "outage", "downtimeSeconds"], from: "cutover" },
+    { names: ["dnsChanges"], from: "prepare" },
+    { names: ["dnsAnswers"], from: "finalize" },
+    { names: ["steps"], from: "prepare" },
+];
+
+const roleOfHost: Record<string, string> = { "10.0.0.11": "source", "dest.example.com": "dest", "10.0.0.13": "reg-master", "10.0.0.14": "reg-slave" };
+
+const descendantsOf = (resources: Map<string, Recorded>, parent: string): Recorded[] =>
+    childrenOf(resources, parent).flatMap((child) => [child, ...descendantsOf(resources, child.name)]);
+
+for (const executor of executors) {
+    describe(`CoreMigration phases (${executor} executor)`, () => {
+        const built = new Map<Phase, ReturnType<typeof build<CoreMigration>>>();
+        const make = (phase: Phase) => {
+            if (!built.has(phase)) {
+                const config = parseMigrationConfig(rawConfig({ phase, executor }), "unit");
+                built.set(
+                    phase,
+                    build((opts) => new CoreMigration("pryv", config, opts), fakeMachines),
+                );
+            }
+            return built.get(phase)!;
+        };
+        const stepsOf = (resources: Map<string, Recorded>) => [...resources.values()].filter((resource) => resource.type === stepType[executor]);
+
+        for (const phase of phases) {
+            describe(phase, () => {
+                it("declares what every phase up to this one adds, less what a later phase took out", async () => {
+                    const { resources } = await make(phase);
+                    assert.deepEqual([...resources.keys()].sort(), expectedNames(phase));
+                    assert.equal(resources.get("pryv")!.type, "pryv:migration:CoreMigration");
+                    for (const step of stepsOf(resources))
+                        assert.ok((step.parent !== undefined && step.parent !== "pryv") || step.name === "pryv-kept-aside", step.name);
+                });
+
+                it("declares each component after the phase before's", async () => {
+                    const { resources } = await make(phase);
+                    assert.deepEqual(
+                        childrenOf(resources, "pryv").map((resource) => [resource.name, resource.dependsOn]),
+                        expectedComponents(phase),
+                    );
+                    if (phaseReached(phase, "cutover")) {
+                        assert.deepEqual(resources.get("pryv-source-proxy-source-back")!.dependsOn, ["pryv-warm-sync"]);
+                        assert.deepEqual(resources.get("pryv-cutover-stop-source")!.dependsOn, [
+                            "pryv-source-proxy-source-back",
+                            "pryv-source-proxy-site-file",
+                        ]);
+                    }
+                    if (phaseReached(phase, "dns")) {
+                        for (const role of registers) assert.deepEqual(resources.get(`pryv-register-dns-${role}-back`)!.dependsOn, ["pryv-cutover"], role);
+                    }
+                });
+
+                it(
+                    phase === "finalize"
+                        ? "protects everything but the final checks: a destroy would take production back to source"
+                        : "protects nothing yet: a rollback deletes what it undoes",
+                    async () => {
+                        const { resources } = await make(phase);
+                        const finalChecks = new Set(["pryv-finalize", ...descendantsOf(resources, "pryv-finalize").map((resource) => resource.name)]);
+                        const protectedNow = descendantsOf(resources, "pryv")
+                            .filter((resource) => resource.protect)
+                            .map((resource) => resource.name);
+                        const expected =
+                            phase === "finalize"
+                                ? descendantsOf(resources, "pryv")
+                                      .map((resource) => resource.name)
+                                      .filter((name) => !finalChecks.has(name))
+                                : [];
+                        assert.deepEqual(protectedNow, expected);
+                        if (phase === "finalize")
+                            assert.deepEqual([...finalChecks].sort(), ["pryv-finalize", ...registers.map((role) => `pryv-finalize-${role}-answers`)]);
+                    },
+                );
+
+                it("freezes the warm rounds from the cutover on", async () => {
+                    const { resources } = await make(phase);
+                    for (const key of phaseReached(phase, "warm-sync") ? keys : []) {
+                        assert.deepEqual(
+                            resources.get(`pryv-warm-sync-${key}`)!.ignoreChanges,
+                            phaseReached(phase, "cutover") ? ["create", "triggers"] : [],
+                            key,
+                        );
+                    }
+                });
+
+                it("gives source's site file and the registers' dns.json the content of this phase", async () => {
+                    const { resources, component } = await make(phase);
+                    const siteFile = resources.get("pryv-source-proxy-site-file")!.inputs.stdin;
+                    assert.equal(siteFile === (await promiseOf(component.outputs.proxyFile)), phaseReached(phase, "cutover"));
+                    for (const role of registers) {
+                        assert.match(
+                            String(resources.get(`pryv-register-dns-${role}-dns-json`)!.inputs.stdin),
+                            phaseReached(phase, "dns") ? /"co1": \{ "ip": "192\.0\.2\.12" \}/ : /"co1": \{ "ip": "10\.0\.0\.11" \}/,
+                        );
+                    }
+                });
+
+                it("outputs what this phase measured, and every step it declared by machine with what it does", async () => {
+                    const { resources, component } = await make(phase);
+                    assert.deepEqual(
+                        Object.keys(component.outputs),
+                        outputs.filter(({ from }) => phaseReached(phase, from)).flatMap(({ names }) => names),
+                    );
+                    const steps = (await promiseOf(component.outputs.steps)) as Record<string, Record<string, string>>;
+                    const expected: Record<string, Record<string, string>> = {};
+                    for (const step of stepsOf(resources)) {
+                        const machine = roleOfHost[hostOf(step)];
+                        expected[machine] = { ...expected[machine], [step.name]: describeScript(scriptOf(step.inputs.create)) };
+                    }
+                    assert.deepEqual(steps, expected);
+                    for (const [machine, described] of Object.entries(steps)) {
+                        for (const [step, does] of Object.entries(described)) assert.notEqual(does, "", `${machine} ${step}`);
+                    }
+                    assert.equal(
+                        steps.source["pryv-source-proxy-original"],
+                        "Reads a file the migration will replace, so the replacement is rendered (and shown in the preview) from what is really there.",
+                    );
+                    assert.equal(steps.dest["pryv-dest-check-services"], "Starts the core and waits until it answers through its nginx, then stops it again.");
+                });
+            });
+        }
+
+        it("keeps the migration keys and what rollbacks kept aside until finalize, which takes them out of the stack", async () => {
+            for (const phase of phases) {
+                const { resources } = await make(phase);
+                const present = [
+                    "pryv-pull-key-keypair",
+                    "pryv-pull-key-grant",
+                    "pryv-carry-back-key-keypair",
+                    "pryv-carry-back-key-grant",
+                    "pryv-kept-aside",
+                ].filter((name) => resources.has(name));
+                assert.equal(present.length, phase === "finalize" ? 0 : 5, `${phase}: ${present.join(", ")}`);
+            }
+        });
+
+        it("keeps aside under source's conf root, per migration, and removes it when the stack lets it go", async () => {
+            const { resources, component } = await make("dns");
+            const keptAside = resources.get("pryv-kept-aside")!;
+            assert.equal(hostOf(keptAside), "10.0.0.11");
+            assert.deepEqual(keptAside.dependsOn, guardChecks);
+            assert.equal(await promiseOf(component.outputs.keptAside), "/var/pryv/pryv-migration-kept/unit");
+            assert.equal(
+                scriptOf(keptAside.inputs.delete),
+                "# Removes what rollbacks kept aside on source (/var/pryv/pryv-migration-kept/unit): the migration is over, source's old copies are no longer the last good ones.\nrm -rf '/var/pryv/pryv-migration-kept/unit'\n",
+            );
+            assert.match(scriptOf(resources.get("pryv-cutover-carry-back-core-core-data")!.inputs.delete), /^kept='\/var\/pryv\/pryv-migration-kept\/unit'\//m);
+        });
     });
+}
 
-    it("warm-sync: adds the warm sync after everything prepare made", async () => {
-        const { resources } = await make("warm-sync");
-        assert.deepEqual(components(resources), [...prepared, "pryv-warm-sync <- [pryv-pull-key, pryv-carry-back-key, pryv-dest-check]", ...readers]);
-        assert.equal(resources.size, 19);
-    });
+describe("CoreMigration with dest declared lost", () => {
+    for (const phase of ["prepare", "warm-sync", "cutover"] as const) {
+        it(`${phase}: leaves out the undo of everything on dest, and carries nothing back`, async () => {
+            const config = parseMigrationConfig(rawConfig({ phase, destLost: true }), "unit");
+            const { resources } = await build((opts) => new CoreMigration("pryv", config, opts), fakeMachines);
+            const undos = (names: string[]) => names.map((name) => [name, resources.get(name)!.inputs.delete === undefined ? "no undo" : "undo"]);
+            assert.deepEqual(undos(["pryv-pull-key-keypair", "pryv-pull-key-grant", "pryv-carry-back-key-keypair", "pryv-carry-back-key-grant"]), [
+                ["pryv-pull-key-keypair", "no undo"],
+                ["pryv-pull-key-grant", "undo"],
+                ["pryv-carry-back-key-keypair", "undo"],
+                ["pryv-carry-back-key-grant", "no undo"],
+            ]);
+            if (phase === "cutover") {
+                assert.equal(resources.get("pryv-cutover-dest-back")!.inputs.delete, undefined);
+                assert.match(
+                    scriptOf(resources.get("pryv-cutover-carry-back-core-core-data")!.inputs.delete),
+                    /^# dest was declared lost \(destLost\): nothing is carried back/,
+                );
+            }
+        });
+    }
+});
 
-    it("cutover: adds the cutover after the warm sync", async () => {
-        const { resources, component } = await make("cutover");
-        assert.deepEqual(components(resources).slice(3, 5), [
-            "pryv-warm-sync <- [pryv-pull-key, pryv-carry-back-key, pryv-dest-check]",
-            "pryv-cutover <- [pryv-warm-sync]",
-        ]);
-        assert.equal(resources.size, 32);
-        assert.deepEqual(Object.keys(component.outputs).slice(2, 7), ["warmSync", "coldSync", "verifiedFolders", "coldSyncSeconds", "downtimeSeconds"]);
-    });
-
-    it("proxy: replaces source's site file after the cutover", async () => {
-        const { resources, component } = await make("proxy");
-        assert.deepEqual(childrenOf(resources, "pryv-source-proxy"), ["pryv-source-proxy-original <- []", "pryv-source-proxy-site <- [pryv-cutover]"]);
-        assert.equal(resources.size, 33);
-        assert.ok("proxyFileSha256" in component.outputs);
-    });
-
-    it("dns: edits each register's dns.json after the proxy", async () => {
-        const { resources } = await make("dns");
-        assert.deepEqual(childrenOf(resources, "pryv-register-dns"), [
-            "pryv-register-dns-reg-master-original <- []",
-            "pryv-register-dns-reg-master <- [pryv-source-proxy]",
-            "pryv-register-dns-reg-slave-original <- []",
-            "pryv-register-dns-reg-slave <- [pryv-source-proxy]",
-        ]);
-        assert.equal(resources.size, 35);
-    });
-
-    it("finalize: checks each register's answer; the migration keys leave the stack", async () => {
-        const { resources, component } = await make("finalize");
-        const names = components(resources);
-        assert.ok(!names.some((name) => name.includes("-key")), names.join("\n"));
-        assert.deepEqual(names.slice(0, 2), ["pryv-dest-check <- []", "pryv-warm-sync <- [pryv-dest-check]"]);
-        assert.deepEqual(names.at(-1), "pryv-finalize <- [pryv-register-dns]");
-        assert.deepEqual(childrenOf(resources, "pryv-finalize"), ["pryv-finalize-reg-master-answers <- []", "pryv-finalize-reg-slave-answers <- []"]);
-        assert.equal(resources.size, 32);
-        assert.ok("dnsAnswers" in component.outputs);
-    });
-
-    it("knows the phases in procedure order", () => {
-        assert.deepEqual([...phases], ["prepare", "warm-sync", "cutover", "proxy", "dns", "finalize"]);
+describe("phases", () => {
+    it("are the procedure's, in order, without a proxy phase (the proxy switch is part of the cutover)", () => {
+        assert.deepEqual([...phases], ["prepare", "warm-sync", "cutover", "dns", "finalize"]);
     });
 });
