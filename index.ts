@@ -1,7 +1,5 @@
 import { CoreMigration } from "./components/coreMigration";
-import { readStackConfig } from "./components/stackConfig";
+import { readMigrationConfig } from "./components/stackConfig";
 
 // Config is read and validated here, once, before any resource is declared.
-const migration = new CoreMigration("pryv", readStackConfig());
-
-export = migration.outputs;
+export = readMigrationConfig().then((config) => new CoreMigration("pryv", config).outputs);

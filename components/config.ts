@@ -373,6 +373,25 @@ export function destLostProblems(destLost: boolean, phase: Phase): string[] {
     ];
 }
 
+/**
+ * A finished migration protects what would undo it, and the engine only finds that out
+ * after it has started changing files: from finalize the way back goes through dns,
+ * which lifts the protection first. `previous` is the phase of the stack's last run.
+ */
+export function phaseChangeProblems(previous: Phase | undefined, phase: Phase): string[] {
+    if (previous !== "finalize" || phase === "finalize" || phase === "dns") return [];
+    return [
+        `phase: expected dns or finalize after a run at finalize (a finished migration is protected; rolling back goes through dns, which lifts the protection); got ${describe(phase)}: set phase to dns first`,
+    ];
+}
+
+/** Refuses a phase change the stack cannot make from where its last run left it. */
+export function checkPhaseChange(previous: unknown, phase: Phase): void {
+    const known = phases.find((candidate) => candidate === previous);
+    const problems = phaseChangeProblems(known, phase);
+    if (problems.length > 0) throw new pulumi.ResourceError(`Invalid stack config for pryv-core-migration:\n  ${problems.join("\n  ")}`, undefined, true);
+}
+
 function semanticProblems(parsed: ParsedConfig): string[] {
     return [
         ...sourceDestProblems(parsed.source, parsed.dest),

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { MigrationConfig, parseMigrationConfig } from "./config";
+import { checkPhaseChange, MigrationConfig, parseMigrationConfig } from "./config";
 
 export const projectName = "pryv-core-migration";
 
@@ -51,4 +51,17 @@ function parseJson(key: string, text: string): unknown {
             true,
         );
     }
+}
+
+/** The phase of this stack's last run, read from its own outputs (nothing on a new stack). */
+async function previousPhase(): Promise<unknown> {
+    const self = new pulumi.StackReference("pryv-previous-run", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
+    return (await self.getOutputDetails("phase")).value;
+}
+
+/** The stack config, validated, and checked against where the stack's last run left it. */
+export async function readMigrationConfig(): Promise<MigrationConfig> {
+    const config = readStackConfig();
+    checkPhaseChange(await previousPhase(), config.phase);
+    return config;
 }

@@ -243,6 +243,13 @@ describe("migration on the test hosts (real engine)", function () {
         assert.equal(await servedBy(hosts, source), "dest");
     });
 
+    it("finalize: a rollback that skips dns is refused before anything runs", async () => {
+        const before = commandCounts(hosts);
+        await assert.rejects(migration.up("warm-sync"), /phase: expected dns or finalize after a run at finalize/);
+        assert.deepEqual(commandCounts(hosts), before);
+        assert.deepEqual(await answers(), [[dest.ip], [dest.ip]]);
+    });
+
     it("rollback to dns: the keys come back", async () => {
         await up("dns");
         assert.equal(keyMarkers(source), defaultDataFolders.length);
@@ -289,8 +296,8 @@ describe("migration on the test hosts (real engine)", function () {
         await migration.stack.destroy({ color: "never" });
         for (const host of [source, dest]) assert.equal(keyMarkers(host), 0, host.name);
         const history = await migration.stack.history(1000);
-        // prepare, 2 warm rounds, refused cutover, cutover and its repeat, dns and its repeat, finalize, 4 rollbacks.
-        assert.equal(history.filter((entry) => entry.kind === "update").length, 13, JSON.stringify(history.map((entry) => [entry.kind, entry.result])));
+        // prepare, 2 warm rounds, refused cutover, cutover and its repeat, dns and its repeat, finalize, the refused rollback, 4 rollbacks.
+        assert.equal(history.filter((entry) => entry.kind === "update").length, 14, JSON.stringify(history.map((entry) => [entry.kind, entry.result])));
         assert.equal(history[0].kind, "destroy");
         assert.ok(
             history.some((entry) => entry.kind === "update" && entry.result === "failed"),

@@ -4,12 +4,12 @@ import * as path from "path";
 import { ConfigMap, LocalWorkspace, Stack, UpResult } from "@pulumi/pulumi/automation";
 import { CoreMigration } from "../../components/coreMigration";
 import { Phase } from "../../components/config";
-import { projectName, readStackConfig } from "../../components/stackConfig";
+import { projectName, readMigrationConfig } from "../../components/stackConfig";
 import { TestHosts } from "../hosts";
 import { testHostsConfig } from "./stackConfig";
 
 /** The program the engine runs: the same as index.ts, inline so no language host is needed. */
-const program = async (): Promise<Record<string, unknown>> => new CoreMigration("pryv", readStackConfig()).outputs;
+const program = async (): Promise<Record<string, unknown>> => new CoreMigration("pryv", await readMigrationConfig()).outputs;
 
 function migrationConfig(hosts: TestHosts, phase: Phase, extra: Record<string, unknown> = {}): ConfigMap {
     const values: Record<string, unknown> = { phase, ...testHostsConfig(hosts), ...extra };
