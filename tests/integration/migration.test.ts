@@ -2,12 +2,16 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { UpResult } from "@pulumi/pulumi/automation";
 import { defaultDataFolders } from "../../components/config";
 import { registerDnsJson, startTestHosts, TestHost, TestHosts } from "../hosts";
 import { databaseFilesDigest, dnsQuery, httpsRequest, isDatabaseRunning, lastDatabaseStartDigest, registerDnsJsonPath, treeManifest } from "../hosts/checks";
 import { site443 } from "../hosts/nginx-conf";
 import { MigrationStack, openMigrationStack } from "./migrationStack";
 import { authorizedKeys, commandCounts, databaseLog, servedBy, websocketReaches, writeEvent, writesOf } from "./observe";
+
+/** What an update changed, beyond the program reading its own stack's last outputs. */
+const changedResources = (result: UpResult): string[] => Object.keys(result.summary.resourceChanges ?? {}).filter((kind) => kind !== "same" && kind !== "read");
 
 /**
  * The program on the real engine (Automation API, openssh executor) against the four
@@ -184,7 +188,7 @@ describe("migration on the test hosts (real engine)", function () {
     it("a second up on the converged stack changes nothing and runs no command on any host", async () => {
         const before = commandCounts(hosts);
         const result = await migration.up("cutover");
-        assert.deepEqual(Object.keys(result.summary.resourceChanges ?? {}), ["same"]);
+        assert.deepEqual(changedResources(result), []);
         assert.deepEqual(commandCounts(hosts), before);
     });
 
@@ -214,7 +218,7 @@ describe("migration on the test hosts (real engine)", function () {
         }
         const before = commandCounts(hosts);
         const again = await migration.up("dns");
-        assert.deepEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"]);
+        assert.deepEqual(changedResources(again), []);
         assert.deepEqual(commandCounts(hosts), before);
     });
 
