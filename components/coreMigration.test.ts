@@ -1,9 +1,9 @@
 import { strict as assert } from "assert";
-import { defaultDataFolders, parseMigrationConfig, Phase, phaseReached, phases } from "./config";
+import { defaultDataFolders, Phase, phaseReached, phases } from "./config";
 import { CoreMigration } from "./coreMigration";
 import { folderKey } from "../machinery/folderSync";
 import { describeScript } from "../machinery/remoteStep";
-import { build, childrenOf, executors, fakeMachines, hostOf, promiseOf, rawConfig, Recorded, scriptOf, stepType } from "../tests/unit/harness";
+import { build, childrenOf, executors, fakeMachines, hostOf, promiseOf, Recorded, scriptOf, stepType, testConfig } from "../tests/unit/harness";
 
 const registers = ["reg-master", "reg-slave"];
 const keys = defaultDataFolders.map(folderKey);
@@ -83,7 +83,7 @@ for (const executor of executors) {
         const built = new Map<Phase, ReturnType<typeof build<CoreMigration>>>();
         const make = (phase: Phase) => {
             if (!built.has(phase)) {
-                const config = parseMigrationConfig(rawConfig({ phase, executor }), "unit");
+                const config = testConfig({ phase, executor });
                 built.set(
                     phase,
                     build((opts) => new CoreMigration("pryv", config, opts), fakeMachines),
@@ -223,7 +223,7 @@ for (const executor of executors) {
 describe("CoreMigration with dest declared lost", () => {
     for (const phase of ["prepare", "warm-sync", "cutover"] as const) {
         it(`${phase}: leaves out the undo of everything on dest, and carries nothing back`, async () => {
-            const config = parseMigrationConfig(rawConfig({ phase, destLost: true }), "unit");
+            const config = testConfig({ phase, destLost: true });
             const { resources } = await build((opts) => new CoreMigration("pryv", config, opts), fakeMachines);
             const undos = (names: string[]) => names.map((name) => [name, resources.get(name)!.inputs.delete === undefined ? "no undo" : "undo"]);
             assert.deepEqual(undos(["pryv-pull-key-keypair", "pryv-pull-key-grant", "pryv-carry-back-key-keypair", "pryv-carry-back-key-grant"]), [
