@@ -79,11 +79,12 @@ for (const executor of executors) {
             const { create } = scriptsOf(resources, "guard-dest-is-fresh");
             assertInOrder(create, [
                 "# Refuses to go on if dest looks like a live core rather than a fresh install: its data folders hold more than 42 files (setting freshDestMaxFiles).\n",
+                "max_files='42'\nhost='dest.example.com'\n",
                 "for folder in 'core/mongodb/data' 'core/core/data' 'core/influxdb/data' 'core/hfs/data' ; do",
                 `path='/srv/pryv'/"$folder"`,
-                "head -n $(( 42 + 1 ))",
-                'if [ "$count" -gt 42 ]; then',
-                "dest (dest.example.com) already holds user data: more than 42 files in its data folders. Are source and dest swapped? A fresh install holds less; if dest really is the new machine, raise freshDestMaxFiles.",
+                "head -n $(( max_files + 1 ))",
+                'if [ "$count" -gt "$max_files" ]; then',
+                "dest ($host) already holds user data: more than $max_files files in its data folders. Are source and dest swapped? A fresh install holds less; if dest really is the new machine, raise freshDestMaxFiles.",
             ]);
         });
 
@@ -92,10 +93,11 @@ for (const executor of executors) {
             const { create } = scriptsOf(resources, "guard-reg-slave-names-source");
             assertInOrder(create, [
                 "# Refuses to go on if this register already sends users to dest: then dest is the live core, not the new machine.\n",
-                "answer=$(dig +short +time=2 +tries=2 @'10.0.0.14' 'co1.pryv.example.com' A",
+                "register='reg-slave'\nname='co1.pryv.example.com'\n",
+                `answer=$(dig +short +time=2 +tries=2 @'10.0.0.14' "$name" A`,
                 // destCoreIp and addressForPeers; dest's host is a name, not an address.
                 "for address in '192.0.2.12' '10.0.0.12' ; do",
-                "reg-slave answers co1.pryv.example.com with $address, which is dest: dest looks like the live core. Are source and dest swapped in the stack config?",
+                "$register answers $name with $address, which is dest: dest looks like the live core. Are source and dest swapped in the stack config?",
             ]);
         });
 

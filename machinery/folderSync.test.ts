@@ -62,7 +62,7 @@ describe("pullScript, as written", () => {
                 `\n'${receiver.stopCommand[0]}' >/dev/null\n`,
                 `  '${receiver.confRoot}'/*) ;;`,
                 "rsync --list-only",
-                "delete=(--delete --max-delete=1000)",
+                'delete=(--delete --max-delete="$max_deletions")',
                 `log="$marker_folder"/'${pullLogName(pull.round.kind, pull.folder)}'.log`,
                 'rsync "${options[@]}" "${delete[@]}" -e "$rsh" "$remote" "$target/"',
             ]);
@@ -77,12 +77,13 @@ describe("pullScript, as written", () => {
             script,
             /^# Pulls core\/mongodb\/data from source into this machine's copy \(a warm round while source serves\), .* at most 7 deletions\.$/m,
         );
+        assert.match(script, /^max_deletions='7'$/m);
         assertInOrder(script, [
             "options+=(--partial-dir=.pryv-migration-partial)",
             'would_delete=$(rsync --dry-run "${options[@]}" --delete -e "$rsh" "$remote" "$target/" |',
             "grep -c '^\\*deleting'",
-            'if [ "$would_delete" -gt 7 ]; then',
-            "more than sync.maxDeletions (7); nothing was deleted.",
+            'if [ "$would_delete" -gt "$max_deletions" ]; then',
+            "more than sync.maxDeletions ($max_deletions); nothing was deleted.",
             "exit 1",
             'rsync "${options[@]}" "${delete[@]}"',
         ]);
