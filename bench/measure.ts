@@ -16,6 +16,8 @@ export async function measureCutover<T>(
     target: ProberTarget,
     users: string[],
     method: () => Promise<T>,
+    /** A method that reports its failure in what it returns (the program's failed update keeps its steps). */
+    failureOf: (detail: T) => string | undefined = () => undefined,
 ): Promise<MethodFigures<T>> {
     await untilServedBy(target, "source", 60_000);
     const prober = new Prober(target, users, label);
@@ -25,10 +27,15 @@ export async function measureCutover<T>(
     try {
         await sleep(LEAD_IN_MS);
         const startedAt = Date.now();
-        detail = await method();
-        if (!(await prober.healthySince(startedAt, 10, RECOVERY_TIMEOUT_MS))) error = `users not served again within ${RECOVERY_TIMEOUT_MS / 1000} s`;
-    } catch (e) {
-        error = e instanceof Error ? e.message : String(e);
+        try {
+            detail = await method();
+            error = failureOf(detail);
+        } catch (e) {
+            error = e instanceof Error ? e.message : String(e);
+        }
+        // A method that failed may still have left users served (by dest): the outage is measured either way.
+        const recovered = await prober.healthySince(startedAt, 10, error === undefined ? RECOVERY_TIMEOUT_MS : 20_000);
+        if (!recovered && error === undefined) error = `users not served again within ${RECOVERY_TIMEOUT_MS / 1000} s`;
     } finally {
         await prober.stop();
     }

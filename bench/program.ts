@@ -22,6 +22,8 @@ export interface PhaseRun {
     steps: EngineStep[];
     /** Outputs that describe timings or amounts (outage, downtimeSeconds, coldSyncSeconds, ...), as exported. */
     outputs: Record<string, unknown>;
+    /** The engine's diagnostics when the update failed. */
+    error?: string;
 }
 
 /** Outputs worth keeping in the results: timings and sync figures, not files or keys. */
@@ -30,17 +32,36 @@ const TIMING_OUTPUTS = /outage|downtime|seconds|estimate|coldsync|warmsync/i;
 /** Lines like ` +  pulumi-nodejs:dynamic/pryv-migration:OpensshCommand pryv-cutover-stop-source created (0.29s)`. */
 const STEP_LINE =
     /^\s*[-+~]*\s+(\S+)\s+(\S+)\s+(creating|created|updating|updated|deleting|deleted|replacing|replaced|reading|read)(?: replacement| original)?\s+\((\d+(?:\.\d+)?)s\)/;
+/** ` +  <type> <name> **creating failed** error: ...` */
+const FAILED_LINE = /^\s*[-+~]*\s+(\S+)\s+(\S+)\s+\*\*(\w+) failed\*\*/;
 
+/** What the engine says went wrong (its Diagnostics section), not the whole update's output. */
+export function diagnostics(error: unknown): string {
+    const text = error instanceof Error ? error.message : String(error);
+    const match = /Diagnostics:\n([\s\S]*?)\n(?:Outputs:|Resources:)/.exec(text);
+    return (match?.[1] ?? text.slice(0, 2000)).trim();
+}
+
+/** `pulumi up` of a phase; a failed update comes back with its steps so far and `error`, not as an exception. */
 export async function upTimed(migration: MigrationStack, phase: string, log: (line: string) => void): Promise<PhaseRun> {
     const steps: EngineStep[] = [];
     const startedAt = new Map<string, number>();
     const started = Date.now();
     const known = phases.find((p) => (p as string) === phase);
     if (known === undefined) throw new Error(`the program has no phase ${phase} (phases: ${phases.join(", ")})`);
-    const result = await migration.up(known, {}, (text) => {
+    const onOutput = (text: string): void => {
         for (const line of text.split("\n")) {
             if (line.trim() === "") continue;
             log(line);
+            const failed = FAILED_LINE.exec(line);
+            if (failed !== null)
+                steps.push({
+                    resource: failed[2],
+                    operation: `${failed[3]} failed`,
+                    seconds: Number.NaN,
+                    startedAt: startedAt.get(failed[2]),
+                    doneAt: Date.now(),
+                });
             const match = STEP_LINE.exec(line);
             if (match === null || match[1] === "pulumi:pulumi:Stack") continue;
             const [, , resource, operation, engineSeconds] = match;
@@ -53,19 +74,31 @@ export async function upTimed(migration: MigrationStack, phase: string, log: (li
             const seconds = from === undefined ? Number(engineSeconds) : (doneAt - from) / 1000;
             steps.push({ resource, operation, seconds, startedAt: from, doneAt });
         }
-    });
-    const outputs = Object.fromEntries(
-        Object.entries(result.outputs)
-            .filter(([name]) => TIMING_OUTPUTS.test(name))
-            .map(([name, output]) => [name, output.value as unknown]),
-    );
-    return { phase, seconds: since(started), steps, outputs };
+    };
+    try {
+        const result = await migration.up(known, {}, onOutput);
+        const outputs = Object.fromEntries(
+            Object.entries(result.outputs)
+                .filter(([name]) => TIMING_OUTPUTS.test(name))
+                .map(([name, output]) => [name, output.value as unknown]),
+        );
+        return { phase, seconds: since(started), steps, outputs };
+    } catch (error) {
+        return { phase, seconds: since(started), steps, outputs: {}, error: diagnostics(error) };
+    }
+}
+
+/** For the phases the benchmark cannot go on without. */
+export async function upOrFail(migration: MigrationStack, phase: string, log: (line: string) => void): Promise<PhaseRun> {
+    const run = await upTimed(migration, phase, log);
+    if (run.error !== undefined) throw new Error(`${phase} failed: ${run.error}`);
+    return run;
 }
 
 /** The program's cutover: `cutover`, then `proxy` while the program still has that phase. */
 export async function programCutover(migration: MigrationStack, log: (line: string) => void): Promise<PhaseRun[]> {
     const runs = [await upTimed(migration, "cutover", log)];
-    if ((phases as readonly string[]).includes("proxy")) runs.push(await upTimed(migration, "proxy", log));
+    if (runs[0].error === undefined && (phases as readonly string[]).includes("proxy")) runs.push(await upTimed(migration, "proxy", log));
     return runs;
 }
 
