@@ -222,25 +222,32 @@ for (const executor of executors) {
 
 describe("CoreMigration with dest declared lost", () => {
     for (const phase of ["prepare", "warm-sync", "cutover"] as const) {
-        it(`${phase}: leaves out the undo of everything on dest, and carries nothing back`, async () => {
+        it(`${phase}: every step on dest and every carry-back leaves the stack without running; a notice says what is given up`, async () => {
             const config = testConfig({ phase, destLost: true });
             const { resources } = await build((opts) => new CoreMigration("pryv", config, opts), fakeMachines);
-            const undos = (names: string[]) => names.map((name) => [name, resources.get(name)!.inputs.delete === undefined ? "no undo" : "undo"]);
-            assert.deepEqual(undos(["pryv-pull-key-keypair", "pryv-pull-key-grant", "pryv-carry-back-key-keypair", "pryv-carry-back-key-grant"]), [
-                ["pryv-pull-key-keypair", "no undo"],
-                ["pryv-pull-key-grant", "undo"],
-                ["pryv-carry-back-key-keypair", "undo"],
-                ["pryv-carry-back-key-grant", "no undo"],
-            ]);
-            if (phase === "cutover") {
-                assert.equal(resources.get("pryv-cutover-dest-back")!.inputs.delete, undefined);
-                assert.match(
-                    scriptOf(resources.get("pryv-cutover-carry-back-core-core-data")!.inputs.delete),
-                    /^# dest was declared lost \(destLost\): nothing is carried back/,
-                );
-            }
+            const forgotten = [...resources.values()].filter((resource) => resource.retainOnDelete).map((resource) => resource.name);
+            const onDest = [...resources.values()].filter(
+                (resource) => (resource.inputs.connection as { host?: string } | undefined)?.host === config.dest.host,
+            );
+            const carryBacks = [...resources.keys()].filter((name) => name.startsWith("pryv-cutover-carry-back-"));
+            assert.ok(onDest.length > 0);
+            assert.deepEqual(forgotten.sort(), [...onDest.map((resource) => resource.name), ...carryBacks].sort());
+            assert.equal(carryBacks.length, phase === "cutover" ? 4 : 0);
+            assert.match(
+                scriptOf(resources.get("pryv-dest-lost")!.inputs.create),
+                /^# dest was declared lost \(destLost\): its steps leave the stack without running anything there, nothing is carried back from it, and the writes users made on dest since the cutover are given up/,
+            );
         });
     }
+
+    it("without destLost, the engine runs every undo", async () => {
+        const { resources } = await build((opts) => new CoreMigration("pryv", testConfig({ phase: "cutover" }), opts), fakeMachines);
+        assert.deepEqual(
+            [...resources.values()].filter((resource) => resource.retainOnDelete).map((resource) => resource.name),
+            [],
+        );
+        assert.equal(resources.has("pryv-dest-lost"), false);
+    });
 });
 
 describe("phases", () => {

@@ -25,12 +25,12 @@ export class CoreMigration extends pulumi.ComponentResource {
         super("pryv:migration:CoreMigration", name, {}, opts);
         const { source, dest, dataFolders, migrationId, phase, sync } = config;
         const steps: pulumi.Output<{ machine: string; step: string; does: string }>[] = [];
-        const lostMachine = config.destLost ? dest.role : undefined;
         const transport: Transport = {
             executor: config.executor,
             operatorPrivateKey: config.operatorPrivateKey,
             useSshAgent: config.useSshAgent,
             onStep: (step, machine, does) => steps.push(does.apply((text) => ({ machine, step, does: text }))),
+            lostMachine: config.destLost ? dest.role : undefined,
         };
         const check = serviceCheck(config.healthCheck, config.domain, config.coreSubdomain);
         const child = { parent: this, protect: phase === "finalize" };
@@ -61,12 +61,12 @@ export class CoreMigration extends pulumi.ComponentResource {
             : [
                   new MigrationKey(
                       `${name}-pull-key`,
-                      { holder: dest, granter: source, dataFolders, purpose: "pull", migrationId, lostMachine, transport },
+                      { holder: dest, granter: source, dataFolders, purpose: "pull", migrationId, transport },
                       after(guard.checks),
                   ),
                   new MigrationKey(
                       `${name}-carry-back-key`,
-                      { holder: source, granter: dest, dataFolders, purpose: "carry-back", migrationId, lostMachine, transport },
+                      { holder: source, granter: dest, dataFolders, purpose: "carry-back", migrationId, transport },
                       after(guard.checks),
                   ),
                   declareStep(
@@ -84,6 +84,22 @@ export class CoreMigration extends pulumi.ComponentResource {
                       after(guard.checks),
                   ).resource,
               ];
+        if (config.destLost) {
+            // Shown in the preview of the run that declares dest lost: what the way back gives up.
+            declareStep(
+                `${name}-dest-lost`,
+                {
+                    machine: source,
+                    create: render("step-marker.sh", {
+                        comment:
+                            "dest was declared lost (destLost): its steps leave the stack without running anything there, nothing is carried back from it, and the writes users made on dest since the cutover are given up; source serves again from its own copy.",
+                        message: "dest declared lost",
+                    }),
+                },
+                transport,
+                child,
+            );
+        }
         const destCheck = new DestDeploymentCheck(`${name}-dest-check`, { dest, check, images: config.destImages, transport }, after(guard.checks));
         this.outputs = { phase: pulumi.output(phase), destHealthySeconds: destCheck.healthySeconds, keptAside: pulumi.output(keepAside) };
 

@@ -18,6 +18,7 @@ import {
     machines,
     metadataDigestOf,
     promiseOf,
+    scriptOf,
     scriptsOf,
     StandIn,
     stepType,
@@ -31,6 +32,8 @@ const keepAside = "/var/pryv/pryv-migration-kept/unit";
 const sync = { compress: "none", maxDeletions: 1000 } as const;
 const pullAccess = peerAccess(source, "pull", "unit");
 const carryBackAccess = peerAccess(dest, "carry-back", "unit");
+
+const ranOnce = "# This step ran once already: a change to its script is recorded, not run (roll back past it and forward again to run it anew).\ntrue\n";
 
 const make = (executor: Executor, destLost = false) =>
     build((opts) => {
@@ -50,7 +53,7 @@ const make = (executor: Executor, destLost = false) =>
                 sourceSwitched,
                 keepAside,
                 destLost,
-                transport: transportFor(executor),
+                transport: transportFor(executor, destLost ? "dest" : undefined),
             },
             opts,
         );
@@ -89,8 +92,8 @@ for (const executor of executors) {
             );
             for (const step of steps) {
                 assert.deepEqual(
-                    [step.type, step.inputs.stdin, step.inputs.triggers, step.inputs.update, step.protect, step.ignoreChanges],
-                    [stepType[executor], undefined, undefined, undefined, false, []],
+                    [step.type, step.inputs.stdin, step.inputs.triggers, scriptOf(step.inputs.update), step.protect, step.ignoreChanges, step.retainOnDelete],
+                    [stepType[executor], undefined, undefined, ranOnce, false, [], false],
                     step.name,
                 );
             }
@@ -192,24 +195,20 @@ for (const executor of executors) {
             }
         });
 
-        it("with dest declared lost: the carry-backs give dest's writes up, and dest is not stopped", async () => {
-            const { resources } = await make(executor, true);
+        it("with dest declared lost: the carry-backs and every step on dest leave the stack without running; their scripts stay as they were", async () => {
+            const lost = await make(executor, true);
+            const kept = await make(executor);
             assert.deepEqual(
-                childrenOf(resources, "cut").map((step) => [step.name, step.dependsOn]),
+                childrenOf(lost.resources, "cut").map((step) => [step.name, step.dependsOn]),
                 procedure.map(([name, , after]) => [name, after]),
             );
-            for (const folder of defaultDataFolders) {
-                const { create, delete: undo } = scriptsOf(resources, `cut-carry-back-${folderKey(folder)}`);
-                assert.match(create, /^# Does nothing now: recorded before dest starts/);
-                assert.equal(
-                    undo,
-                    marker(
-                        "dest was declared lost (destLost): nothing is carried back, the writes dest took since the cutover are given up.",
-                        `${folder}: source keeps its own copy, dest's writes since the cutover are given up`,
-                    ),
-                );
-            }
-            assert.equal(resources.get("cut-dest-back")!.inputs.delete, undefined);
+            assert.deepEqual(
+                childrenOf(lost.resources, "cut")
+                    .filter((step) => step.retainOnDelete)
+                    .map((step) => step.name),
+                procedure.filter(([name, machine]) => machine === "dest" || name.startsWith("cut-carry-back-")).map(([name]) => name),
+            );
+            for (const step of childrenOf(lost.resources, "cut")) assert.deepEqual(step.inputs, kept.resources.get(step.name)!.inputs, step.name);
         });
 
         it("reports the copies, the verification and where the users' outage went, from the machines' clocks", async () => {

@@ -119,30 +119,27 @@ export class Cutover extends pulumi.ComponentResource {
         const verifies = perFolder.map((entry) => entry.verify);
         // Recorded before dest starts: on rollback dest is stopped first, then its writes are carried back.
         const carryBacks = dataFolders.map((folder) =>
-            step(
-                `carry-back-${folderKey(folder)}`,
+            declareStep(
+                `${name}-carry-back-${folderKey(folder)}`,
                 {
                     machine: source,
                     create: marker(
                         "Does nothing now: recorded before dest starts, so that a rollback carries dest's writes back even after a crash.",
                         `on rollback, ${folder} is carried back from dest`,
                     ),
-                    delete: args.destLost
-                        ? marker(
-                              "dest was declared lost (destLost): nothing is carried back, the writes dest took since the cutover are given up.",
-                              `${folder}: source keeps its own copy, dest's writes since the cutover are given up`,
-                          )
-                        : pullScript({
-                              receiver: source,
-                              peerRole: "dest",
-                              access: carryBackAccess,
-                              folder,
-                              migrationId,
-                              sync,
-                              round: { kind: "carry-back", keepAside: args.keepAside },
-                          }),
+                    delete: pullScript({
+                        receiver: source,
+                        peerRole: "dest",
+                        access: carryBackAccess,
+                        folder,
+                        migrationId,
+                        sync,
+                        round: { kind: "carry-back", keepAside: args.keepAside },
+                    }),
                 },
-                verifies,
+                transport,
+                // With dest lost there is nothing to carry back: the step leaves the stack without running.
+                { parent: this, dependsOn: verifies.map((verify) => verify.resource), retainOnDelete: args.destLost ? true : undefined },
             ),
         );
         const destBack = step(
@@ -153,7 +150,7 @@ export class Cutover extends pulumi.ComponentResource {
                     "Does nothing now: recorded before dest starts, so that a rollback stops dest even after a crash.",
                     "on rollback, dest is stopped",
                 ),
-                delete: args.destLost ? undefined : stopServicesScript(dest),
+                delete: stopServicesScript(dest),
             },
             carryBacks,
         );

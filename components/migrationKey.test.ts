@@ -33,8 +33,7 @@ const keyArgs = (executor: Executor, purpose: MigrationKeyArgs["purpose"], lostM
     dataFolders: defaultDataFolders,
     purpose,
     migrationId: "unit",
-    lostMachine,
-    transport: transportFor(executor),
+    transport: transportFor(executor, lostMachine),
 });
 const make = (executor: Executor, purpose: MigrationKeyArgs["purpose"] = "pull", lostMachine?: string) =>
     build((opts) => new MigrationKey(`${purpose}-key`, keyArgs(executor, purpose, lostMachine), opts), keyPairOutput);
@@ -132,22 +131,26 @@ for (const executor of executors) {
             assert.match(scriptsOf(resources, "carry-back-key-grant").create, /'restrict,command="rrsync -ro \/srv\/pryv\/core\/hfs\/data" /);
         });
 
-        it("leaves out the undo of the half on a machine declared lost, and only that one", async () => {
+        it("lets the engine forget the half on a machine declared lost without running its undo, and only that one", async () => {
             const undos = async (purpose: MigrationKeyArgs["purpose"], lostMachine?: string) => {
                 const { resources } = await make(executor, purpose, lostMachine);
-                return childrenOf(resources, `${purpose}-key`).map((step) => [step.name, step.inputs.delete === undefined ? "no undo" : "undo"]);
+                return childrenOf(resources, `${purpose}-key`).map((step) => [
+                    step.name,
+                    step.retainOnDelete ? "forgotten" : "undone",
+                    step.inputs.delete !== undefined,
+                ]);
             };
             assert.deepEqual(await undos("pull", "dest"), [
-                ["pull-key-keypair", "no undo"],
-                ["pull-key-grant", "undo"],
+                ["pull-key-keypair", "forgotten", true],
+                ["pull-key-grant", "undone", true],
             ]);
             assert.deepEqual(await undos("carry-back", "dest"), [
-                ["carry-back-key-keypair", "undo"],
-                ["carry-back-key-grant", "no undo"],
+                ["carry-back-key-keypair", "undone", true],
+                ["carry-back-key-grant", "forgotten", true],
             ]);
             assert.deepEqual(await undos("pull"), [
-                ["pull-key-keypair", "undo"],
-                ["pull-key-grant", "undo"],
+                ["pull-key-keypair", "undone", true],
+                ["pull-key-grant", "undone", true],
             ]);
         });
     });

@@ -22,8 +22,6 @@ export interface MigrationKeyArgs {
     /** `pull`: dest reads source; `carry-back`: source reads dest on rollback. */
     purpose: "pull" | "carry-back";
     migrationId: string;
-    /** A machine declared lost (config destLost): its half is not removed, there is nothing left to reach. */
-    lostMachine?: string;
     transport: Transport;
 }
 
@@ -67,7 +65,7 @@ export class MigrationKey extends pulumi.ComponentResource {
                     knownHostsLine: render("known-hosts", { alias: hostKeyAlias, hostKey: granter.hostKey }).trimEnd(),
                     keys: dataFolders.map((folder) => ({ file: keyFileFor(folder) })),
                 }),
-                delete: holder.role === args.lostMachine ? undefined : render("migration-keypair-delete.sh", { keyFolderName }),
+                delete: render("migration-keypair-delete.sh", { keyFolderName }),
             },
             transport,
             { parent: this },
@@ -86,7 +84,7 @@ export class MigrationKey extends pulumi.ComponentResource {
                         ),
                     ),
                 ),
-                delete: granter.role === args.lostMachine ? undefined : grantScript([]),
+                delete: grantScript([]),
             },
             transport,
             { parent: this, dependsOn: [keyPair.resource] },

@@ -69,6 +69,7 @@ export class RegisterDns extends pulumi.ComponentResource {
                     machine: register,
                     create: original.apply((captured) => fileContentScript({ path: register.dnsJson, original: captured })),
                     stdin: args.active ? edit.apply(({ content }) => content) : original.apply((captured) => captured.content),
+                    rerun: true,
                 },
                 back,
             );

@@ -81,6 +81,7 @@ export class SourceProxy extends pulumi.ComponentResource {
                 machine: source,
                 create: original.apply((file) => fileContentScript({ path: settings.siteFile, original: file, checkCommand: settings.testCommand })),
                 stdin: args.active ? this.renderedFile : original.apply((file) => file.content),
+                rerun: true,
             },
             sourceBack,
         );

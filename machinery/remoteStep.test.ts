@@ -76,18 +76,34 @@ for (const executor of executors) {
 
         it("passes every script wrapped for bash, the triggers and stdin", async () => {
             const { resource, stdout } = await declareOne(
-                { machine: machines().dest, create: "a", update: "b", delete: "c", triggers: [3, "x"], stdin: "file content\nwith 'quotes' $(not run)\n" },
+                { machine: machines().dest, create: "a", delete: "c", triggers: [3, "x"], stdin: "file content\nwith 'quotes' $(not run)\n", rerun: true },
                 transportFor(executor),
             );
-            assert.deepEqual([scriptOf(resource.inputs.create), scriptOf(resource.inputs.update), scriptOf(resource.inputs.delete)], ["a", "b", "c"]);
+            assert.deepEqual([scriptOf(resource.inputs.create), resource.inputs.update, scriptOf(resource.inputs.delete)], ["a", undefined, "c"]);
             assert.deepEqual(resource.inputs.triggers, [3, "x"]);
             assert.equal(resource.inputs.stdin, "file content\nwith 'quotes' $(not run)\n");
             assert.equal(stdout, '{"done":1}\n');
         });
 
-        it("leaves out what the step does not have: no update, delete, triggers or stdin", async () => {
+        it("leaves out what the step does not have: no delete, triggers or stdin", async () => {
             const { resource } = await declareOne({ machine: machines().dest, create: "a" }, transportFor(executor));
-            for (const key of ["update", "delete", "triggers", "stdin"]) assert.equal(resource.inputs[key], undefined, key);
+            for (const key of ["delete", "triggers", "stdin"]) assert.equal(resource.inputs[key], undefined, key);
+        });
+
+        it("runs a step once: both executors run the update script on a change, which does nothing", async () => {
+            const { resource } = await declareOne({ machine: machines().dest, create: "a" }, transportFor(executor));
+            assert.equal(
+                scriptOf(resource.inputs.update),
+                "# This step ran once already: a change to its script is recorded, not run (roll back past it and forward again to run it anew).\ntrue\n",
+            );
+            assert.equal(resource.retainOnDelete, false);
+        });
+
+        it("leaves the steps of a machine declared lost to the engine to forget, without running their undo", async () => {
+            const lost = await declareOne({ machine: machines().dest, create: "a", delete: "b" }, transportFor(executor, "dest"));
+            assert.equal(lost.resource.retainOnDelete, true);
+            const other = await declareOne({ machine: machines().source, create: "a", delete: "b" }, transportFor(executor, "dest"));
+            assert.equal(other.resource.retainOnDelete, false);
         });
 
         it("keeps the component's options: parent, dependencies, protect, ignoreChanges", async () => {

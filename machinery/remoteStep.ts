@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { Machine } from "../components/config";
 import { OpensshCommand } from "./openssh/opensshCommand";
+import { render } from "./templates";
 
 /** How the program reaches machines, from the stack config `executor`, `operatorPrivateKey`, `useSshAgent`. */
 export interface Transport {
@@ -10,6 +11,8 @@ export interface Transport {
     useSshAgent: boolean;
     /** Told of each step as it is declared: the machine it runs on and what it does, in words. */
     onStep?: (name: string, machine: string, description: pulumi.Output<string>) => void;
+    /** A machine declared lost (config destLost): its steps leave the stack without running anything there. */
+    lostMachine?: string;
 }
 
 /** One step of the procedure on one machine, defined once whatever the executor. */
@@ -17,8 +20,14 @@ export interface StepDefinition {
     machine: Machine;
     /** bash scripts rendered from templates/; each opens with comment lines that say what it does. */
     create: pulumi.Input<string>;
-    update?: pulumi.Input<string>;
     delete?: pulumi.Input<string>;
+    /**
+     * A step runs once: a later change to its script (a newer template, a changed setting)
+     * is recorded, not run, since running a cutover step again under a serving dest could
+     * undo what users did since. Steps that converge a machine to their inputs (a file's
+     * content) set this to run again on every change.
+     */
+    rerun?: boolean;
     /** A change to any of these runs the step again (replacement). */
     triggers?: pulumi.Input<unknown>[];
     /** What the create or update script reads on its standard input: a file's content, reviewed as such. */
@@ -53,6 +62,9 @@ function optionalCommand(script: pulumi.Input<string> | undefined): pulumi.Outpu
     return script === undefined ? undefined : asBashCommand(script);
 }
 
+/** Both executors run `update` (when set) instead of `create` on a change: for a step that runs once, it does nothing. */
+const ranOnce = (): string => render("step-ran-once.sh", {});
+
 /** The opening comment lines of a script: what it does, in words. */
 export function describeScript(script: string): string {
     const lines = script.split("\n");
@@ -67,7 +79,13 @@ export function describeScript(script: string): string {
 export function declareStep(name: string, step: StepDefinition, transport: Transport, opts: pulumi.CustomResourceOptions): RemoteStep {
     const { machine } = step;
     transport.onStep?.(name, machine.role, pulumi.output(step.create).apply(describeScript));
-    const scripts = { create: asBashCommand(step.create), update: optionalCommand(step.update), delete: optionalCommand(step.delete) };
+    const scripts = {
+        create: asBashCommand(step.create),
+        update: step.rerun === true ? undefined : asBashCommand(ranOnce()),
+        delete: optionalCommand(step.delete),
+    };
+    // The engine forgets the steps of a lost machine without calling the provider: nothing can reach it.
+    const options = { ...opts, retainOnDelete: opts.retainOnDelete ?? (machine.role === transport.lostMachine ? true : undefined) };
     const secretOutputs = step.secretOutput ? ["stdout", "stderr"] : [];
     if (transport.executor === "command") {
         const resource = new command.remote.Command(
@@ -88,7 +106,7 @@ export function declareStep(name: string, step: StepDefinition, transport: Trans
                 // On by default, it sends PULUMI_COMMAND_STDOUT/STDERR as environment, which a stock sshd refuses with a warning.
                 addPreviousOutputInEnv: false,
             },
-            { ...opts, additionalSecretOutputs: secretOutputs },
+            { ...options, additionalSecretOutputs: secretOutputs },
         );
         return { resource, stdout: resource.stdout };
     }
@@ -100,7 +118,7 @@ export function declareStep(name: string, step: StepDefinition, transport: Trans
             stdin: step.stdin,
             triggers: step.triggers,
         },
-        { ...opts, additionalSecretOutputs: [...secretOutputs, ...(transport.operatorPrivateKey ? ["connection"] : [])] },
+        { ...options, additionalSecretOutputs: [...secretOutputs, ...(transport.operatorPrivateKey ? ["connection"] : [])] },
     );
     return { resource, stdout: resource.stdout };
 }

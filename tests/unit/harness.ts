@@ -31,6 +31,8 @@ export interface Recorded {
     /** As the SDK sends it: the resource's own option, or else its parent's. */
     protect: boolean;
     ignoreChanges: string[];
+    /** The engine forgets the resource on delete without running its delete script. */
+    retainOnDelete: boolean;
 }
 
 /** What the fake machines print, keyed by a test of the resource's name. */
@@ -96,6 +98,7 @@ const recorder: pulumi.ResourceTransformation = (args) => {
         secretInputs: [],
         protect: false,
         ignoreChanges: args.opts.ignoreChanges ?? [],
+        retainOnDelete: (args.opts as pulumi.CustomResourceOptions).retainOnDelete === true,
     });
     return undefined;
 };
@@ -166,9 +169,9 @@ export function testConfig(overrides: Record<string, unknown> = {}): MigrationCo
     return parseMigrationConfig(rawConfig(overrides), "unit");
 }
 
-export function transportFor(executor: Transport["executor"]): Transport {
+export function transportFor(executor: Transport["executor"], lostMachine?: string): Transport {
     const config = testConfig();
-    return { executor, operatorPrivateKey: config.operatorPrivateKey, useSshAgent: false };
+    return { executor, operatorPrivateKey: config.operatorPrivateKey, useSshAgent: false, lostMachine };
 }
 
 export const machines = (): { source: Machine; dest: Machine } => {
