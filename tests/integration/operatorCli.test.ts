@@ -51,7 +51,7 @@ function reviewSection(review: string, headingStart: string): string {
  * `pulumi preview --diff` a reviewer reads before `pulumi up`. Each `it` builds on the one before.
  */
 describe("the operator's path: the pulumi CLI on index.ts (test hosts)", function () {
-    this.timeout(600_000);
+    this.timeout(180_000);
     let hosts: TestHosts;
     let project: OperatorProject;
     let source: TestHost;
@@ -107,14 +107,20 @@ describe("the operator's path: the pulumi CLI on index.ts (test hosts)", functio
             .split("\n")
             .filter((line) => line.includes(`pryv-migration:${stack}:`)).length;
 
-    before(async () => {
-        hosts = await startTestHosts({ hosts: ["source", "dest", ...registerNames], sampleSizeMiB: 8 });
-        ({ source, dest } = hosts.hosts);
+    before(async function () {
+        // Other runs on this machine may hold the test hosts for a while (tests/hosts/lock.ts).
+        this.timeout(1_800_000);
+        // The copy first: after() removes it even if waiting for the hosts times out.
         project = openOperatorProject(stack);
         const version = await cli(["version"]);
         assert.equal(version.stdout.trim(), "v3.259.0", "run `source scripts/env.sh` first: the engine it builds is not on PATH");
         await cli(["stack", "init"]);
-        project.setConfig({ phase: "prepare", ...testHostsConfig(hosts) });
+        hosts = await startTestHosts({ hosts: ["source", "dest", ...registerNames], sampleSizeMiB: 8 });
+        ({ source, dest } = hosts.hosts);
+        // Plus the keys Pulumi.dest.yaml shows with their defaults: top-level numbers and
+        // booleans reach the program as text under the CLI, and must be read as such.
+        const exampleDefaults = { warmSyncRound: 1, sync: { compress: "none", maxDeletions: 1000 }, freshDestMaxFiles: 500, destLost: false };
+        project.setConfig({ phase: "prepare", ...testHostsConfig(hosts), ...exampleDefaults });
         await cli(["config", "set", "--secret", "operatorPrivateKey"], hosts.operatorPrivateKey);
     });
 
@@ -134,6 +140,8 @@ describe("the operator's path: the pulumi CLI on index.ts (test hosts)", functio
     it("the stack file: structured values as YAML, the operator key only encrypted", () => {
         const stackFile = fs.readFileSync(project.stackFile, "utf8");
         assert.match(stackFile, /pryv-core-migration:source:\n {4}host: 10\.213\.7\.11\n/);
+        // `pulumi config set` rewrites the file: maps stay maps, top-level scalars become strings ("500").
+        assert.match(stackFile, /pryv-core-migration:sync:\n {4}compress: none\n {4}maxDeletions: 1000\n/);
         assert.match(stackFile, /pryv-core-migration:operatorPrivateKey:\n {4}secure: v1:/);
         assert.equal(stackFile.includes(hosts.operatorPrivateKey.split("\n")[1]), false);
     });
