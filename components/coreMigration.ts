@@ -108,6 +108,7 @@ export class CoreMigration extends pulumi.ComponentResource {
             warmSync = new WarmSync(
                 `${name}-warm-sync`,
                 {
+                    source,
                     dest,
                     dataFolders,
                     round: config.warmSyncRound,
@@ -122,6 +123,7 @@ export class CoreMigration extends pulumi.ComponentResource {
             );
             this.outputs.warmSync = warmSync.stats;
             this.outputs.cutoverEstimate = warmSync.cutoverEstimate;
+            this.outputs.changeJournal = warmSync.journal;
         }
 
         const proxy = new SourceProxy(

@@ -37,6 +37,24 @@ export interface FolderDescription {
     missing?: boolean;
 }
 
+/** What changed under one folder since the last warm round began, from source's change journal. */
+export interface FolderChanges {
+    folder: string;
+    journal: boolean;
+    paths?: number;
+    /** NUL-separated paths relative to the folder, in base64. */
+    list?: string;
+    reason?: string;
+}
+
+/** Past this many changed paths in a folder, its final round walks every file instead (the list would bloat the state). */
+const maxJournalPaths = 20000;
+
+/** The final round's standard input: the journal's paths, or a full walk. */
+export function finalRoundInput(changes: FolderChanges | undefined): string {
+    return changes?.journal === true && changes.list !== undefined ? `journal\n${changes.list}\n` : "walk\n";
+}
+
 /** Where the users' outage went: each span measured on the machine that ran it. */
 export interface Outage {
     /** Source stopped -> a request through source's nginx reaches dest, both on source's clock. */
@@ -86,14 +104,24 @@ export class Cutover extends pulumi.ComponentResource {
             [stopSource],
         );
         const expectedDigests = sourceDescription.stdout.apply((stdout) => jsonLines<FolderDescription>(stdout));
+        const changes = step(
+            "changes",
+            {
+                machine: source,
+                create: render("changes-since-warm.sh", { migrationId, confRoot: source.confRoot, folders: dataFolders, maxPaths: maxJournalPaths }),
+            },
+            [stopSource],
+        );
+        const changed = changes.stdout.apply((stdout) => jsonLines<FolderChanges>(stdout));
         const perFolder = dataFolders.map((folder) => {
             const finalSync = step(
                 `final-sync-${folderKey(folder)}`,
                 {
                     machine: dest,
                     create: pullScript({ receiver: dest, peerRole: "source", access: pullAccess, folder, migrationId, sync, round: { kind: "cold" } }),
+                    stdin: changed.apply((all) => finalRoundInput(all.find((entry) => entry.folder === folder))),
                 },
-                [stopSource],
+                [changes],
             );
             const verify = step(
                 `verify-${folderKey(folder)}`,
@@ -108,6 +136,7 @@ export class Cutover extends pulumi.ComponentResource {
                             folder,
                             key: folderKey(folder),
                             expected: expected.metadataDigest,
+                            maxDeletions: sync.maxDeletions,
                             changedList: `${pullLogName("cold", folder)}.changed`,
                         });
                     }),
@@ -159,7 +188,10 @@ export class Cutover extends pulumi.ComponentResource {
         const contentChecks = dataFolders.map((folder) =>
             step(
                 `verify-content-${folderKey(folder)}`,
-                { machine: dest, create: render("verify-content.sh", { ...peerRsyncValues(dest, pullAccess, folder), folder }) },
+                {
+                    machine: dest,
+                    create: render("verify-content.sh", { ...peerRsyncValues(dest, pullAccess, folder), migrationId, folder, key: folderKey(folder) }),
+                },
                 [proxyServing],
             ),
         );

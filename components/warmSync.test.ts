@@ -27,6 +27,7 @@ const make = (executor: Executor, overrides: Partial<WarmSyncArgs> = {}) =>
             new WarmSync(
                 "warm",
                 {
+                    source,
                     dest,
                     dataFolders: defaultDataFolders,
                     round: 2,

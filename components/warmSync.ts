@@ -3,8 +3,11 @@ import { Machine, SyncSettings } from "./config";
 import { folderResourceName, pullScript, SyncStats } from "../machinery/folderSync";
 import { PeerAccess } from "./migrationKey";
 import { declareStep, jsonLines, Transport } from "../machinery/remoteStep";
+import { render } from "../machinery/templates";
 
 export interface WarmSyncArgs {
+    /** Records the changes from the start of each round (the change journal). */
+    source: Machine;
     dest: Machine;
     dataFolders: string[];
     /** Changing it runs every folder's rsync again. */
@@ -19,6 +22,12 @@ export interface WarmSyncArgs {
     /** Steps that are not folders' copies and run while users wait, each about this long. */
     stepOverheadSeconds?: number;
     transport: Transport;
+}
+
+/** Whether source records its changes for the final round, and why not. */
+export interface ChangeJournal {
+    journal: boolean;
+    reason?: string;
 }
 
 /** What the cutover would cost users now, from the last warm round. */
@@ -40,10 +49,24 @@ const sequentialSteps = 5;
 export class WarmSync extends pulumi.ComponentResource {
     public readonly stats: pulumi.Output<SyncStats[]>;
     public readonly cutoverEstimate: pulumi.Output<CutoverEstimate>;
+    public readonly journal: pulumi.Output<ChangeJournal>;
 
     constructor(name: string, args: WarmSyncArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pryv:migration:WarmSync", name, {}, opts);
-        const { dest, dataFolders, round, pullAccess, sync, migrationId, transport } = args;
+        const { source, dest, dataFolders, round, pullAccess, sync, migrationId, transport } = args;
+        // Started before the round copies anything, so that every change the round may miss is in the journal.
+        const journal = declareStep(
+            `${name}-change-journal`,
+            {
+                machine: source,
+                create: render("change-journal-start.sh", { migrationId, confRoot: source.confRoot, folders: dataFolders }),
+                delete: render("change-journal-stop.sh", { migrationId }),
+                triggers: [round],
+            },
+            transport,
+            { parent: this, ignoreChanges: args.frozen ? ["triggers"] : [] },
+        );
+        this.journal = journal.stdout.apply((stdout) => jsonLines<ChangeJournal>(stdout)[0]);
         const rounds = dataFolders.map((folder) =>
             declareStep(
                 `${name}-${folderResourceName(folder)}`,
@@ -53,7 +76,7 @@ export class WarmSync extends pulumi.ComponentResource {
                     triggers: [round],
                 },
                 transport,
-                { parent: this, ignoreChanges: args.frozen ? ["create", "triggers"] : [] },
+                { parent: this, dependsOn: [journal.resource], ignoreChanges: args.frozen ? ["triggers"] : [] },
             ).stdout.apply((stdout) => jsonLines<SyncStats>(stdout)[0]),
         );
         this.stats = pulumi.all(rounds);

@@ -8,7 +8,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/env.sh
 source "$here/scripts/env.sh"
 
-debian_packages=(rsync openssh-client openssh-server nginx-light iproute2 curl openssl procps psmisc dnsutils ca-certificates python3 jq)
+debian_packages=(rsync openssh-client openssh-server nginx-light iproute2 curl openssl procps psmisc dnsutils ca-certificates python3 jq inotify-tools)
 missing=()
 for p in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
