@@ -171,6 +171,12 @@ describe("migration on the test hosts (real engine)", function () {
         assert.doesNotMatch(databaseLog(dest), /external-write/);
         assert.equal(fs.readFileSync(`${siteFile()}.pryv-migration-original`, "utf8"), site443(hosts.domain, source.confRoot));
         assert.equal(fs.readFileSync(siteFile(), "utf8"), outputs.proxyFile.value);
+        // The final round copied what source's change journal recorded, not a walk of every file.
+        assert.deepEqual(
+            (outputs.coldSync.value as { folder: string; walk: boolean }[]).map((round) => [round.folder, round.walk]),
+            defaultDataFolders.map((folder) => [folder, false]),
+        );
+        assert.deepEqual(outputs.changeJournal.value, { journal: true });
         const outage = outputs.outage.value as { seconds: number; steps: Record<string, number> };
         assert.ok(outage.seconds > 0 && outage.steps.coldSync > 0 && outage.steps.destStart > 0, JSON.stringify(outage));
         assert.deepEqual(
