@@ -90,9 +90,10 @@ export class WarmSync extends pulumi.ComponentResource {
                 coldSyncSeconds: Math.round(coldSyncSeconds * 10) / 10,
                 destStartSeconds,
                 basis:
-                    `the slowest folder's last warm round (${stats.reduce((n, s) => n + s.changedFiles, 0)} files, ` +
-                    `${stats.reduce((n, s) => n + s.bytesReceived, 0)} bytes received), dest's start measured in prepare, ` +
-                    `${sequentialSteps} steps at ${overhead}s: run another warm round just before the cutover to bring it down`,
+                    `an upper bound: the slowest folder's last warm round (${stats.reduce((n, s) => n + s.changedFiles, 0)} files, ` +
+                    `${stats.reduce((n, s) => n + s.bytesReceived, 0)} bytes received), which compared every file, while a final round ` +
+                    `that has source's change journal copies only what changed since; dest's start measured in prepare; ` +
+                    `${sequentialSteps} steps at ${overhead}s. Run another warm round just before the cutover to bring it down`,
             };
         });
         this.registerOutputs({ stats: this.stats, cutoverEstimate: this.cutoverEstimate });
