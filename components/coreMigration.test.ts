@@ -15,6 +15,7 @@ const guardChecks = [
 const cutoverSteps = [
     "stop-source",
     "source-description",
+    "changes",
     ...keys.flatMap((key) => [`final-sync-${key}`, `verify-${key}`]),
     ...keys.map((key) => `carry-back-${key}`),
     "dest-back",
@@ -34,7 +35,7 @@ const added: Record<Phase, { names: string[]; until?: Phase }[]> = {
         { names: ["pryv-source-proxy", "pryv-source-proxy-original", "pryv-source-proxy-site-file"] },
         { names: ["pryv-register-dns", ...registers.flatMap((role) => [`pryv-register-dns-${role}-original`, `pryv-register-dns-${role}-dns-json`])] },
     ],
-    "warm-sync": [{ names: ["pryv-warm-sync", ...keys.map((key) => `pryv-warm-sync-${key}`)] }],
+    "warm-sync": [{ names: ["pryv-warm-sync", "pryv-warm-sync-change-journal", ...keys.map((key) => `pryv-warm-sync-${key}`)] }],
     cutover: [{ names: ["pryv-source-proxy-source-back"] }, { names: ["pryv-cutover", ...cutoverSteps] }],
     dns: [{ names: registers.flatMap((role) => [`pryv-register-dns-${role}-back`, `pryv-register-dns-${role}-restart`]) }],
     finalize: [{ names: ["pryv-finalize", ...registers.map((role) => `pryv-finalize-${role}-answers`)] }],
@@ -65,7 +66,7 @@ const expectedComponents = (phase: Phase): [string, string[]][] => {
 /** Outputs, in the order the program sets them; `from` is the phase that adds them. */
 const outputs: { names: string[]; from: Phase }[] = [
     { names: ["phase", "destHealthySeconds", "keptAside"], from: "prepare" },
-    { names: ["warmSync", "cutoverEstimate"], from: "warm-sync" },
+    { names: ["warmSync", "cutoverEstimate", "changeJournal"], from: "warm-sync" },
     { names: ["proxyFile", "proxyReplaces", "siteFileSha256"], from: "prepare" },
     { names: ["coldSync", "verifiedFolders", "contentVerified", "coldSyncSeconds", "outage", "downtimeSeconds"], from: "cutover" },
     { names: ["dnsChanges"], from: "prepare" },
@@ -115,6 +116,11 @@ for (const executor of executors) {
                             "pryv-source-proxy-source-back",
                             "pryv-source-proxy-site-file",
                         ]);
+                        assert.deepEqual(resources.get("pryv-cutover-changes")!.dependsOn, ["pryv-cutover-stop-source"]);
+                        for (const key of keys) assert.deepEqual(resources.get(`pryv-cutover-final-sync-${key}`)!.dependsOn, ["pryv-cutover-changes"], key);
+                    }
+                    if (phaseReached(phase, "warm-sync")) {
+                        for (const key of keys) assert.deepEqual(resources.get(`pryv-warm-sync-${key}`)!.dependsOn, ["pryv-warm-sync-change-journal"], key);
                     }
                     if (phaseReached(phase, "dns")) {
                         for (const role of registers) assert.deepEqual(resources.get(`pryv-register-dns-${role}-back`)!.dependsOn, ["pryv-cutover"], role);
@@ -143,15 +149,13 @@ for (const executor of executors) {
                     },
                 );
 
-                it("freezes the warm rounds from the cutover on", async () => {
+                it("freezes the change journal and the warm rounds from the cutover on", async () => {
                     const { resources } = await make(phase);
-                    for (const key of phaseReached(phase, "warm-sync") ? keys : []) {
-                        assert.deepEqual(
-                            resources.get(`pryv-warm-sync-${key}`)!.ignoreChanges,
-                            phaseReached(phase, "cutover") ? ["create", "triggers"] : [],
-                            key,
-                        );
-                    }
+                    const warmSteps = phaseReached(phase, "warm-sync") ? ["change-journal", ...keys].map((step) => `pryv-warm-sync-${step}`) : [];
+                    assert.deepEqual(
+                        warmSteps.map((name) => [name, resources.get(name)!.ignoreChanges]),
+                        warmSteps.map((name) => [name, phaseReached(phase, "cutover") ? ["triggers"] : []]),
+                    );
                 });
 
                 it("gives source's site file and the registers' dns.json the content of this phase", async () => {
@@ -187,6 +191,19 @@ for (const executor of executors) {
                         "Reads a file the migration will replace, so the replacement is rendered (and shown in the preview) from what is really there.",
                     );
                     assert.equal(steps.dest["pryv-dest-check-services"], "Starts the core and waits until it answers through its nginx, then stops it again.");
+                    if (phaseReached(phase, "warm-sync")) {
+                        assert.deepEqual(await promiseOf(component.outputs.changeJournal), { journal: true });
+                        assert.match(
+                            steps.source["pryv-warm-sync-change-journal"],
+                            /^Starts recording, on source, every change under the data folders from now on \(inotify\)/,
+                        );
+                    }
+                    if (phaseReached(phase, "cutover")) {
+                        assert.match(
+                            steps.source["pryv-cutover-changes"],
+                            /^Reads, source being stopped, what changed under each data folder since the last warm round began/,
+                        );
+                    }
                 });
             });
         }

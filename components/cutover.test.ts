@@ -1,10 +1,14 @@
 import { strict as assert } from "assert";
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
 import { defaultDataFolders } from "./config";
-import { Cutover } from "./cutover";
+import { Cutover, FolderChanges, FolderDescription, finalRoundInput } from "./cutover";
 import { peerAccess } from "./migrationKey";
-import { folderKey, pullScript } from "../machinery/folderSync";
+import { folderKey, peerRsyncValues, pullScript } from "../machinery/folderSync";
+import { jsonLines } from "../machinery/remoteStep";
 import { proxyServingScript, startServicesScript, stopServicesScript, stopSourceScript } from "../machinery/services";
-import { shellQuote } from "../machinery/templates";
+import { render, shellQuote } from "../machinery/templates";
 import {
     assertInOrder,
     build,
@@ -13,15 +17,20 @@ import {
     cutoverClock,
     Executor,
     executors,
+    fakeCommand,
     fakeMachines,
+    folderChangesOf,
     hostOf,
+    journalPaths,
     machines,
     metadataDigestOf,
     promiseOf,
+    runBash,
     scriptOf,
     scriptsOf,
     StandIn,
     stepType,
+    temporaryFolder,
     testConfig,
     transportFor,
 } from "../tests/unit/harness";
@@ -67,8 +76,9 @@ const carryBacks = perFolder("carry-back");
 const procedure: [string, "source" | "dest", string[]][] = [
     ["cut-stop-source", "source", ["proxy-source-back", "proxy-site-file"]],
     ["cut-source-description", "source", ["cut-stop-source"]],
+    ["cut-changes", "source", ["cut-stop-source"]],
     ...keys.flatMap((key): [string, "source" | "dest", string[]][] => [
-        [`cut-final-sync-${key}`, "dest", ["cut-stop-source"]],
+        [`cut-final-sync-${key}`, "dest", ["cut-changes"]],
         [`cut-verify-${key}`, "dest", [`cut-final-sync-${key}`, "cut-source-description"]],
     ]),
     ...carryBacks.map((name): [string, "source" | "dest", string[]] => [name, "source", verifies]),
@@ -78,6 +88,15 @@ const procedure: [string, "source" | "dest", string[]][] = [
     ...perFolder("verify-content").map((name): [string, "source" | "dest", string[]] => [name, "dest", ["cut-proxy-serving"]]),
 ];
 const hosts = { source: "10.0.0.11", dest: "dest.example.com" };
+/** What each final round reads on its standard input, as written out from the fake journal: its paths, or a full walk. */
+const finalRoundStdin = (folder: string): string => {
+    const paths = journalPaths(folder);
+    return paths === null ? "walk\n" : `journal\n${Buffer.from(paths.join("\0")).toString("base64")}\n`;
+};
+const stdinOf = (name: string): string | undefined => {
+    const index = keys.findIndex((key) => name === `cut-final-sync-${key}`);
+    return index === -1 ? undefined : finalRoundStdin(defaultDataFolders[index]);
+};
 const marker = (comment: string, message: string) => `# ${comment}\necho ${shellQuote(message)}\n`;
 
 for (const executor of executors) {
@@ -93,7 +112,7 @@ for (const executor of executors) {
             for (const step of steps) {
                 assert.deepEqual(
                     [step.type, step.inputs.stdin, step.inputs.triggers, scriptOf(step.inputs.update), step.protect, step.ignoreChanges, step.retainOnDelete],
-                    [stepType[executor], undefined, undefined, ranOnce, false, [], false],
+                    [stepType[executor], stdinOf(step.name), undefined, ranOnce, false, [], false],
                     step.name,
                 );
             }
@@ -135,8 +154,42 @@ for (const executor of executors) {
                     "remote='root'@'10.0.0.11':./",
                     `expected='${metadataDigestOf(folder)}'`,
                     `manifest="$marker_folder"/manifest-'${key}'.dest`,
+                    'if [ "$actual" != "$expected" ]; then',
+                    "full_walk=true",
+                    "delete=(--delete --max-delete='1000')",
+                    'refill=$(rsync "${copy_options[@]}" --inplace "${delete[@]}" --out-format=\'%i %n\' -e "$rsh" "$remote" "$target/")',
+                    `>> "$marker_folder"/'cold-${key}.changed'`,
+                    'describe_folder "$target" > "$manifest"',
                     `changed="$marker_folder"/'cold-${key}.changed'`,
                 ]);
+            }
+        });
+
+        it("reads on stopped source what changed since the last warm round began; each final round copies its folder's journal paths, or walks", async () => {
+            const { resources } = await make(executor);
+            const changes = scriptsOf(resources, "cut-changes").create;
+            assert.equal(
+                changes,
+                render("changes-since-warm.sh", { migrationId: "unit", confRoot: "/var/pryv", folders: defaultDataFolders, maxPaths: 20000 }),
+            );
+            assertInOrder(changes, [
+                "# Reads, source being stopped, what changed under each data folder since the last warm round began, from the change journal",
+                "more than 20000 paths) means a full walk of that folder.",
+                "marker_folder=\"$HOME\"/.pryv-migration/'unit'",
+                'journal="$marker_folder"/change-journal',
+                "max_paths='20000'",
+                `for folder in ${defaultDataFolders.map((folder) => `'${folder}' `).join("")}; do`,
+                "prefix='/var/pryv'/\"$folder\"/",
+            ]);
+            for (const folder of defaultDataFolders) {
+                const stdin = String(resources.get(`cut-final-sync-${folderKey(folder)}`)!.inputs.stdin);
+                const paths = journalPaths(folder);
+                if (paths === null) {
+                    assert.equal(stdin, "walk\n", folder);
+                } else {
+                    const [mode, list, end] = stdin.split("\n");
+                    assert.deepEqual([mode, Buffer.from(list, "base64").toString().split("\0"), end], ["journal", paths, ""], folder);
+                }
             }
         });
 
@@ -189,8 +242,11 @@ for (const executor of executors) {
             for (const folder of defaultDataFolders) {
                 assertInOrder(scriptsOf(resources, `cut-verify-content-${folderKey(folder)}`).create, [
                     `# Compares, once dest serves, the content of every file of ${folder} with source's`,
+                    "marker_folder=\"$HOME\"/.pryv-migration/'unit'",
                     `target='/srv/pryv/${folder}'`,
+                    `described="$marker_folder"/manifest-'${folderKey(folder)}'.dest`,
                     'itemized=$(rsync --dry-run --checksum --itemize-changes --stats "${copy_options[@]}" -e "$rsh" "$remote" "$target/")',
+                    "done < <(printf '%s\\n' \"$itemized\" | grep -a '^>fc\\.\\.' || true)",
                 ]);
             }
         });
@@ -249,9 +305,287 @@ describe("Cutover order, transitively", () => {
             return seen;
         };
         const startDest = before("cut-start-dest");
-        for (const name of ["proxy-source-back", "proxy-site-file", "cut-stop-source", "cut-source-description", ...verifies, ...carryBacks, "cut-dest-back"]) {
+        const steps = ["proxy-source-back", "proxy-site-file", "cut-stop-source", "cut-source-description", "cut-changes", ...perFolder("final-sync")];
+        for (const name of [...steps, ...verifies, ...carryBacks, "cut-dest-back"]) {
             assert.ok(startDest.has(name), name);
         }
         for (const name of perFolder("verify-content")) assert.ok(before(name).has("cut-proxy-serving"), name);
+    });
+});
+
+describe("finalRoundInput", () => {
+    it("hands the final round the journal's list when the journal is reliable for its folder, and a full walk otherwise", () => {
+        assert.equal(finalRoundInput({ folder: "core/core/data", journal: true, paths: 2, list: "YQBi" }), "journal\nYQBi\n");
+        assert.equal(finalRoundInput({ folder: "core/core/data", journal: true, paths: 0, list: "" }), "journal\n\n");
+        assert.equal(finalRoundInput(folderChangesOf("core/influxdb/data")), "walk\n");
+        assert.equal(finalRoundInput({ folder: "core/core/data", journal: false, reason: "no change journal was recording" }), "walk\n");
+        assert.equal(finalRoundInput({ folder: "core/core/data", journal: true }), "walk\n");
+        assert.equal(finalRoundInput(undefined), "walk\n");
+    });
+});
+
+/** changes-since-warm.sh run by bash on this machine, on a journal written as inotifywait writes it, with a stand-in recorder. */
+describe("changes-since-warm.sh, run by bash on a fake change journal", () => {
+    const folders = ["core/mongodb/data", "core/core/data", "core/hfs/data"];
+    let remove: () => void;
+    let confRoot: string;
+    let home: string;
+    let markers: string;
+    let recorders: ChildProcess[];
+
+    beforeEach(() => {
+        const temporary = temporaryFolder("changes");
+        remove = temporary.remove;
+        confRoot = fs.realpathSync(temporary.folder);
+        home = path.join(confRoot, "home");
+        markers = path.join(home, ".pryv-migration", "unit");
+        fs.mkdirSync(markers, { recursive: true });
+        recorders = [];
+    });
+    afterEach(() => {
+        for (const recorder of recorders) recorder.kill("SIGKILL");
+        remove();
+    });
+
+    /** A process standing in for inotifywait: its pid in the journal's pid file. */
+    const startRecorder = (): ChildProcess => {
+        const recorder = spawn("sleep", ["60"], { stdio: "ignore" });
+        recorders.push(recorder);
+        fs.writeFileSync(path.join(markers, "change-journal.pid"), `${recorder.pid}\n`);
+        return recorder;
+    };
+    /** How the recorder ended, or "running" if it still runs after a second. */
+    const ending = (recorder: ChildProcess): Promise<string> =>
+        recorder.exitCode !== null || recorder.signalCode !== null
+            ? Promise.resolve(String(recorder.signalCode ?? recorder.exitCode))
+            : Promise.race([
+                  new Promise<string>((resolve) => recorder.once("exit", (code, signal) => resolve(String(signal ?? code)))),
+                  new Promise<string>((resolve) => setTimeout(() => resolve("running"), 1000)),
+              ]);
+    /** inotifywait's lines, `--format '%e %w%f'`. */
+    const writeJournal = (events: [string, string][]) =>
+        fs.writeFileSync(path.join(markers, "change-journal"), events.map(([event, at]) => `${event} ${confRoot}/${at}\n`).join(""));
+    const run = (maxPaths = 20000) => {
+        const result = runBash(render("changes-since-warm.sh", { migrationId: "unit", confRoot, folders, maxPaths }), { env: { HOME: home } });
+        return { result, changes: jsonLines<FolderChanges>(result.stdout) };
+    };
+    const list = (paths: string[]) => Buffer.from(paths.join("\0")).toString("base64");
+
+    const events: [string, string][] = [
+        ["CREATE", "core/mongodb/data/collection-1.wt"],
+        ["MODIFY", "core/mongodb/data/collection-1.wt"],
+        ["CLOSE_WRITE,CLOSE", "core/mongodb/data/collection-1.wt"],
+        ["CREATE,ISDIR", "core/mongodb/data/journal"],
+        ["CREATE", "core/mongodb/data/journal/WiredTigerLog 1"],
+        // The watched folder itself, as inotifywait writes it (a trailing slash): not a path to copy.
+        ["ATTRIB,ISDIR", "core/mongodb/data/"],
+        ["DELETE", "core/mongodb/data/old.wt"],
+        ["MOVED_FROM", "core/core/data/a"],
+        ["MOVED_TO", "core/core/data/b"],
+        ["MODIFY", "core/core/data/b"],
+        // A sibling whose name starts like a folder's, and a folder not asked for.
+        ["MODIFY", "core/core/data-old/c"],
+        ["MODIFY", "core/influxdb/data/d"],
+    ];
+    const mongodbPaths = ["collection-1.wt", "journal", "journal/WiredTigerLog 1", "old.wt"];
+
+    it("a reliable journal: each folder's paths relative to it, once each, sorted, NUL-separated in base64; the recorder stopped", async () => {
+        const recorder = startRecorder();
+        writeJournal(events);
+        const { result, changes } = run();
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(changes, [
+            { folder: "core/mongodb/data", journal: true, paths: 4, list: list(mongodbPaths) },
+            { folder: "core/core/data", journal: true, paths: 2, list: list(["a", "b"]) },
+            { folder: "core/hfs/data", journal: true, paths: 0, list: "" },
+        ]);
+        assert.equal(await ending(recorder), "SIGTERM");
+        // What the final round reads: the list decodes back to the paths; an unchanged folder copies nothing.
+        const [mode, encoded] = finalRoundInput(changes[0]).split("\n");
+        assert.deepEqual([mode, Buffer.from(encoded, "base64").toString().split("\0")], ["journal", mongodbPaths]);
+        assert.equal(finalRoundInput(changes[2]), "journal\n\n");
+    });
+
+    it("more paths than maxPaths in a folder: that folder walks, the others keep their lists", async () => {
+        startRecorder();
+        writeJournal(events);
+        const { result, changes } = run(2);
+        assert.equal(result.status, 0, result.stderr);
+        assert.deepEqual(changes, [
+            { folder: "core/mongodb/data", journal: false, reason: "4 paths changed, more than 2" },
+            { folder: "core/core/data", journal: true, paths: 2, list: list(["a", "b"]) },
+            { folder: "core/hfs/data", journal: true, paths: 0, list: "" },
+        ]);
+        assert.deepEqual(changes.map(finalRoundInput), ["walk\n", `journal\n${list(["a", "b"])}\n`, "journal\n\n"]);
+    });
+
+    it("the kernel's queue overflowed: every folder walks, saying why", async () => {
+        const recorder = startRecorder();
+        writeJournal(events.slice(0, 3));
+        fs.appendFileSync(path.join(markers, "change-journal"), "Q_OVERFLOW \n");
+        const { result, changes } = run();
+        assert.equal(result.status, 0, result.stderr);
+        assert.deepEqual(
+            changes,
+            folders.map((folder) => ({ folder, journal: false, reason: "the kernel dropped change events (queue overflow)" })),
+        );
+        assert.equal(await ending(recorder), "SIGTERM");
+    });
+
+    it("a recorder that died, or none at all: every folder walks, saying why", async () => {
+        const dead = startRecorder();
+        dead.kill("SIGKILL");
+        assert.equal(await ending(dead), "SIGKILL");
+        writeJournal(events);
+        const walks = folders.map((folder) => ({ folder, journal: false, reason: "no change journal was recording" }));
+        const afterDeath = run();
+        assert.deepEqual([afterDeath.result.status, afterDeath.changes], [0, walks], afterDeath.result.stderr);
+        fs.rmSync(path.join(markers, "change-journal.pid"));
+        const never = run();
+        assert.deepEqual([never.result.status, never.changes], [0, walks], never.result.stderr);
+    });
+});
+
+/**
+ * The verifications on dest, run by bash on this machine with a fake rsync: source's copy is
+ * a local folder, dest's description is the one data-manifest.sh (describe-folder) writes.
+ */
+describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", () => {
+    const folder = "core/core/data";
+    const key = folderKey(folder);
+    let remove: () => void;
+    let root: string;
+    let env: Record<string, string>;
+    let log: string;
+    let sourceCopy: string;
+    let target: string;
+
+    beforeEach(() => {
+        const temporary = temporaryFolder("verify");
+        remove = temporary.remove;
+        root = fs.realpathSync(temporary.folder);
+        const bin = path.join(root, "bin");
+        log = path.join(root, "calls.log");
+        sourceCopy = path.join(root, "source", folder);
+        target = path.join(root, "dest", folder);
+        fs.mkdirSync(bin);
+        for (const copy of [sourceCopy, target]) {
+            fs.mkdirSync(path.join(copy, "journal"), { recursive: true });
+            fs.writeFileSync(path.join(copy, "same 1.wt"), "source bytes");
+            fs.writeFileSync(path.join(copy, "journal", "rewritten.log"), "log");
+            for (const file of ["same 1.wt", "journal/rewritten.log"]) fs.utimesSync(path.join(copy, file), 1_600_000_000, 1_600_000_000);
+        }
+        fakeCommand(
+            bin,
+            "rsync",
+            [
+                `echo "rsync $*" >> '${log}'`,
+                'case " $* " in',
+                '  *" --list-only "*) echo "drwxr-xr-x 4096 2019/06/04 10:00:00 ."; echo "-rw-r--r-- 12 2019/06/04 10:00:00 same 1.wt" ;;',
+                // The content comparisons: what differs, as rsync itemizes it.
+                '  *" --dry-run "*) printf \'%b\' "${FAKE_ITEMS:-}"; case " $* " in *" --stats "*) echo \'Number of files: 4 (reg: 2, dir: 2)\' ;; esac ;;',
+                // A copy: source's folder onto the target, as rsync --archive would leave it.
+                `  *) cp -a '${sourceCopy}'/. "\${@: -1}"; [ -z "\${FAKE_COPIED:-}" ] || printf '>f+++++++++ %s\\n' "$FAKE_COPIED" ;;`,
+                "esac",
+            ].join("\n"),
+        );
+        env = { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(root, "home") };
+    });
+    afterEach(() => remove());
+
+    const rsyncValues = () => ({ ...peerRsyncValues({ ...dest, confRoot: path.join(root, "dest") }, pullAccess, folder), migrationId: "unit", folder, key });
+    /** source's digest of its folder, as its description step prints it. */
+    const sourceDigest = (): string => {
+        const described = runBash(
+            render("data-manifest.sh", { role: "source", confRoot: path.join(root, "source"), migrationId: "unit", folders: [{ folder, key }] }),
+            { env },
+        );
+        assert.equal(described.status, 0, described.stderr);
+        return jsonLines<FolderDescription>(described.stdout)[0].metadataDigest!;
+    };
+    const calls = (): string[] => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trimEnd().split("\n") : []);
+    const markers = () => path.join(root, "home", ".pryv-migration", "unit");
+    const verifyCopy = (extra: Record<string, string> = {}) => {
+        const script = render("verify-copy.sh", { ...rsyncValues(), expected: sourceDigest(), maxDeletions: 7, changedList: `cold-${key}.changed` });
+        fs.mkdirSync(markers(), { recursive: true });
+        fs.writeFileSync(path.join(markers(), `cold-${key}.changed`), "same 1.wt\n");
+        const result = runBash(script, { env: { ...env, ...extra } });
+        return { result, verified: jsonLines<{ metadataDigest: string; contentChecked: number; fullWalk: boolean }>(result.stdout) };
+    };
+    const verifyContent = (items: string) => {
+        const result = runBash(render("verify-content.sh", rsyncValues()), { env: { ...env, FAKE_ITEMS: items } });
+        return { result, compared: jsonLines<{ folder: string; filesCompared: number }>(result.stdout) };
+    };
+
+    it("verify-copy: a copy with source's metadata is content-checked on what the final round wrote, without a second copy", () => {
+        const { result, verified } = verifyCopy();
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(
+            verified.map(({ metadataDigest, contentChecked, fullWalk }) => [metadataDigest, contentChecked, fullWalk]),
+            [[sourceDigest(), 1, false]],
+        );
+        assert.deepEqual(
+            calls().map((call) => call.replace(/ -e .*/, "")),
+            [`rsync --dry-run --checksum --itemize-changes --archive --hard-links --sparse --numeric-ids --files-from=${markers()}/cold-${key}.changed`],
+        );
+    });
+
+    it("verify-copy: on a metadata mismatch, copies the folder again with a full walk (deletions bounded), then compares again", () => {
+        fs.rmSync(path.join(target, "same 1.wt"));
+        const { result, verified } = verifyCopy({ FAKE_COPIED: "same 1.wt" });
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(
+            verified.map(({ metadataDigest, contentChecked, fullWalk }) => [metadataDigest, contentChecked, fullWalk]),
+            [[sourceDigest(), 2, true]],
+        );
+        assert.deepEqual(
+            calls().map((call) => call.replace(/ -e .*/, "")),
+            [
+                "rsync --list-only",
+                "rsync --archive --hard-links --sparse --numeric-ids --inplace --delete --max-delete=7 --out-format=%i %n",
+                `rsync --dry-run --checksum --itemize-changes --archive --hard-links --sparse --numeric-ids --files-from=${markers()}/cold-${key}.changed`,
+            ],
+        );
+        // What the full walk wrote is content-checked too.
+        assert.equal(fs.readFileSync(path.join(markers(), `cold-${key}.changed`), "utf8"), "same 1.wt\nsame 1.wt\n");
+    });
+
+    it("verify-copy: fails, saying what differs, when the copy still differs after the full walk", () => {
+        fs.chmodSync(path.join(sourceCopy, "same 1.wt"), 0o600);
+        const expected = sourceDigest();
+        fs.chmodSync(path.join(sourceCopy, "same 1.wt"), 0o644);
+        const script = render("verify-copy.sh", { ...rsyncValues(), expected, maxDeletions: 7, changedList: `cold-${key}.changed` });
+        const result = runBash(script, { env: { ...env, FAKE_ITEMS: ".f...p..... same 1.wt\n" } });
+        assert.equal(result.status, 1);
+        assert.equal(
+            result.stderr,
+            `${folder}: dest's copy differs from source's in metadata. What differs, as rsync itemizes it (> content or metadata to update, + missing on dest, *deleting only on dest; s size, t mtime, p mode, o owner, g group, L link target):\n.f...p..... same 1.wt\n`,
+        );
+        assert.equal(calls().filter((call) => call.includes("--max-delete=7")).length, 1);
+    });
+
+    it("verify-content: reports a file whose content differs while its size and mtime are still those dest had before it started", () => {
+        assert.equal(verifyCopy().result.status, 0);
+        const { result, compared } = verifyContent(">fc........ same 1.wt\n>fc........ journal/rewritten.log\n");
+        assert.equal(result.status, 1);
+        assert.equal(
+            result.stderr,
+            `${folder}: CONTENT DIFFERS between source and dest for files dest has not written since it started. Roll back (phase: warm-sync) to serve from source again:\n>fc........ same 1.wt\n>fc........ journal/rewritten.log\n`,
+        );
+        assert.deepEqual(compared, []);
+    });
+
+    it("verify-content: ignores a file dest rewrote since it started (mtime changed), one it removed, and metadata differences", () => {
+        assert.equal(verifyCopy().result.status, 0);
+        // dest's services rewrote the log while rsync read it: same size and mtime as source's when rsync compared, not now.
+        fs.utimesSync(path.join(target, "journal", "rewritten.log"), 1_600_000_100, 1_600_000_100);
+        fs.rmSync(path.join(target, "same 1.wt"));
+        const { result, compared } = verifyContent(">fc........ journal/rewritten.log\n>fc........ same 1.wt\n>fcst...... other.wt\n");
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(
+            compared.map(({ folder, filesCompared }) => [folder, filesCompared]),
+            [[folder, 4]],
+        );
+        assert.match(calls().at(-1)!, /^rsync --dry-run --checksum --itemize-changes --stats --archive --hard-links --sparse --numeric-ids -e /);
     });
 });

@@ -4,7 +4,9 @@ import { defaultDataFolders } from "./config";
 import { peerAccess } from "./migrationKey";
 import { WarmSync, WarmSyncArgs } from "./warmSync";
 import { folderKey, pullScript } from "../machinery/folderSync";
+import { render } from "../machinery/templates";
 import {
+    assertInOrder,
     build,
     childrenOf,
     Executor,
@@ -14,12 +16,15 @@ import {
     machines,
     promiseOf,
     scriptOf,
+    scriptsOf,
     stepType,
     transportFor,
     warmClock,
 } from "../tests/unit/harness";
 
 const { source, dest } = machines();
+const ranOnce = "# This step ran once already: a change to its script is recorded, not run (roll back past it and forward again to run it anew).\ntrue\n";
+const journalStop = render("change-journal-stop.sh", { migrationId: "unit" });
 const sync = { compress: "none", maxDeletions: 1000 } as const;
 const make = (executor: Executor, overrides: Partial<WarmSyncArgs> = {}) =>
     build(
@@ -46,7 +51,7 @@ const make = (executor: Executor, overrides: Partial<WarmSyncArgs> = {}) =>
 
 for (const executor of executors) {
     describe(`WarmSync (${executor} executor)`, () => {
-        it("declares one warm rsync per data folder, on dest, re-run when the round changes, nothing to undo", async () => {
+        it("starts source's change journal, then one warm rsync per data folder on dest after it; both again when the round changes, once otherwise", async () => {
             const { resources } = await make(executor);
             assert.equal(resources.get("warm")!.type, "pryv:migration:WarmSync");
             assert.deepEqual(
@@ -56,12 +61,43 @@ for (const executor of executors) {
                     hostOf(step),
                     step.dependsOn,
                     step.inputs.triggers,
-                    step.inputs.delete,
+                    step.inputs.delete === undefined ? undefined : scriptOf(step.inputs.delete),
                     step.inputs.stdin,
+                    scriptOf(step.inputs.update),
                     step.ignoreChanges,
+                    step.retainOnDelete,
                 ]),
-                defaultDataFolders.map((folder) => [`warm-${folderKey(folder)}`, stepType[executor], "dest.example.com", [], [2], undefined, undefined, []]),
+                [
+                    ["warm-change-journal", stepType[executor], "10.0.0.11", [], [2], journalStop, undefined, ranOnce, [], false],
+                    ...defaultDataFolders.map((folder) => [
+                        `warm-${folderKey(folder)}`,
+                        stepType[executor],
+                        "dest.example.com",
+                        ["warm-change-journal"],
+                        [2],
+                        undefined,
+                        undefined,
+                        ranOnce,
+                        [],
+                        false,
+                    ]),
+                ],
             );
+        });
+
+        it("records on source every change under the data folders from before the round copies, and stops recording on delete", async () => {
+            const { resources, component } = await make(executor);
+            const { create, delete: undo } = scriptsOf(resources, "warm-change-journal");
+            assert.equal(create, render("change-journal-start.sh", { migrationId: "unit", confRoot: "/var/pryv", folders: defaultDataFolders }));
+            assertInOrder(create, [
+                "# Starts recording, on source, every change under the data folders from now on (inotify), before this warm round copies them",
+                "marker_folder=\"$HOME\"/.pryv-migration/'unit'",
+                'journal="$marker_folder"/change-journal',
+                "setsid inotifywait -m -r -e modify,attrib,close_write,create,delete,moved_from,moved_to --format '%e %w%f' -o \"$journal\" \\\n",
+                `  ${defaultDataFolders.map((folder) => `'/var/pryv'/'${folder}' `).join("")}</dev/null`,
+            ]);
+            assert.equal(undo, journalStop);
+            assert.deepEqual(await promiseOf(component.journal), { journal: true });
         });
 
         it("pulls each folder from source through its key, as a warm round of that number", async () => {
@@ -86,9 +122,23 @@ for (const executor of executors) {
             assert.match(script, /^options\+=\(--partial-dir=\.pryv-migration-partial\)$/m);
         });
 
-        it("from the cutover on (frozen), ignores a changed round or script: dest serves and must not be synced again", async () => {
+        it("from the cutover on (frozen), ignores a changed round: dest serves and must not be synced again, nor the journal restarted", async () => {
             const { resources } = await make(executor, { frozen: true, round: 3 });
-            for (const step of childrenOf(resources, "warm")) assert.deepEqual(step.ignoreChanges, ["create", "triggers"], step.name);
+            const steps = childrenOf(resources, "warm");
+            assert.deepEqual(
+                steps.map((step) => step.name),
+                ["warm-change-journal", ...defaultDataFolders.map((folder) => `warm-${folderKey(folder)}`)],
+            );
+            // A changed script runs the step's no-op update: the steps run once.
+            for (const step of steps) assert.deepEqual([step.ignoreChanges, scriptOf(step.inputs.update)], [["triggers"], ranOnce], step.name);
+        });
+
+        it("with dest declared lost: the rounds on dest leave the stack without running; the journal on source does not", async () => {
+            const { resources } = await make(executor, { transport: transportFor(executor, "dest") });
+            assert.deepEqual(
+                childrenOf(resources, "warm").map((step) => [step.name, step.retainOnDelete]),
+                [["warm-change-journal", false], ...defaultDataFolders.map((folder) => [`warm-${folderKey(folder)}`, true])],
+            );
         });
 
         it("reports each folder's round, and estimates the cutover from the slowest folder and dest's start", async () => {
@@ -103,7 +153,7 @@ for (const executor of executors) {
                 seconds: 7.5,
                 coldSyncSeconds: 2.5,
                 destStartSeconds: 2.5,
-                basis: "the slowest folder's last warm round (8 files, 40 bytes received), dest's start measured in prepare, 5 steps at 0.5s: run another warm round just before the cutover to bring it down",
+                basis: "an upper bound: the slowest folder's last warm round (8 files, 40 bytes received), which compared every file, while a final round that has source's change journal copies only what changed since; dest's start measured in prepare; 5 steps at 0.5s. Run another warm round just before the cutover to bring it down",
             });
         });
 
@@ -111,7 +161,7 @@ for (const executor of executors) {
             const { component } = await make(executor, { stepOverheadSeconds: 2 });
             const estimate = await promiseOf(component.cutoverEstimate);
             assert.deepEqual([estimate.seconds, estimate.coldSyncSeconds], [15, 2.5]);
-            assert.match(estimate.basis, /, 5 steps at 2s:/);
+            assert.match(estimate.basis, /; 5 steps at 2s\. /);
         });
     });
 }

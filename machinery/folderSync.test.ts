@@ -90,10 +90,27 @@ describe("pullScript, as written", () => {
         assert.doesNotMatch(script, /--inplace|--backup/);
     });
 
-    it("cold: writes only the blocks that changed, in place; no dry run", () => {
+    it("cold: writes only the blocks that changed, in place; no dry run; copies the journal's paths when its standard input lists them", () => {
         const script = pullScript(pullFromSource({ kind: "cold" }));
         assert.match(script, /^options\+=\(--inplace\)$/m);
         assert.doesNotMatch(script, /--partial-dir|--dry-run|--backup/);
+        assertInOrder(script, [
+            "read -r journal_mode || journal_mode=walk\n",
+            'if [ "$journal_mode" = journal ]; then\n',
+            `  changed_paths="$marker_folder"/'cold-core-mongodb-data'.journal\n`,
+            '  base64 -d > "$changed_paths"\n',
+            '  options+=(--recursive --from0 --files-from="$changed_paths" --ignore-missing-args -ii)\n',
+            'rsync "${options[@]}" "${delete[@]}" -e "$rsh" "$remote" "$target/"',
+        ]);
+        assert.doesNotMatch(commands(script), /--delete-missing-args/);
+    });
+
+    it("warm and carry-back: read nothing on their standard input and always walk", () => {
+        for (const pull of [pullFromSource({ kind: "warm", round: 3 }), carryBack("/var/pryv/pryv-migration-kept/unit")]) {
+            const script = pullScript(pull);
+            assert.doesNotMatch(script, /journal_mode|--files-from/, pull.round.kind);
+            assert.match(script, /^ {2}'core\/[a-z]+\/data' '(warm-3|carry-back)' true "\$\(stat_value 'Total bytes received'\)"/m, pull.round.kind);
+        }
     });
 
     it("carry-back: keeps what it replaces or deletes on source aside, under the migration's kept folder", () => {
@@ -120,6 +137,9 @@ describe("pullScript, as written", () => {
         }
     });
 });
+
+/** What a round prints: SyncStats, and whether it walked every file (a cold round given the journal's paths does not). */
+type PrintedStats = SyncStats & { walk: boolean };
 
 /** The script without its comment lines. */
 const commands = (script: string): string =>
@@ -158,24 +178,29 @@ describe("pullScript, run by bash with a fake rsync", () => {
                 `echo "rsync $*" >> '${log}'`,
                 // What a real run would keep aside is there once it ran.
                 'for word in "$@"; do case "$word" in --backup-dir=*) mkdir -p "${word#--backup-dir=}" ;; esac; done',
+                // The paths a journal round was handed, as rsync reads them.
+                `for word in "$@"; do case "$word" in --files-from=*) cp "\${word#--files-from=}" '${confRoot}/files-from' ;; esac; done`,
                 'case " $* " in',
                 '  *" --list-only "*) echo "drwxr-xr-x 4,096 2019/06/04 10:00:00 ."; [ -n "${FAKE_EMPTY:-}" ] || echo "-rw-r--r-- 30 2019/06/04 10:00:00 WiredTiger" ;;',
                 '  *" --dry-run "*) for _ in $(seq "${FAKE_DELETIONS:-0}"); do echo "*deleting old"; done ;;',
-                "  *) printf 'Number of files: 4 (reg: 3, dir: 1)\\nTotal file size: 30 bytes\\nTotal transferred file size: 20 bytes\\nTotal bytes received: 10\\n>f+++++++++ a\\n>f.st...... b c\\n.d..t...... ./\\n'; exit \"${FAKE_STATUS:-0}\" ;;",
+                "  *) printf '%b' \"${FAKE_ITEMS->f+++++++++ a\\n>f.st...... b c\\n.d..t...... ./\\n}\"",
+                "     printf 'Number of files: 4 (reg: 3, dir: 1)\\nTotal file size: 30 bytes\\nTotal transferred file size: 20 bytes\\nTotal bytes received: 10\\n'; exit \"${FAKE_STATUS:-0}\" ;;",
                 "esac",
             ].join("\n"),
         );
     });
     afterEach(() => remove());
 
-    const run = (round: RoundKind, env: Record<string, string> = {}) => {
+    const run = (round: RoundKind, env: Record<string, string> = {}, stdin = "") => {
+        fs.rmSync(log, { force: true });
         const stop = fakeCommand(bin, "stop-containers", `echo stop >> '${log}'`);
         const receiver = { ...dest, confRoot, stopCommand: [stop] };
         const result = runBash(pullScript(pullFromSource(round, { receiver, sync: { compress: "none", maxDeletions: 5 } })), {
             env: { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(confRoot, "home"), ...env },
+            stdin,
         });
         const calls = fs.readFileSync(log, "utf8").trimEnd().split("\n");
-        return { result, calls, stats: jsonLines<SyncStats>(result.stdout) };
+        return { result, calls, stats: jsonLines<PrintedStats>(result.stdout) };
     };
     const realRun = (calls: string[]) => calls.filter((call) => call.startsWith("rsync ") && !/--list-only|--dry-run/.test(call));
 
@@ -196,6 +221,7 @@ describe("pullScript, run by bash with a fake rsync", () => {
         assert.deepEqual(rest, {
             folder: "core/mongodb/data",
             round: "warm-3",
+            walk: true,
             bytesReceived: 10,
             bytesTransferred: 20,
             totalSize: 30,
@@ -233,6 +259,100 @@ describe("pullScript, run by bash with a fake rsync", () => {
             result.stderr,
             /^core\/mongodb\/data on dest: rsync stopped deleting at sync\.maxDeletions \(5\) entries; .*Check why so much is gone on source before raising the setting\.\n$/,
         );
+    });
+
+    /** What the cutover's changes step hands a final round whose journal is reliable: the paths, NUL-separated, in base64. */
+    const journal = (paths: string[]) => `journal\n${Buffer.from(paths.join("\0")).toString("base64")}\n`;
+    const target = (...at: string[]) => path.join(confRoot, "core", "mongodb", "data", ...at);
+    const markers = (...at: string[]) => path.join(confRoot, "home", ".pryv-migration", "unit", ...at);
+    const put = (file: string) => {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, "on dest");
+    };
+    /** Every entry under the target, relative to it, sorted. */
+    const onDest = (): string[] => (fs.readdirSync(target(), { recursive: true }) as string[]).sort();
+
+    it("cold, journal: copies the listed paths only, then deletes here the listed paths source no longer has, and reports no walk", () => {
+        for (const file of ["a", "dir/b c", "gone file", "gone-dir/inner", "kept"]) put(target(file));
+        put(path.join(confRoot, "core", "mongodb", "outside"));
+        const paths = ["a", "dir/b c", "gone file", "gone-dir", "never here", "new-dir", "../outside"];
+        // What rsync -ii itemizes: every listed item source still has, changed or not (a listed directory whole).
+        const items = ">f.st...... a\\n.f          dir/b c\\ncd+++++++++ new-dir/\\n>f+++++++++ new-dir/n\\n";
+        const { result, calls, stats } = run({ kind: "cold" }, { FAKE_ITEMS: items }, journal(paths));
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(
+            calls.map((call) => call.split(" ")[0] + (/--list-only/.test(call) ? " list" : "")),
+            ["stop", "rsync list", "rsync"],
+        );
+        const [copy] = realRun(calls);
+        assert.ok(
+            copy.includes(
+                ` --inplace --recursive --from0 --files-from=${markers("cold-core-mongodb-data.journal")} --ignore-missing-args -ii --delete --max-delete=5 -e `,
+            ),
+            copy,
+        );
+        // rrsync -ro refuses --delete-missing-args: the script deletes what is gone itself.
+        assert.doesNotMatch(copy, /--delete-missing-args/);
+        assert.equal(fs.readFileSync(path.join(confRoot, "files-from"), "utf8"), paths.join("\0"));
+        assert.deepEqual(onDest(), ["a", "dir", "dir/b c", "kept"]);
+        assert.ok(fs.existsSync(path.join(confRoot, "core", "mongodb", "outside")), "a listed path outside the folder is never deleted");
+        assert.equal(fs.readFileSync(markers("cold-core-mongodb-data.changed"), "utf8"), "a\nnew-dir/n\n");
+        assert.deepEqual(
+            stats.map(({ round, walk, changedFiles, delete: deletes }) => [round, walk, changedFiles, deletes]),
+            [["cold", false, 2, true]],
+        );
+    });
+
+    it("cold, journal: refuses, deleting nothing, when more listed paths than sync.maxDeletions are gone from source", () => {
+        const gone = ["g1", "g2", "g3", "g4", "g5", "g6"];
+        for (const file of gone) put(target(file));
+        const { result } = run({ kind: "cold" }, { FAKE_ITEMS: "" }, journal(gone));
+        assert.equal(result.status, 1);
+        assert.equal(
+            result.stderr,
+            "core/mongodb/data on dest: 6 entries are gone from source since the last warm round, more than sync.maxDeletions (5); nothing was deleted. Raise sync.maxDeletions if these deletions are expected.\n",
+        );
+        assert.deepEqual(onDest(), gone);
+        // As many as the bound allows are deleted.
+        const within = run({ kind: "cold" }, { FAKE_ITEMS: "" }, journal(gone.slice(0, 5)));
+        assert.deepEqual([within.result.status, within.result.stderr, onDest()], [0, "", ["g6"]]);
+    });
+
+    it("cold, journal: deletes nothing when source's folder is empty", () => {
+        put(target("gone file"));
+        const { result, calls, stats } = run({ kind: "cold" }, { FAKE_EMPTY: "1", FAKE_ITEMS: "" }, journal(["gone file"]));
+        assert.equal(result.status, 0, result.stderr);
+        assert.doesNotMatch(realRun(calls)[0], /--delete|--max-delete/);
+        assert.deepEqual(onDest(), ["gone file"]);
+        assert.equal(stats[0].delete, false);
+    });
+
+    it("cold, walk: compares every file, without a list, and reports a walk; so does a round given nothing on its standard input", () => {
+        for (const stdin of ["walk\n", ""]) {
+            const { result, calls, stats } = run({ kind: "cold" }, {}, stdin);
+            assert.deepEqual([result.status, result.stderr], [0, ""], JSON.stringify(stdin));
+            const [copy] = realRun(calls);
+            assert.match(copy, / --info=progress2 --inplace --delete --max-delete=5 -e /);
+            assert.doesNotMatch(copy, /--files-from|--from0|--recursive|--ignore-missing-args| -ii /);
+            assert.deepEqual(
+                stats.map(({ round, walk, changedFiles }) => [round, walk, changedFiles]),
+                [["cold", true, 2]],
+            );
+            assert.ok(!fs.existsSync(markers("cold-core-mongodb-data.journal")));
+        }
+    });
+
+    it("cold: fails on any other rsync error in either mode, vanished files (24) included: source is stopped", () => {
+        put(target("gone file"));
+        for (const stdin of [journal(["gone file"]), "walk\n"]) {
+            const { result } = run({ kind: "cold" }, { FAKE_STATUS: "24", FAKE_ITEMS: "" }, stdin);
+            assert.equal(result.status, 1);
+            assert.equal(
+                result.stderr,
+                `core/mongodb/data: rsync from source (10.0.0.11) to dest failed with exit code 24 (see ${markers("cold-core-mongodb-data.log")}); run the step again once the cause is fixed: it resumes\n`,
+            );
+        }
+        assert.deepEqual(onDest(), ["gone file"]);
     });
 
     it("carry-back: keeps what it replaces aside under keepAside/<time>/<folder> and says where", () => {

@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { defaultDataFolders, Machine, MigrationConfig, parseMigrationConfig } from "../../components/config";
+import { FolderChanges } from "../../components/cutover";
 import { folderKey } from "../../machinery/folderSync";
 import { Transport } from "../../machinery/remoteStep";
 import { serviceCheck, ServiceCheck } from "../../machinery/services";
@@ -208,11 +209,24 @@ export const cutoverClock = {
 /** Warm rounds: folder i's runs from 1 to 2 + i / 2, writing 2 files and receiving 10 bytes; dest started in 2.5s in prepare. */
 export const warmClock = { startedAt: 1, finishedAt: (index: number): number => 2 + index / 2, changedFiles: 2, bytesReceived: 10, destStartSeconds: 2.5 };
 
+/** The paths source's change journal recorded under a folder since the last warm round began; null: the journal missed something there. */
+export const journalPaths = (folder: string): string[] | null =>
+    folder === "core/influxdb/data" ? null : [`collection-${folderIndex(folderKey(folder))}.wt`, "journal/WiredTigerLog 1"];
+
+/** What the cutover's `-changes` step prints for a folder: its journal's paths (NUL-separated, in base64), or why it walks. */
+export const folderChangesOf = (folder: string): FolderChanges => {
+    const paths = journalPaths(folder);
+    return paths === null
+        ? { folder, journal: false, reason: "20001 paths changed, more than 20000" }
+        : { folder, journal: true, paths: paths.length, list: Buffer.from(paths.join("\0")).toString("base64") };
+};
+
 const syncStats = (key: string, cold: boolean): string => {
     const index = folderIndex(key);
     return line({
         folder: folderOf(key),
         round: cold ? "cold" : "warm-1",
+        walk: !cold || journalPaths(folderOf(key)) === null,
         bytesReceived: warmClock.bytesReceived,
         bytesTransferred: 20,
         totalSize: 30,
@@ -246,6 +260,8 @@ export const fakeMachines: FakeOutput = (name, inputs) => {
     if (name.endsWith("-stop-source")) return { stdout: line({ stoppedAt: cutoverClock.stoppedAt, proxyStartedAt: cutoverClock.proxyStartedAt }) };
     if (name.endsWith("-start-dest")) return { stdout: line({ startedAt: cutoverClock.destStartedAt, healthyAt: cutoverClock.destHealthyAt }) };
     if (name.endsWith("-proxy-serving")) return { stdout: line({ servingAt: cutoverClock.servingAt }) };
+    if (name.endsWith("-change-journal")) return { stdout: line({ journal: true }) };
+    if (name.endsWith("-changes")) return { stdout: defaultDataFolders.map((folder) => line(folderChangesOf(folder))).join("") };
     if (name.endsWith("-source-description")) {
         return { stdout: defaultDataFolders.map((folder) => line({ folder, entries: 3, bytes: 1024, metadataDigest: metadataDigestOf(folder) })).join("") };
     }
@@ -255,7 +271,13 @@ export const fakeMachines: FakeOutput = (name, inputs) => {
     if (verified !== undefined) {
         const folder = folderOf(verified);
         return {
-            stdout: line({ folder, metadataDigest: metadataDigestOf(folder), contentChecked: 2, verifiedAt: cutoverClock.verifiedAt(folderIndex(verified)) }),
+            stdout: line({
+                folder,
+                metadataDigest: metadataDigestOf(folder),
+                contentChecked: 2,
+                fullWalk: false,
+                verifiedAt: cutoverClock.verifiedAt(folderIndex(verified)),
+            }),
         };
     }
     const finalSync = folderStep("final-sync");
