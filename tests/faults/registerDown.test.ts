@@ -1,0 +1,90 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import { registerDnsJson, startTestHosts, TestHost, TestHosts } from "../hosts";
+import { dnsQuery, registerDnsJsonPath } from "../hosts/checks";
+import { startSshd, stopSshd } from "../hosts/faults";
+import { servedBy } from "../integration/observe";
+import { diagnostics, FaultStack, openFaultStack } from "./engine";
+
+const migrationId = "faults";
+
+/**
+ * One register out of reach while the dns phase changes both: its sshd stopped (with
+ * the connections it held), its DNS server still answering with the old address. The
+ * phase must fail naming it, keep the other register's change, and complete once the
+ * register is back.
+ */
+describe("a register unreachable during dns (real engine, test hosts)", function () {
+    this.timeout(300_000);
+    let hosts: TestHosts;
+    let source: TestHost;
+    let dest: TestHost;
+    let master: TestHost;
+    let slave: TestHost;
+    let migration: FaultStack;
+    const coreName = () => `${hosts.subdomain}.${hosts.domain}`;
+
+    before(async () => {
+        hosts = await startTestHosts({ hosts: ["source", "dest", "reg-master", "reg-slave"], sampleSizeMiB: 2 });
+        ({ source, dest } = hosts.hosts);
+        master = hosts.hosts["reg-master"];
+        slave = hosts.hosts["reg-slave"];
+        migration = await openFaultStack(hosts, migrationId);
+        await migration.up("prepare");
+        await migration.up("warm-sync");
+        await migration.up("cutover");
+    });
+
+    after(async () => {
+        try {
+            if (slave !== undefined) await startSshd(slave);
+            if (migration !== undefined) await migration.remove();
+        } finally {
+            if (hosts !== undefined) await hosts.stop();
+        }
+    });
+
+    it("dns with reg-slave unreachable: the phase fails naming it; reg-master is left whole (its file and its answer agree), users reach dest either way", async () => {
+        await stopSshd(slave);
+        await assert.rejects(migration.up("dns"), (error: Error) => {
+            console.log(diagnostics(error));
+            assert.match(
+                error.message,
+                /\(pryv-register-dns-reg-slave-[a-z-]+\):\n\s+error: cannot run the step on root@10\.213\.7\.14:22 \(machine unreachable or login refused\)/,
+            );
+            assert.doesNotMatch(error.message, /\(pryv-register-dns-reg-master-[a-z-]+\):\n\s+error/);
+            return true;
+        });
+        // The engine stops scheduling at the first failure: reg-master's edit may or may not have been reached, but what it did stays, whole.
+        const masterAnswer = await dnsQuery(master.ip, coreName());
+        const masterSteps = migration.output
+            .join("")
+            .split("\n")
+            .filter((line) => /pryv-register-dns-reg-master-(back|dns-json|restart) (created|updated)/.test(line))
+            .map((line) => line.trim());
+        console.log(`      reg-master answers ${masterAnswer.join(",")}; its steps that ran: ${masterSteps.join("; ") || "none"}`);
+        assert.ok([source.ip, dest.ip].includes(masterAnswer[0]) && masterAnswer.length === 1, JSON.stringify(masterAnswer));
+        assert.equal(
+            fs.readFileSync(registerDnsJsonPath(master), "utf8"),
+            registerDnsJson({ domain: hosts.domain, subdomain: hosts.subdomain, coreIp: masterAnswer[0] }),
+        );
+        assert.deepEqual(await dnsQuery(slave.ip, coreName()), [source.ip]);
+        // Whichever register a resolver asks, the address it gets serves dest's core: source proxies to it.
+        assert.equal(await servedBy(hosts, source), "dest");
+        assert.equal(await servedBy(hosts, dest), "dest");
+    });
+
+    it("once reg-slave is back, a re-run completes the phase: both registers answer dest, dns.json changed in that one value", async () => {
+        await startSshd(slave);
+        const result = await migration.up("dns");
+        assert.equal(result.summary.result, "succeeded");
+        for (const register of [master, slave]) {
+            assert.deepEqual(await dnsQuery(register.ip, coreName()), [dest.ip], register.name);
+            assert.equal(
+                fs.readFileSync(registerDnsJsonPath(register), "utf8"),
+                registerDnsJson({ domain: hosts.domain, subdomain: hosts.subdomain, coreIp: dest.ip }),
+                register.name,
+            );
+        }
+    });
+});
