@@ -157,6 +157,7 @@ export class CoreMigration extends pulumi.ComponentResource {
                     pullAccess,
                     carryBackAccess,
                     sync,
+                    warmSyncRound: config.warmSyncRound,
                     migrationId,
                     proxyStartCommand: config.proxy.startCommand,
                     sourceSwitched: proxy.switched,

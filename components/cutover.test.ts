@@ -57,6 +57,7 @@ const make = (executor: Executor, destLost = false) =>
                 pullAccess,
                 carryBackAccess,
                 sync,
+                warmSyncRound: 2,
                 migrationId: "unit",
                 proxyStartCommand: testConfig().proxy.startCommand,
                 sourceSwitched,
@@ -170,13 +171,13 @@ for (const executor of executors) {
             const changes = scriptsOf(resources, "cut-changes").create;
             assert.equal(
                 changes,
-                render("changes-since-warm.sh", { migrationId: "unit", confRoot: "/var/pryv", folders: defaultDataFolders, maxPaths: 20000 }),
+                render("changes-since-warm.sh", { migrationId: "unit", round: 2, confRoot: "/var/pryv", folders: defaultDataFolders, maxPaths: 20000 }),
             );
             assertInOrder(changes, [
                 "# Reads, source being stopped, what changed under each data folder since the last warm round began, from the change journal",
                 "more than 20000 paths) means a full walk of that folder.",
                 "marker_folder=\"$HOME\"/.pryv-migration/'unit'",
-                'journal="$marker_folder"/change-journal',
+                "journal=\"$marker_folder\"/change-journal-'2'",
                 "max_paths='20000'",
                 `for folder in ${defaultDataFolders.map((folder) => `'${folder}' `).join("")}; do`,
                 "prefix='/var/pryv'/\"$folder\"/",
@@ -220,7 +221,7 @@ for (const executor of executors) {
                     "key_folder=\"$HOME\"/.ssh/'pryv-migration-unit-carry-back'",
                     `target='/var/pryv/${folder}'`,
                     "remote='pryv'@'10.0.0.12':./",
-                    "\n'/var/pryv/stop-containers' >/dev/null\n",
+                    "\n'/var/pryv/stop-containers' >/dev/null </dev/null\n",
                     `kept='${keepAside}'/`,
                     'options+=(--backup --backup-dir="$kept")',
                 ]);
@@ -347,11 +348,14 @@ describe("changes-since-warm.sh, run by bash on a fake change journal", () => {
         remove();
     });
 
-    /** A process standing in for inotifywait: its pid in the journal's pid file. */
+    /** A process standing in for inotifywait, named so (the scripts stop nothing else): its pid in round 3's pid file. */
     const startRecorder = (): ChildProcess => {
-        const recorder = spawn("sleep", ["60"], { stdio: "ignore" });
+        const standIn = path.join(confRoot, "inotifywait");
+        fs.copyFileSync("/bin/sleep", standIn);
+        fs.chmodSync(standIn, 0o755);
+        const recorder = spawn(standIn, ["60"], { stdio: "ignore" });
         recorders.push(recorder);
-        fs.writeFileSync(path.join(markers, "change-journal.pid"), `${recorder.pid}\n`);
+        fs.writeFileSync(path.join(markers, "change-journal-3.pid"), `${recorder.pid}\n`);
         return recorder;
     };
     /** How the recorder ended, or "running" if it still runs after a second. */
@@ -364,9 +368,9 @@ describe("changes-since-warm.sh, run by bash on a fake change journal", () => {
               ]);
     /** inotifywait's lines, `--format '%e %w%f'`. */
     const writeJournal = (events: [string, string][]) =>
-        fs.writeFileSync(path.join(markers, "change-journal"), events.map(([event, at]) => `${event} ${confRoot}/${at}\n`).join(""));
+        fs.writeFileSync(path.join(markers, "change-journal-3"), events.map(([event, at]) => `${event} ${confRoot}/${at}\n`).join(""));
     const run = (maxPaths = 20000) => {
-        const result = runBash(render("changes-since-warm.sh", { migrationId: "unit", confRoot, folders, maxPaths }), { env: { HOME: home } });
+        const result = runBash(render("changes-since-warm.sh", { migrationId: "unit", round: 3, confRoot, folders, maxPaths }), { env: { HOME: home } });
         return { result, changes: jsonLines<FolderChanges>(result.stdout) };
     };
     const list = (paths: string[]) => Buffer.from(paths.join("\0")).toString("base64");
@@ -422,7 +426,7 @@ describe("changes-since-warm.sh, run by bash on a fake change journal", () => {
     it("the kernel's queue overflowed: every folder walks, saying why", async () => {
         const recorder = startRecorder();
         writeJournal(events.slice(0, 3));
-        fs.appendFileSync(path.join(markers, "change-journal"), "Q_OVERFLOW \n");
+        fs.appendFileSync(path.join(markers, "change-journal-3"), "Q_OVERFLOW \n");
         const { result, changes } = run();
         assert.equal(result.status, 0, result.stderr);
         assert.deepEqual(
@@ -437,10 +441,10 @@ describe("changes-since-warm.sh, run by bash on a fake change journal", () => {
         dead.kill("SIGKILL");
         assert.equal(await ending(dead), "SIGKILL");
         writeJournal(events);
-        const walks = folders.map((folder) => ({ folder, journal: false, reason: "no change journal was recording" }));
+        const walks = folders.map((folder) => ({ folder, journal: false, reason: "no change journal was recording since warm round 3 began" }));
         const afterDeath = run();
         assert.deepEqual([afterDeath.result.status, afterDeath.changes], [0, walks], afterDeath.result.stderr);
-        fs.rmSync(path.join(markers, "change-journal.pid"));
+        fs.rmSync(path.join(markers, "change-journal-3.pid"), { force: true });
         const never = run();
         assert.deepEqual([never.result.status, never.changes], [0, walks], never.result.stderr);
     });

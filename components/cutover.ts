@@ -16,6 +16,8 @@ export interface CutoverArgs {
     /** source reads dest's data folders, on rollback. */
     carryBackAccess: PeerAccess;
     sync: SyncSettings;
+    /** The last warm round: its change journal lists what the final round copies. */
+    warmSyncRound: number;
     migrationId: string;
     /** Starts source's nginx alone, on the proxy file. */
     proxyStartCommand: string[];
@@ -108,7 +110,13 @@ export class Cutover extends pulumi.ComponentResource {
             "changes",
             {
                 machine: source,
-                create: render("changes-since-warm.sh", { migrationId, confRoot: source.confRoot, folders: dataFolders, maxPaths: maxJournalPaths }),
+                create: render("changes-since-warm.sh", {
+                    migrationId,
+                    round: args.warmSyncRound,
+                    confRoot: source.confRoot,
+                    folders: dataFolders,
+                    maxPaths: maxJournalPaths,
+                }),
             },
             [stopSource],
         );

@@ -24,7 +24,7 @@ import {
 
 const { source, dest } = machines();
 const ranOnce = "# This step ran once already: a change to its script is recorded, not run (roll back past it and forward again to run it anew).\ntrue\n";
-const journalStop = render("change-journal-stop.sh", { migrationId: "unit" });
+const journalStop = render("change-journal-stop.sh", { migrationId: "unit", round: 2 });
 const sync = { compress: "none", maxDeletions: 1000 } as const;
 const make = (executor: Executor, overrides: Partial<WarmSyncArgs> = {}) =>
     build(
@@ -88,11 +88,11 @@ for (const executor of executors) {
         it("records on source every change under the data folders from before the round copies, and stops recording on delete", async () => {
             const { resources, component } = await make(executor);
             const { create, delete: undo } = scriptsOf(resources, "warm-change-journal");
-            assert.equal(create, render("change-journal-start.sh", { migrationId: "unit", confRoot: "/var/pryv", folders: defaultDataFolders }));
+            assert.equal(create, render("change-journal-start.sh", { migrationId: "unit", round: 2, confRoot: "/var/pryv", folders: defaultDataFolders }));
             assertInOrder(create, [
                 "# Starts recording, on source, every change under the data folders from now on (inotify), before this warm round copies them",
                 "marker_folder=\"$HOME\"/.pryv-migration/'unit'",
-                'journal="$marker_folder"/change-journal',
+                "journal=\"$marker_folder\"/change-journal-'2'",
                 "setsid inotifywait -m -r -e modify,attrib,close_write,create,delete,moved_from,moved_to --format '%e %w%f' -o \"$journal\" \\\n",
                 `  ${defaultDataFolders.map((folder) => `'/var/pryv'/'${folder}' `).join("")}</dev/null`,
             ]);

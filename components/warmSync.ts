@@ -59,8 +59,8 @@ export class WarmSync extends pulumi.ComponentResource {
             `${name}-change-journal`,
             {
                 machine: source,
-                create: render("change-journal-start.sh", { migrationId, confRoot: source.confRoot, folders: dataFolders }),
-                delete: render("change-journal-stop.sh", { migrationId }),
+                create: render("change-journal-start.sh", { migrationId, round, confRoot: source.confRoot, folders: dataFolders }),
+                delete: render("change-journal-stop.sh", { migrationId, round }),
                 triggers: [round],
             },
             transport,

@@ -59,7 +59,7 @@ describe("pullScript, as written", () => {
                 `target='${receiver.confRoot}/${pull.folder}'`,
                 `remote='${pull.access.peerUser}'@'${pull.access.peerAddress}':./`,
                 "copy_options=(--archive --hard-links --sparse --numeric-ids)",
-                `\n'${receiver.stopCommand[0]}' >/dev/null\n`,
+                `\n'${receiver.stopCommand[0]}' >/dev/null </dev/null\n`,
                 `  '${receiver.confRoot}'/*) ;;`,
                 "rsync --list-only",
                 'delete=(--delete --max-delete="$max_deletions")',
@@ -120,7 +120,7 @@ describe("pullScript, as written", () => {
             "key_folder=\"$HOME\"/.ssh/'pryv-migration-unit-carry-back'",
             "target='/var/pryv/core/core/data'",
             "remote='pryv'@'10.0.0.12':./",
-            "\n'/var/pryv/stop-containers' >/dev/null\n",
+            "\n'/var/pryv/stop-containers' >/dev/null </dev/null\n",
             `kept='/var/pryv/pryv-migration-kept/unit'/"$(date -u +%Y%m%dT%H%M%SZ)"/'core/core/data'`,
             'options+=(--backup --backup-dir="$kept")',
         ]);

@@ -6,6 +6,8 @@ import { render } from "./templates";
 export interface SyncStats {
     folder: string;
     round: string;
+    /** The round compared every file (no change journal, or not a final round). */
+    walk: boolean;
     bytesReceived: number;
     bytesTransferred: number;
     totalSize: number;
