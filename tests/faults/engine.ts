@@ -4,14 +4,17 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigMap, EngineEvent, LocalWorkspace, StepEventMetadata, UpResult } from "@pulumi/pulumi/automation";
+import { ConfigMap, EngineEvent, LocalWorkspace, UpResult } from "@pulumi/pulumi/automation";
 import { Phase } from "../../components/config";
 import { projectName } from "../../components/stackConfig";
-import { TestHost, TestHosts } from "../hosts";
-import { commandLog, commandsSince, logSize } from "../hosts/faults";
-import { sleep } from "../hosts/shell";
+import { TestHosts } from "../hosts";
+import { commandLog } from "../hosts/faults";
+import { run } from "../hosts/shell";
 import { MigrationStack, openMigrationStack } from "../integration/migrationStack";
 import { testHostsConfig } from "../integration/stackConfig";
+import type { Kill, KilledUpJob } from "./killedUp";
+
+export type { Kill } from "./killedUp";
 
 export interface CliResult {
     code: number;
@@ -25,73 +28,6 @@ export interface PlannedStep {
     urn: string;
     /** The resource's name: the last part of its URN. */
     name: string;
-}
-
-/** How the engine died while a step ran. */
-export interface Kill {
-    step: string;
-    /** The machine where the step's command was seen running when the engine was killed; undefined if it was killed without seeing it. */
-    commandRunningOn?: string;
-    /** From the step's announcement to the kill. */
-    afterMs: number;
-    /** The up finished before the step was announced (nothing was killed). */
-    notReached: boolean;
-    /** What the engine's processes left running (the dynamic provider and its ssh) and how long they went on. */
-    leftRunning: string[];
-    leftRunningMs: number;
-}
-
-interface ProcessInfo {
-    pid: number;
-    ppid: number;
-    startTime: string;
-    argv: string[];
-}
-
-function processes(): ProcessInfo[] {
-    return fs
-        .readdirSync("/proc")
-        .filter((entry) => /^\d+$/.test(entry))
-        .flatMap((entry) => {
-            try {
-                const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-                const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-                if (fields[0] === "Z") return [];
-                const argv = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").filter(Boolean);
-                return [{ pid: Number(entry), ppid: Number(fields[1]), startTime: fields[19], argv }];
-            } catch {
-                return []; // ended meanwhile
-            }
-        });
-}
-
-function descendants(all: ProcessInfo[], roots: number[]): ProcessInfo[] {
-    const found: ProcessInfo[] = [];
-    const queue = [...roots];
-    while (queue.length > 0) {
-        const parent = queue.shift();
-        for (const child of all.filter((p) => p.ppid === parent)) {
-            found.push(child);
-            queue.push(child.pid);
-        }
-    }
-    return found;
-}
-
-const alive = (p: ProcessInfo): boolean => processes().some((q) => q.pid === p.pid && q.startTime === p.startTime);
-/** An ssh client still carrying a command; the multiplexing master (ControlPersist) is shared with later runs and left alone. */
-const carriesCommand = (p: ProcessInfo): boolean => path.basename(p.argv[0] ?? "") === "ssh" && !p.argv.join(" ").includes("[mux]");
-
-/** The `pulumi` CLI this process started for `up` (the Automation API runs it as a child). */
-function engineProcess(): ProcessInfo | undefined {
-    return processes().find((p) => p.ppid === process.pid && path.basename(p.argv[0] ?? "") === "pulumi" && p.argv.includes("up"));
-}
-
-/** The lines of a step's script that name it: its opening comment and first command, after the here-document header. */
-function scriptNeedle(metadata: StepEventMetadata): string | undefined {
-    const create: unknown = metadata.new?.inputs?.create;
-    if (typeof create !== "string") return undefined;
-    return create.split("\n").slice(1, 3).join("\n");
 }
 
 /** The parts of the engine's stored deployment the tests read. */
@@ -151,7 +87,6 @@ export async function openFaultStack(hosts: TestHosts, stackName: string): Promi
             child.on("error", reject);
             child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
         });
-    const watched: TestHost[] = Object.values(hosts.hosts);
     // Read from the backend's file rather than through `pulumi stack export`: one engine start less per cycle.
     const readState = (): DeploymentState => {
         const file = path.join(backendFolder, ".pulumi", "stacks", projectName, `${stackName}.json`);
@@ -181,60 +116,23 @@ export async function openFaultStack(hosts: TestHosts, stackName: string): Promi
             return { steps, stdout: result.stdout };
         },
         async upKilledAt(phase, step) {
-            let announced: Promise<Kill> | undefined;
-            const killWhenRunning = async (metadata: StepEventMetadata): Promise<Kill> => {
-                const started = Date.now();
-                const offsets = new Map(watched.map((host) => [host, logSize(commandLog(host))]));
-                const needle = scriptNeedle(metadata);
-                let runningOn: string | undefined;
-                // The step's command is on its machine once that machine's sshd has logged it; give up waiting after a while and kill anyway.
-                while (needle !== undefined && runningOn === undefined && Date.now() - started < 10_000) {
-                    runningOn = watched.find((host) => commandsSince(host, offsets.get(host) ?? 0).some((command) => command.includes(needle)))?.name;
-                    if (runningOn === undefined) await sleep(5);
-                }
-                const engine = engineProcess();
-                if (engine === undefined) throw new Error(`${step}: no pulumi process to kill`);
-                const left = descendants(processes(), [engine.pid]);
-                process.kill(engine.pid, "SIGKILL");
-                const afterMs = Date.now() - started;
-                // The dynamic provider outlives the engine and finishes the commands it had started: wait for them, as an operator would notice the crash only afterwards.
-                const waitStart = Date.now();
-                const providers = () => left.filter((p) => !carriesCommand(p) && alive(p));
-                while (Date.now() - waitStart < 120_000 && descendants(processes(), [...providers().map((p) => p.pid), engine.pid]).some(carriesCommand)) {
-                    await sleep(50);
-                }
-                const leftRunningMs = Date.now() - waitStart;
-                for (const p of providers()) process.kill(p.pid, "SIGKILL");
-                return {
-                    step,
-                    commandRunningOn: runningOn,
-                    afterMs,
-                    notReached: false,
-                    leftRunning: left.map((p) => p.argv.slice(0, 2).join(" ")),
-                    leftRunningMs,
-                };
-            };
             await configure(phase, {});
-            const finished = await stack
-                .up({
-                    color: "never",
-                    onOutput: (text) => output.push(text),
-                    onEvent: (event) => {
-                        const metadata = event.resourcePreEvent?.metadata;
-                        if (metadata === undefined || announced !== undefined || !metadata.urn.endsWith(`::${step}`)) return;
-                        announced = killWhenRunning(metadata);
-                    },
-                })
-                .then(
-                    () => true,
-                    () => false,
-                );
-            if (announced === undefined) {
-                return { step, afterMs: 0, notReached: true, leftRunning: [], leftRunningMs: 0 };
-            }
-            const kill = await announced;
-            if (finished) throw new Error(`${step}: the engine finished its update although it was killed`);
-            return kill;
+            const job: KilledUpJob = {
+                workDir: workspace.workDir,
+                stackName,
+                envVars: workspace.envVars,
+                step,
+                machines: Object.values(hosts.hosts).map((host) => ({ name: host.name, commandLog: commandLog(host) })),
+            };
+            // Its own process, as an operator's `pulumi up` would be: see killedUp.ts.
+            const runner = await run(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), path.join(__dirname, "killedUp.ts")], {
+                input: JSON.stringify(job),
+            });
+            output.push(runner.stderr);
+            const report = runner.stdout.trim().split("\n").pop() ?? "";
+            if (runner.code !== 0 || !report.startsWith("{"))
+                throw new Error(`the killed up's runner failed (exit ${runner.code}):\n${runner.stderr.slice(-4000)}`);
+            return JSON.parse(report) as Kill;
         },
         cancel: () => cli(["cancel", "--yes"]),
         async pendingOperations() {

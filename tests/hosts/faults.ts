@@ -156,12 +156,14 @@ export const commandLog = (host: TestHost): string => `${host.dir}/commands.log`
 export const databaseLogFile = (host: TestHost): string => `${host.dir}/database-standin.log`;
 
 /**
- * The commands sshd ran on the host after `offset` in its log, as the client sent them.
- * The log's format is the counting login shell's (tests/hosts/host-files.ts): time, then
- * the shell's arguments base64-encoded and NUL-separated.
+ * The commands sshd ran after `offset` in a host's command log (commandLog), as the
+ * client sent them. The log's format is the counting login shell's
+ * (tests/hosts/host-files.ts): time, then the shell's arguments base64-encoded and
+ * NUL-separated. Takes the file, not the host, so that a process without the test
+ * hosts' handle (the killed engine's runner) can read it.
  */
-export function commandsSince(host: TestHost, offset: number): string[] {
-    return readFrom(commandLog(host), offset)
+export function commandsSince(logFile: string, offset: number): string[] {
+    return readFrom(logFile, offset)
         .split("\n")
         .filter((line) => line.split("\t").length >= 3)
         .map((line) => {
