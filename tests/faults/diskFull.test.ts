@@ -28,7 +28,7 @@ describe("dest's disk full during the final round (real engine, test hosts)", fu
     const destFolder = () => `${dest.confRoot}/${databaseFolder}`;
 
     before(async () => {
-        hosts = await startTestHosts({ hosts: ["source", "dest"], sampleSizeMiB: 4 });
+        hosts = await startTestHosts({ hosts: ["source", "dest"], sampleSizeMiB: 2 });
         ({ source, dest } = hosts.hosts);
         migration = await openFaultStack(hosts, migrationId);
         await migration.up("prepare");

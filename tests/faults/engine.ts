@@ -1,7 +1,7 @@
 // The engine as the fault tests drive it: the migration stack of tests/integration with
 // the engine's events, `pulumi cancel` run as an operator runs it, the state's pending
 // operations, and the engine killed with SIGKILL while a chosen step runs on its machine.
-import { spawn } from "child_process";
+import { ChildProcessWithoutNullStreams, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigMap, EngineEvent, LocalWorkspace, UpResult } from "@pulumi/pulumi/automation";
@@ -9,7 +9,6 @@ import { Phase } from "../../components/config";
 import { projectName } from "../../components/stackConfig";
 import { TestHosts } from "../hosts";
 import { commandLog } from "../hosts/faults";
-import { run } from "../hosts/shell";
 import { MigrationStack, openMigrationStack } from "../integration/migrationStack";
 import { testHostsConfig } from "../integration/stackConfig";
 import type { Kill, KilledUpJob } from "./killedUp";
@@ -47,6 +46,8 @@ export interface FaultStack extends Pick<MigrationStack, "stack" | "backendFolde
     upKilledAt(phase: Phase, step: string): Promise<Kill>;
     /** `pulumi cancel --yes`, as an operator runs it after a crash. */
     cancel(): Promise<CliResult>;
+    /** Any other `pulumi` command on the stack, as an operator types it (`--stack`, `--non-interactive`, `--color never` added). */
+    cli(args: string[]): Promise<CliResult>;
     /** The operations the state says were started and not seen to finish. */
     pendingOperations(): Promise<{ type: string; name: string }[]>;
     /** The resources as the backend's file holds them: name and the options the engine records. */
@@ -87,6 +88,17 @@ export async function openFaultStack(hosts: TestHosts, stackName: string): Promi
             child.on("error", reject);
             child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
         });
+    /** A runner for the next killed up (killedUp.ts), started ahead: it loads its modules while the tests do something else, then waits for its job on stdin. */
+    let standby: { child: ChildProcessWithoutNullStreams; done: Promise<CliResult> } | undefined;
+    const startRunner = () => {
+        const child = spawn(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), path.join(__dirname, "killedUp.ts")]);
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+        const done = new Promise<CliResult>((resolve) => child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr })));
+        return { child, done };
+    };
     // Read from the backend's file rather than through `pulumi stack export`: one engine start less per cycle.
     const readState = (): DeploymentState => {
         const file = path.join(backendFolder, ".pulumi", "stacks", projectName, `${stackName}.json`);
@@ -124,17 +136,18 @@ export async function openFaultStack(hosts: TestHosts, stackName: string): Promi
                 step,
                 machines: Object.values(hosts.hosts).map((host) => ({ name: host.name, commandLog: commandLog(host) })),
             };
-            // Its own process, as an operator's `pulumi up` would be: see killedUp.ts.
-            const runner = await run(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), path.join(__dirname, "killedUp.ts")], {
-                input: JSON.stringify(job),
-            });
-            output.push(runner.stderr);
-            const report = runner.stdout.trim().split("\n").pop() ?? "";
-            if (runner.code !== 0 || !report.startsWith("{"))
-                throw new Error(`the killed up's runner failed (exit ${runner.code}):\n${runner.stderr.slice(-4000)}`);
+            // Its own process, as an operator's `pulumi up` would be: see killedUp.ts. One waits ready, its modules loaded.
+            const runner = standby ?? startRunner();
+            standby = startRunner();
+            runner.child.stdin.end(JSON.stringify(job));
+            const { code, stdout, stderr } = await runner.done;
+            output.push(stderr);
+            const report = stdout.trim().split("\n").pop() ?? "";
+            if (code !== 0 || !report.startsWith("{")) throw new Error(`the killed up's runner failed (exit ${code}):\n${stderr.slice(-4000)}`);
             return JSON.parse(report) as Kill;
         },
         cancel: () => cli(["cancel", "--yes"]),
+        cli,
         async pendingOperations() {
             return (readState().pending_operations ?? []).map((operation) => ({ type: operation.type, name: nameOf(operation.resource.urn) }));
         },
@@ -153,6 +166,7 @@ export async function openFaultStack(hosts: TestHosts, stackName: string): Promi
             return walk(path.join(backendFolder, ".pulumi")).filter((file) => file.endsWith(".attrs") && fs.statSync(file).size === 0);
         },
         async remove() {
+            standby?.child.kill("SIGKILL");
             try {
                 await workspace.removeStack(stackName, { force: true }).catch(() => undefined);
             } finally {

@@ -45,7 +45,7 @@ describe("link between source and dest cut during a sync (real engine, test host
     };
 
     before(async () => {
-        hosts = await startTestHosts({ hosts: ["source", "dest"], sampleSizeMiB: 4 });
+        hosts = await startTestHosts({ hosts: ["source", "dest"], sampleSizeMiB: 2 });
         ({ source, dest } = hosts.hosts);
         migration = await openFaultStack(hosts, migrationId);
         await migration.up("prepare");
