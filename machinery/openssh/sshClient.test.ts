@@ -1,5 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
+import * as path from "path";
+import * as os from "os";
 import { hostKeyAlias, knownHostsLine, runOverSsh, sshArguments } from "./sshClient";
 import { installFakeSsh, operatorKey } from "../../tests/unit/harness";
 
@@ -69,5 +71,20 @@ describe("runOverSsh, with a fake ssh client", () => {
         const identity = args[args.indexOf("-i") + 1];
         assert.ok(identity.startsWith(`${knownHosts.slice(0, -"known_hosts".length)}id-`), identity);
         assert.equal(fs.existsSync(identity), false);
+    });
+
+    it("removes the operator key copies that killed processes left behind, in every folder of its own, and only those", async () => {
+        const folder = path.join(os.tmpdir(), `pryvssh-${process.getuid?.() ?? 0}-orphans-unit`);
+        fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+        // A pid above the kernel's limit is never a running process.
+        const orphan = path.join(folder, "id-4194305-abc");
+        const living = path.join(folder, `id-${process.pid}-def`);
+        for (const file of [orphan, living]) fs.writeFileSync(file, operatorKey, { mode: 0o600 });
+        try {
+            await runOverSsh(connection, "true");
+            assert.deepEqual([fs.existsSync(orphan), fs.existsSync(living)], [false, true]);
+        } finally {
+            fs.rmSync(folder, { recursive: true, force: true });
+        }
     });
 });

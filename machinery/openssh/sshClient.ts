@@ -73,7 +73,38 @@ function writeAtomically(file: string, content: string): void {
  * the commands running at once; the operator key gets a file of its own per command,
  * removed when the command ends.
  */
+/** Alive, for the purpose of owning a key file: signal 0 reaches it, or it exists under another user. */
+function processAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (error) {
+        return (error as NodeJS.ErrnoException).code === "EPERM";
+    }
+}
+
+/**
+ * A provider process killed in the middle of a command (a killed engine) cannot remove its
+ * copy of the operator key: whoever runs next removes the copies of processes that are gone.
+ */
+function removeOrphanedKeys(): void {
+    const mine = `pryvssh-${process.getuid?.() ?? 0}-`;
+    for (const folder of fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith(mine))) {
+        let files: string[];
+        try {
+            files = fs.readdirSync(path.join(os.tmpdir(), folder));
+        } catch {
+            continue;
+        }
+        for (const file of files) {
+            const owner = /^id-(\d+)-/.exec(file);
+            if (owner !== null && !processAlive(Number(owner[1]))) fs.rmSync(path.join(os.tmpdir(), folder, file), { force: true });
+        }
+    }
+}
+
 function prepareFiles(connection: SshConnection): SshFiles {
+    removeOrphanedKeys();
     const { privateKey, ...endpoint } = connection;
     const digest = createHash("sha256").update(JSON.stringify(endpoint)).digest("hex").slice(0, 16);
     // Control sockets need a short path (108 bytes at most).
