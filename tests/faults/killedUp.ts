@@ -6,7 +6,7 @@
 // in the test process, it would stay attached to the Pulumi runtime's process-wide
 // settings while the next run's program uses them. Here it dies with this process.
 //
-// Input (stdin, JSON): KilledUpJob. The stack's config is already set in workDir.
+// Input (stdin, JSON, read to its end): KilledUpJob. The stack's config is already set in workDir.
 import * as fs from "fs";
 import * as path from "path";
 import { LocalWorkspace, StepEventMetadata } from "@pulumi/pulumi/automation";
@@ -122,7 +122,15 @@ async function killWhenRunning(job: KilledUpJob, metadata: StepEventMetadata): P
 }
 
 async function main(): Promise<void> {
-    const job = JSON.parse(fs.readFileSync(0, "utf8")) as KilledUpJob;
+    // Started ahead of its job: stdin is a pipe that stays empty until the tests write the job and close it.
+    const input = await new Promise<string>((resolve, reject) => {
+        let text = "";
+        process.stdin.setEncoding("utf8");
+        process.stdin.on("data", (chunk: string) => (text += chunk));
+        process.stdin.on("end", () => resolve(text));
+        process.stdin.on("error", reject);
+    });
+    const job = JSON.parse(input) as KilledUpJob;
     const stack = await LocalWorkspace.selectStack(
         { stackName: job.stackName, projectName, program: async () => new CoreMigration("pryv", readStackConfig()).outputs },
         { workDir: job.workDir, envVars: job.envVars },
