@@ -6,9 +6,10 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { emptyDatabaseFolders, ensureImage, prepareDockerHost, DockerImage } from "./docker/layout";
 import { layOutHost } from "./layout";
 import { acquireTestHosts, releaseTestHosts } from "./lock";
-import { createBridge, createNamespace, HostName, hostIp, leftoverRunFolders, namespaceOf, PREFIX, RUN_MARKER, teardownSync } from "./network";
+import { createBridge, createNamespace, HOST_OCTETS, HostName, hostIp, leftoverRunFolders, namespaceOf, PREFIX, RUN_MARKER, teardownSync } from "./network";
 import { isRegister, REGISTER_RESERVED_LABELS } from "./register";
 import { generateSampleData } from "./sample-data";
 import { check, run, RunResult, sleep } from "./shell";
@@ -17,6 +18,15 @@ import { clearActiveCertificate, makeCertificate } from "./tls";
 export type { HostName } from "./network";
 export { registerDnsJson, REGISTER_STATIC_IPS } from "./register";
 export type { RegisterName } from "./register";
+export * from "./docker";
+
+/**
+ * What runs Pryv.io's services on the hosts. "processes" (the default): fixture
+ * processes started by the fixture's run-core. "docker": each host runs its own Docker
+ * engine, and core.yml, reg-*.yml and Pryv's scripts run real containers with real
+ * databases (tests/hosts/docker).
+ */
+export type TestHostEngine = "processes" | "docker";
 
 export interface TestHostsOptions {
     hosts: HostName[];
@@ -25,6 +35,8 @@ export interface TestHostsOptions {
     sampleData?: boolean;
     domain?: string;
     subdomain?: string;
+    /** "processes" unless set; see TestHostEngine. */
+    engine?: TestHostEngine;
 }
 
 export interface TestHost {
@@ -38,6 +50,9 @@ export interface TestHost {
     confRoot: string;
     /** The host's private folder: logs, pids, root's home. */
     dir: string;
+    engine: TestHostEngine;
+    /** Docker hosts: unix://<dir>/docker.sock, the DOCKER_HOST of the host's sessions and of exec(). */
+    dockerHost?: string;
     exec(script: string): Promise<RunResult>;
     /**
      * Commands sshd ran on this host since startTestHosts resolved; a forced command
@@ -69,8 +84,8 @@ export async function removeLeftoverTestHosts(): Promise<void> {
     teardownSync(leftoverRunFolders());
 }
 
-function execIn(name: HostName, dir: string): (script: string) => Promise<RunResult> {
-    const env = { PATH: HOST_PATH, HOME: `${dir}/home/root`, USER: "root", LOGNAME: "root", SHELL: "/bin/bash", LANG: "C.UTF-8" };
+function execIn(name: HostName, dir: string, extraEnv: Record<string, string> = {}): (script: string) => Promise<RunResult> {
+    const env = { PATH: HOST_PATH, HOME: `${dir}/home/root`, USER: "root", LOGNAME: "root", SHELL: "/bin/bash", LANG: "C.UTF-8", ...extraEnv };
     return (script) => run("ip", ["netns", "exec", namespaceOf(name), "bash", "-c", script], { env });
 }
 
@@ -127,12 +142,16 @@ async function startHost(
     subdomain: string,
     operatorPublicKey: string,
     certificate: Awaited<ReturnType<typeof makeCertificate>>,
+    dockerImage?: DockerImage,
 ): Promise<TestHost> {
     const ip = hostIp(name);
     await createNamespace(name);
     const { dir, confRoot } = layOutHost(name, ip, { runDir, domain, subdomain, certificate, operatorPublicKey });
     await check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", `${dir}/ssh_host_ed25519_key`]);
     const hostKey = fs.readFileSync(`${dir}/ssh_host_ed25519_key.pub`, "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
+    const daemon = dockerImage
+        ? await prepareDockerHost({ name, namespace: namespaceOf(name), octet: HOST_OCTETS[name], ip, dir, confRoot, domain, image: dockerImage })
+        : undefined;
     fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 }); // sshd's privilege separation chroot
     await check("ip", ["netns", "exec", namespaceOf(name), "/usr/sbin/sshd", "-f", `${dir}/sshd_config`, "-E", `${dir}/sshd.log`]);
     return {
@@ -143,7 +162,9 @@ async function startHost(
         hostKey,
         confRoot,
         dir,
-        exec: execIn(name, dir),
+        engine: daemon ? "docker" : "processes",
+        dockerHost: daemon?.dockerHost,
+        exec: execIn(name, dir, daemon ? { DOCKER_HOST: daemon.dockerHost } : {}),
         commandCount: () => readCommands(dir).length,
         commands: () => readCommands(dir),
     };
@@ -176,6 +197,8 @@ export async function startTestHosts(opts: TestHostsOptions): Promise<TestHosts>
         throw new Error(`domain and subdomain must be DNS names, got ${domain} and ${subdomain}`);
     }
     if (REGISTER_RESERVED_LABELS.includes(subdomain)) throw new Error(`subdomain ${subdomain} is taken by a register entry`);
+    // Built (minutes, once per machine) or found before taking the hosts: others may use them meanwhile.
+    const dockerImage = opts.engine === "docker" ? ensureImage() : undefined;
     await acquireTestHosts();
     await removeLeftoverTestHosts();
     const runDir = fs.mkdtempSync(path.join(os.tmpdir(), PREFIX));
@@ -195,7 +218,7 @@ export async function startTestHosts(opts: TestHostsOptions): Promise<TestHosts>
         const certificate = await makeCertificate(path.join(runDir, "tls"), domain);
         await createBridge();
         const operatorPublicKey = fs.readFileSync(`${operatorKeyPath}.pub`, "utf8");
-        const started = await Promise.all(names.map((n) => startHost(n, runDir, domain, subdomain, operatorPublicKey, certificate)));
+        const started = await Promise.all(names.map((n) => startHost(n, runDir, domain, subdomain, operatorPublicKey, certificate, dockerImage)));
         const knownHostsPath = path.join(runDir, "operator", "known_hosts");
         fs.writeFileSync(knownHostsPath, started.map((h) => `${h.ip} ${h.hostKey}\n`).join(""));
         const access = { operatorKeyPath, knownHostsPath };
@@ -204,7 +227,10 @@ export async function startTestHosts(opts: TestHostsOptions): Promise<TestHosts>
         for (const h of started) fs.writeFileSync(`${h.dir}/commands.log`, "");
 
         const hosts = Object.fromEntries(started.map((h) => [h.name, h])) as Record<HostName, TestHost>;
-        if (hosts.source && opts.sampleData !== false) generateSampleData(hosts.source.confRoot, opts.sampleSizeMiB ?? 40);
+        if (hosts.source && opts.sampleData !== false) {
+            generateSampleData(hosts.source.confRoot, opts.sampleSizeMiB ?? 40);
+            if (dockerImage) emptyDatabaseFolders(hosts.source.confRoot);
+        }
         await Promise.all(
             started.map(async (h) => {
                 const script = isRegister(h.name) ? `run-${h.name}` : "run-core";

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { check, runSync, sleepSync } from "./shell";
+import { teardownDockerSync } from "./docker/daemon";
 
 export const PREFIX = "pryvmig-";
 export const BRIDGE = `${PREFIX}br`;
@@ -122,11 +123,14 @@ export function leftoverRunFolders(): string[] {
 }
 
 /**
- * Removes every trace of test hosts: processes in our namespaces (TERM, then KILL),
+ * Removes every trace of test hosts: docker hosts' engines and containers, processes in our namespaces (TERM, then KILL),
  * the namespaces, links, /etc/netns entries and the given run folders.
  * Synchronous so that it can run from a process 'exit' handler.
  */
 export function teardownSync(runFolders: string[]): void {
+    // Docker hosts' engines first: their containers live outside our namespaces, and
+    // their mounts would keep the run folders from being removed.
+    teardownDockerSync(runFolders);
     const namespaces = ourNamespaces();
     killAll(() => namespaces.flatMap(namespacePids), 3000);
     killAll(() => rootProcessesUsing(runFolders), 2000);

@@ -1,0 +1,185 @@
+// What tests look at on docker test hosts, from outside the migration program: the
+// compose services running, events and series points written and read back through
+// the host's nginx (core stores them in FerretDB, hfs in InfluxDB), and the databases'
+// own integrity checks on their files.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { httpsRequest } from "../checks";
+import type { TestHost } from "../index";
+import { run, sleep } from "../shell";
+import { docker } from "./daemon";
+
+const CACHE = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "pryv-core-migration");
+export const INFLUX_INSPECT = path.join(CACHE, "influx_inspect-v1.8.3", "influx_inspect");
+
+/** What the helpers need of the run: the domain for Host headers. */
+export interface Site {
+    domain: string;
+}
+
+export interface PryvEvent {
+    id: string;
+    streamId?: string;
+    type?: string;
+    content?: unknown;
+}
+
+export interface SeriesPoints {
+    /** "timestamp" first (seconds), then the value fields. */
+    fields: string[];
+    points: number[][];
+}
+
+function dockerOf(host: TestHost): { dockerHost: string } {
+    if (!host.dockerHost) throw new Error(`${host.name} is not a docker test host (startTestHosts({ engine: "docker" }))`);
+    return { dockerHost: host.dockerHost };
+}
+
+/** Compose services of the host's containers that run, sorted ("core", "mongodb", ...). */
+export async function runningServices(host: TestHost): Promise<string[]> {
+    const r = await docker(dockerOf(host), ["ps", "--format", '{{.Label "com.docker.compose.service"}}']);
+    if (r.code !== 0) throw new Error(`docker ps on ${host.name}: ${r.stderr.trim()}`);
+    return [...new Set(r.stdout.split("\n").filter(Boolean))].sort();
+}
+
+/** Every container of the host, running or not: "<service> <state>" lines, sorted. */
+export async function containerStates(host: TestHost): Promise<string[]> {
+    const r = await docker(dockerOf(host), ["ps", "-a", "--format", '{{.Label "com.docker.compose.service"}} {{.State}}']);
+    if (r.code !== 0) throw new Error(`docker ps -a on ${host.name}: ${r.stderr.trim()}`);
+    return r.stdout.split("\n").filter(Boolean).sort();
+}
+
+async function api(
+    site: Site,
+    host: TestHost,
+    user: string,
+    urlPath: string,
+    method = "GET",
+    body?: string,
+): Promise<{ status: number; json: Record<string, unknown>; raw: string }> {
+    const r = await httpsRequest("root", host.ip, `${user}.${site.domain}`, urlPath, method, body);
+    let json: Record<string, unknown> = {};
+    try {
+        json = JSON.parse(r.body) as Record<string, unknown>;
+    } catch {
+        /* not JSON: an nginx page or no answer; raw says which */
+    }
+    return { status: r.status, json, raw: r.error ?? r.body };
+}
+
+/** The core's answer to GET /status through the host's nginx: its meta.apiVersion, or undefined. */
+export async function coreApiVersion(site: Site, host: TestHost, user = "status"): Promise<string | undefined> {
+    const r = await api(site, host, user, "/status");
+    const meta = r.json.meta as { apiVersion?: unknown } | undefined;
+    return r.status === 200 && typeof meta?.apiVersion === "string" ? meta.apiVersion : undefined;
+}
+
+/**
+ * Waits until the host's core answers through nginx and reaches its databases (an
+ * events read and a series read both succeed): containers start in seconds, the
+ * databases a little later.
+ */
+export async function waitForCore(site: Site, host: TestHost, timeoutMs = 60000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = "";
+    for (;;) {
+        const events = await api(site, host, "readiness", "/events");
+        const series = await api(site, host, "readiness", "/events/readiness/series");
+        if (events.status === 200 && series.status === 200) return;
+        last = `events ${events.status} ${events.raw.slice(0, 200)}; series ${series.status} ${series.raw.slice(0, 200)}`;
+        if (Date.now() > deadline) throw new Error(`core of ${host.name} not ready within ${timeoutMs} ms: ${last}`);
+        await sleep(250);
+    }
+}
+
+/** Creates events through the host's nginx; each must be acknowledged (201). */
+export async function writeEvents(site: Site, host: TestHost, user: string, events: PryvEvent[]): Promise<void> {
+    for (const event of events) {
+        const r = await api(site, host, user, "/events", "POST", JSON.stringify(event));
+        if (r.status !== 201) throw new Error(`event ${event.id} through ${host.name}: ${r.status} ${r.raw}`);
+    }
+}
+
+/** The user's events as the host's core reads them from its database, in write order. */
+export async function readEvents(site: Site, host: TestHost, user: string): Promise<PryvEvent[]> {
+    const r = await api(site, host, user, "/events");
+    if (r.status !== 200) throw new Error(`events of ${user} through ${host.name}: ${r.status} ${r.raw}`);
+    return r.json.events as PryvEvent[];
+}
+
+/** Adds points to an event's series through the host's nginx (hfs writes them to InfluxDB). */
+export async function writePoints(site: Site, host: TestHost, user: string, eventId: string, series: SeriesPoints): Promise<void> {
+    const r = await api(site, host, user, `/events/${eventId}/series`, "POST", JSON.stringify(series));
+    if (r.status !== 201) throw new Error(`series of ${eventId} through ${host.name}: ${r.status} ${r.raw}`);
+}
+
+/** An event's points as the host's hfs reads them from InfluxDB, by time. */
+export async function readPoints(site: Site, host: TestHost, user: string, eventId: string): Promise<SeriesPoints> {
+    const r = await api(site, host, user, `/events/${eventId}/series`);
+    if (r.status !== 200) throw new Error(`series of ${eventId} through ${host.name}: ${r.status} ${r.raw}`);
+    return { fields: r.json.fields as string[], points: r.json.points as number[][] };
+}
+
+/** Files under a folder whose name ends with `suffix`, relative paths, sorted. */
+function filesEndingWith(folder: string, suffix: string): string[] {
+    if (!fs.existsSync(folder)) return [];
+    return (fs.readdirSync(folder, { recursive: true }) as string[]).filter((f) => f.endsWith(suffix)).sort();
+}
+
+/** InfluxDB's TSM files on the host (the cache is written to them once a shard is cold). */
+export const influxTsmFiles = (host: TestHost): string[] => filesEndingWith(`${host.confRoot}/core/influxdb/data/data`, ".tsm");
+
+/** Waits until InfluxDB has written its cache to TSM files (the compose file sets a 2 s cold duration). */
+export async function waitForTsmFiles(host: TestHost, timeoutMs = 30000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const files = influxTsmFiles(host);
+        if (files.length > 0) return files;
+        if (Date.now() > deadline) throw new Error(`no TSM file under ${host.confRoot}/core/influxdb/data/data within ${timeoutMs} ms`);
+        await sleep(250);
+    }
+}
+
+export interface CheckResult {
+    ok: boolean;
+    output: string;
+}
+
+/**
+ * `influx_inspect verify` on the host's InfluxDB files (run it with InfluxDB stopped):
+ * every TSM block's checksum. ok when it exits 0 and reports no broken block.
+ */
+export async function influxVerify(host: TestHost): Promise<CheckResult> {
+    const r = await run(INFLUX_INSPECT, ["verify", "-dir", `${host.confRoot}/core/influxdb/data`]);
+    const output = `${r.stdout}${r.stderr}`.trim();
+    return { ok: r.code === 0 && /Broken Blocks: 0 \/ [1-9]/.test(output), output };
+}
+
+/**
+ * SQLite's `PRAGMA integrity_check` on each of FerretDB's database files (run it with
+ * FerretDB stopped). Checked on a copy: opening the file in place would leave a -shm
+ * owned by root beside it, which FerretDB (uid 999) could not open afterwards.
+ */
+export async function sqliteIntegrity(host: TestHost): Promise<CheckResult & { files: string[] }> {
+    const folder = `${host.confRoot}/core/mongodb/data`;
+    const files = filesEndingWith(folder, ".sqlite");
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "pryvmig-sqlite-check-"));
+    const lines: string[] = [];
+    let ok = files.length > 0;
+    try {
+        for (const file of files) {
+            for (const suffix of ["", "-wal"]) {
+                if (fs.existsSync(path.join(folder, file + suffix)))
+                    fs.copyFileSync(path.join(folder, file + suffix), path.join(scratch, path.basename(file) + suffix));
+            }
+            const r = await run("sqlite3", [path.join(scratch, path.basename(file)), "PRAGMA integrity_check;"]);
+            const result = `${r.stdout}${r.stderr}`.trim();
+            lines.push(`${file}: ${result}`);
+            if (r.code !== 0 || result !== "ok") ok = false;
+        }
+    } finally {
+        fs.rmSync(scratch, { recursive: true, force: true });
+    }
+    return { ok, output: lines.join("\n") || `no .sqlite file under ${folder}`, files };
+}
