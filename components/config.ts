@@ -1,3 +1,4 @@
+import type { PreviousRun } from "./previousRun";
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
@@ -90,7 +91,7 @@ const healthCheckSchema = z
         path: z
             .string()
             .regex(/^\/[A-Za-z0-9._~/?=&%-]*$/, { message: "expected an URL path starting with '/'" })
-            .default("/reg/service/info"),
+            .default("/status"),
         timeoutSeconds: z.number().int().min(1).max(3600).default(180),
         command: argv.optional(),
     })
@@ -222,6 +223,8 @@ export interface MigrationConfig extends Omit<
     operatorPrivateKey?: pulumi.Output<string>;
     /** Names the migration in markers left on the machines (authorized_keys, key folders). */
     migrationId: string;
+    /** Where the stack's last successful run left it (read from its outputs by stackConfig.ts; nothing for a new stack). */
+    previousRun: PreviousRun;
 }
 
 function register(parsed: ParsedRegister): Register {
@@ -373,25 +376,6 @@ export function destLostProblems(destLost: boolean, phase: Phase): string[] {
     ];
 }
 
-/**
- * A finished migration protects what would undo it, and the engine only finds that out
- * after it has started changing files: from finalize the way back goes through dns,
- * which lifts the protection first. `previous` is the phase of the stack's last run.
- */
-export function phaseChangeProblems(previous: Phase | undefined, phase: Phase): string[] {
-    if (previous !== "finalize" || phase === "finalize" || phase === "dns") return [];
-    return [
-        `phase: expected dns or finalize after a run at finalize (a finished migration is protected; rolling back goes through dns, which lifts the protection); got ${describe(phase)}: set phase to dns first`,
-    ];
-}
-
-/** Refuses a phase change the stack cannot make from where its last run left it. */
-export function checkPhaseChange(previous: unknown, phase: Phase): void {
-    const known = phases.find((candidate) => candidate === previous);
-    const problems = phaseChangeProblems(known, phase);
-    if (problems.length > 0) throw new pulumi.ResourceError(`Invalid stack config for pryv-core-migration:\n  ${problems.join("\n  ")}`, undefined, true);
-}
-
 function semanticProblems(parsed: ParsedConfig): string[] {
     return [
         ...sourceDestProblems(parsed.source, parsed.dest),
@@ -451,5 +435,6 @@ export function parseMigrationConfig(raw: Record<string, unknown>, migrationId: 
         destLost: parsed.destLost,
         operatorPrivateKey: parsed.operatorPrivateKey === undefined ? undefined : pulumi.secret(parsed.operatorPrivateKey),
         migrationId,
+        previousRun: {},
     };
 }

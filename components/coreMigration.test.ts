@@ -13,6 +13,7 @@ const guardChecks = [
     ...registers.map((role) => `pryv-live-core-guard-${role}-names-source`),
 ];
 const cutoverSteps = [
+    "dest-taken-over",
     "stop-source",
     "source-description",
     "changes",
@@ -65,7 +66,7 @@ const expectedComponents = (phase: Phase): [string, string[]][] => {
 
 /** Outputs, in the order the program sets them; `from` is the phase that adds them. */
 const outputs: { names: string[]; from: Phase }[] = [
-    { names: ["phase", "destHealthySeconds", "keptAside"], from: "prepare" },
+    { names: ["phase", "warmSyncRound", "dataFolders", "destHealthySeconds", "keptAside"], from: "prepare" },
     { names: ["warmSync", "cutoverEstimate", "changeJournal"], from: "warm-sync" },
     { names: ["proxyFile", "proxyReplaces", "siteFileSha256"], from: "prepare" },
     { names: ["coldSync", "verifiedFolders", "contentVerified", "coldSyncSeconds", "outage", "downtimeSeconds"], from: "cutover" },
@@ -116,8 +117,17 @@ for (const executor of executors) {
                             "pryv-source-proxy-source-back",
                             "pryv-source-proxy-site-file",
                         ]);
+                        assert.deepEqual(resources.get("pryv-cutover-dest-taken-over")!.dependsOn, [
+                            "pryv-source-proxy-source-back",
+                            "pryv-source-proxy-site-file",
+                        ]);
                         assert.deepEqual(resources.get("pryv-cutover-changes")!.dependsOn, ["pryv-cutover-stop-source"]);
-                        for (const key of keys) assert.deepEqual(resources.get(`pryv-cutover-final-sync-${key}`)!.dependsOn, ["pryv-cutover-changes"], key);
+                        for (const key of keys)
+                            assert.deepEqual(
+                                resources.get(`pryv-cutover-final-sync-${key}`)!.dependsOn,
+                                ["pryv-cutover-changes", "pryv-cutover-dest-taken-over"],
+                                key,
+                            );
                     }
                     if (phaseReached(phase, "warm-sync")) {
                         for (const key of keys) assert.deepEqual(resources.get(`pryv-warm-sync-${key}`)!.dependsOn, ["pryv-warm-sync-change-journal"], key);
@@ -148,6 +158,14 @@ for (const executor of executors) {
                             assert.deepEqual([...finalChecks].sort(), ["pryv-finalize", ...registers.map((role) => `pryv-finalize-${role}-answers`)]);
                     },
                 );
+
+                it("outputs the phase, the round and the data folders, which the next run reads back", async () => {
+                    const { component } = await make(phase);
+                    assert.deepEqual(
+                        await Promise.all([component.outputs.phase, component.outputs.warmSyncRound, component.outputs.dataFolders].map(promiseOf)),
+                        [phase, 1, defaultDataFolders],
+                    );
+                });
 
                 it("freezes the change journal and the warm rounds from the cutover on", async () => {
                     const { resources } = await make(phase);
@@ -264,6 +282,29 @@ describe("CoreMigration with dest declared lost", () => {
             [],
         );
         assert.equal(resources.has("pryv-dest-lost"), false);
+    });
+});
+
+describe("CoreMigration on the way back from a cutover", () => {
+    const warmSteps = ["change-journal", ...keys].map((step) => `pryv-warm-sync-${step}`);
+    for (const previous of ["cutover", "dns"] as const) {
+        it(`after a run at ${previous}, freezes the warm rounds at warm-sync whatever warmSyncRound says: dest's writes are carried back first`, async () => {
+            const config = { ...testConfig({ phase: "warm-sync", warmSyncRound: 1 }), previousRun: { phase: previous, warmSyncRound: 2 } };
+            const { resources } = await build((opts) => new CoreMigration("pryv", config, opts), fakeMachines);
+            assert.deepEqual(
+                warmSteps.map((name) => [name, resources.get(name)!.ignoreChanges, resources.get(name)!.inputs.triggers]),
+                warmSteps.map((name) => [name, ["triggers"], [1]]),
+            );
+        });
+    }
+
+    it("after a completed rollback (a run at warm-sync), lets a changed round run again", async () => {
+        const config = { ...testConfig({ phase: "warm-sync", warmSyncRound: 3 }), previousRun: { phase: "warm-sync" as const, warmSyncRound: 2 } };
+        const { resources } = await build((opts) => new CoreMigration("pryv", config, opts), fakeMachines);
+        assert.deepEqual(
+            warmSteps.map((name) => resources.get(name)!.ignoreChanges),
+            warmSteps.map(() => []),
+        );
     });
 });
 

@@ -5,6 +5,7 @@ import { DestDeploymentCheck } from "./destDeploymentCheck";
 import { Finalize } from "./finalize";
 import { LiveCoreGuard } from "./liveCoreGuard";
 import { MigrationKey, peerAccess } from "./migrationKey";
+import { deferredRoundNotice, warmRoundsFrozen } from "./previousRun";
 import { RegisterDns } from "./registerDns";
 import { SourceProxy } from "./sourceProxy";
 import { WarmSync } from "./warmSync";
@@ -31,6 +32,7 @@ export class CoreMigration extends pulumi.ComponentResource {
             useSshAgent: config.useSshAgent,
             onStep: (step, machine, does) => steps.push(does.apply((text) => ({ machine, step, does: text }))),
             lostMachine: config.destLost ? dest.role : undefined,
+            migrationId,
         };
         const check = serviceCheck(config.healthCheck, config.domain, config.coreSubdomain);
         const child = { parent: this, protect: phase === "finalize" };
@@ -101,10 +103,19 @@ export class CoreMigration extends pulumi.ComponentResource {
             );
         }
         const destCheck = new DestDeploymentCheck(`${name}-dest-check`, { dest, check, images: config.destImages, transport }, after(guard.checks));
-        this.outputs = { phase: pulumi.output(phase), destHealthySeconds: destCheck.healthySeconds, keptAside: pulumi.output(keepAside) };
+        // phase, warmSyncRound and dataFolders are what the next run reads back (previousRun.ts).
+        this.outputs = {
+            phase: pulumi.output(phase),
+            warmSyncRound: pulumi.output(config.warmSyncRound),
+            dataFolders: pulumi.output(dataFolders),
+            destHealthySeconds: destCheck.healthySeconds,
+            keptAside: pulumi.output(keepAside),
+        };
 
         let warmSync: WarmSync | undefined;
         if (phaseReached(phase, "warm-sync")) {
+            const deferred = deferredRoundNotice(config.previousRun, phase, config.warmSyncRound);
+            if (deferred !== undefined) void pulumi.log.warn(deferred, this);
             warmSync = new WarmSync(
                 `${name}-warm-sync`,
                 {
@@ -115,7 +126,7 @@ export class CoreMigration extends pulumi.ComponentResource {
                     pullAccess,
                     sync,
                     migrationId,
-                    frozen: phaseReached(phase, "cutover"),
+                    frozen: warmRoundsFrozen(config.previousRun, phase),
                     destStartSeconds: destCheck.healthySeconds,
                     transport,
                 },

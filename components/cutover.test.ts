@@ -33,6 +33,7 @@ import {
     temporaryFolder,
     testConfig,
     transportFor,
+    ranOnce,
 } from "../tests/unit/harness";
 
 const { source, dest } = machines();
@@ -41,8 +42,6 @@ const keepAside = "/var/pryv/pryv-migration-kept/unit";
 const sync = { compress: "none", maxDeletions: 1000 } as const;
 const pullAccess = peerAccess(source, "pull", "unit");
 const carryBackAccess = peerAccess(dest, "carry-back", "unit");
-
-const ranOnce = "# This step ran once already: a change to its script is recorded, not run (roll back past it and forward again to run it anew).\ntrue\n";
 
 const make = (executor: Executor, destLost = false) =>
     build((opts) => {
@@ -75,11 +74,12 @@ const carryBacks = perFolder("carry-back");
 
 /** The procedure, in the order the steps are declared: each step's machine and what it waits for. */
 const procedure: [string, "source" | "dest", string[]][] = [
+    ["cut-dest-taken-over", "dest", ["proxy-source-back", "proxy-site-file"]],
     ["cut-stop-source", "source", ["proxy-source-back", "proxy-site-file"]],
     ["cut-source-description", "source", ["cut-stop-source"]],
     ["cut-changes", "source", ["cut-stop-source"]],
     ...keys.flatMap((key): [string, "source" | "dest", string[]][] => [
-        [`cut-final-sync-${key}`, "dest", ["cut-changes"]],
+        [`cut-final-sync-${key}`, "dest", ["cut-changes", "cut-dest-taken-over"]],
         [`cut-verify-${key}`, "dest", [`cut-final-sync-${key}`, "cut-source-description"]],
     ]),
     ...carryBacks.map((name): [string, "source" | "dest", string[]] => [name, "source", verifies]),
@@ -113,18 +113,40 @@ for (const executor of executors) {
             for (const step of steps) {
                 assert.deepEqual(
                     [step.type, step.inputs.stdin, step.inputs.triggers, scriptOf(step.inputs.update), step.protect, step.ignoreChanges, step.retainOnDelete],
-                    [stepType[executor], stdinOf(step.name), undefined, ranOnce, false, [], false],
+                    [stepType[executor], stdinOf(step.name), undefined, ranOnce(step.name), false, [], false],
                     step.name,
                 );
             }
         });
 
-        it("records an undo only on the steps recorded for it: the carry-backs and dest-back", async () => {
+        it("records an undo only on the steps recorded for it: dest taken over, the carry-backs and dest-back", async () => {
             const { resources } = await make(executor);
             const withUndo = childrenOf(resources, "cut")
                 .filter((step) => step.inputs.delete !== undefined)
                 .map((step) => step.name);
-            assert.deepEqual(withUndo, [...carryBacks, "cut-dest-back"]);
+            assert.deepEqual(withUndo, ["cut-dest-taken-over", ...carryBacks, "cut-dest-back"]);
+        });
+
+        it("marks dest taken over before the final rounds write there; the mark goes only after every carry-back (deleted before it)", async () => {
+            const { resources } = await make(executor);
+            const takenOver = resources.get("cut-dest-taken-over")!;
+            assert.equal(hostOf(takenOver), hosts.dest);
+            assert.equal(
+                scriptOf(takenOver.inputs.create),
+                `# Marks dest as holding the newest copy from the cutover on: no warm round overwrites it until a rollback has carried its data back to source.
+# Markers are written before a step acts, so that its undo knows what to undo even after a crash.
+marker_folder="$HOME"/.pryv-migration/'unit'
+mkdir -p "$marker_folder"
+touch "$marker_folder"/cutover-began
+`,
+            );
+            assert.match(
+                scriptOf(takenOver.inputs.delete),
+                /^# dest's data has been carried back to source \(this undo runs after every carry-back\): warm rounds may overwrite dest again\.\n[\s\S]*\nrm -f "\$marker_folder"\/cutover-began\n$/,
+            );
+            // Deleted in reverse: a carry-back waits on the verifies, which wait on the final rounds, which wait on the mark.
+            for (const key of keys) assert.ok(resources.get(`cut-final-sync-${key}`)!.dependsOn.includes("cut-dest-taken-over"), key);
+            for (const name of carryBacks) assert.deepEqual(resources.get(name)!.dependsOn, verifies, name);
         });
 
         it("stops source, then starts its nginx alone on the proxy file; source's description is made while dest copies", async () => {

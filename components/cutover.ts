@@ -90,6 +90,12 @@ export class Cutover extends pulumi.ComponentResource {
             });
         const marker = (comment: string, message: string) => render("step-marker.sh", { comment, message });
 
+        // Before the final rounds write anything on dest: no warm round overwrites dest until the carry-backs (deleted before it) ran.
+        const destTakenOver = step(
+            "dest-taken-over",
+            { machine: dest, create: render("cutover-began.sh", { migrationId }), delete: render("cutover-carried-back.sh", { migrationId }) },
+            args.sourceSwitched,
+        );
         const stopSource = step("stop-source", { machine: source, create: stopSourceScript(source, args.proxyStartCommand, migrationId) }, args.sourceSwitched);
         // Source is frozen from here on: its description is made while dest copies.
         const sourceDescription = step(
@@ -129,7 +135,7 @@ export class Cutover extends pulumi.ComponentResource {
                     create: pullScript({ receiver: dest, peerRole: "source", access: pullAccess, folder, migrationId, sync, round: { kind: "cold" } }),
                     stdin: changed.apply((all) => finalRoundInput(all.find((entry) => entry.folder === folder))),
                 },
-                [changes],
+                [changes, destTakenOver],
             );
             const verify = step(
                 `verify-${folderKey(folder)}`,

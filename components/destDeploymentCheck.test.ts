@@ -40,7 +40,7 @@ for (const executor of executors) {
                 "# Starts the core and waits until it answers through its nginx, then stops it again.\n",
                 "\n'/srv/pryv/run-core'\n",
                 "timeout_seconds='180'\n",
-                "until health_output=$('curl' '--fail' '--silent' '--show-error' '--insecure' '--max-time' '10' '--resolve' 'co1.pryv.example.com:443:127.0.0.1' 'https://co1.pryv.example.com/reg/service/info' 2>&1); do",
+                "until health_output=$('curl' '--silent' '--show-error' '--insecure' '--max-time' '10' '--resolve' 'co1.pryv.example.com:443:127.0.0.1' '--write-out' '\\n%{http_code}' 'https://co1.pryv.example.com/status' 2>&1) && core_answered \"$health_output\"; do",
                 "\n'/srv/pryv/stop-containers'\n",
             ]);
             assert.equal(await promiseOf(component.healthySeconds), warmClock.destStartSeconds);

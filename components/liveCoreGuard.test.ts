@@ -67,7 +67,7 @@ for (const executor of executors) {
             assertInOrder(create, [
                 "# Refuses to go on unless source serves now, as the live core does: otherwise the machine named source is not the core users reach.\n",
                 "timeout_seconds='30'\n",
-                "until health_output=$('curl' '--fail' '--silent' '--show-error' '--insecure' '--max-time' '10' '--resolve' 'co1.pryv.example.com:443:127.0.0.1' 'https://co1.pryv.example.com/reg/service/info' 2>&1); do",
+                "until health_output=$('curl' '--silent' '--show-error' '--insecure' '--max-time' '10' '--resolve' 'co1.pryv.example.com:443:127.0.0.1' '--write-out' '\\n%{http_code}' 'https://co1.pryv.example.com/status' 2>&1) && core_answered \"$health_output\"; do",
                 `printf '{"sourceServing":true}\\n'`,
             ]);
             const quick = await make(executor, { check: { ...checkFor(), timeoutSeconds: 12 } });

@@ -2,7 +2,7 @@ import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import { Machine, Register } from "./config";
 import { declareStep, Transport } from "../machinery/remoteStep";
-import { ServiceCheck } from "../machinery/services";
+import { ServiceCheck, sourceServesScript } from "../machinery/services";
 import { render } from "../machinery/templates";
 
 export interface LiveCoreGuardArgs {
@@ -34,11 +34,7 @@ export class LiveCoreGuard extends pulumi.ComponentResource {
             declareStep(`${name}-${suffix}`, { machine, create }, transport, { parent: this }).resource;
         const destAddresses = [...new Set([args.destCoreIp, dest.host, dest.addressForPeers].filter((address) => net.isIP(address) !== 0))];
         this.checks = [
-            step(
-                "source-serves",
-                source,
-                render("source-serves.sh", { healthCheck: args.check.command, timeoutSeconds: Math.min(args.check.timeoutSeconds, 30) }),
-            ),
+            step("source-serves", source, sourceServesScript(args.check)),
             step(
                 "dest-is-fresh",
                 dest,

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { checkPhaseChange, MigrationConfig, parseMigrationConfig } from "./config";
+import { MigrationConfig, parseMigrationConfig } from "./config";
+import { checkAgainstPreviousRun, PreviousRun, previousRunFromOutputs } from "./previousRun";
 
 export const projectName = "pryv-core-migration";
 
@@ -53,15 +54,18 @@ function parseJson(key: string, text: string): unknown {
     }
 }
 
-/** The phase of this stack's last run, read from its own outputs (nothing on a new stack). */
-async function previousPhase(): Promise<unknown> {
+/** Where this stack's last successful run left it, read from its own outputs (nothing on a new stack). */
+async function previousRun(): Promise<PreviousRun> {
     const self = new pulumi.StackReference("pryv-previous-run", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
-    return (await self.getOutputDetails("phase")).value;
+    const outputs: Record<string, unknown> = {};
+    for (const key of ["phase", "warmSyncRound", "dataFolders"]) outputs[key] = (await self.getOutputDetails(key)).value;
+    return previousRunFromOutputs(outputs);
 }
 
 /** The stack config, validated, and checked against where the stack's last run left it. */
 export async function readMigrationConfig(): Promise<MigrationConfig> {
     const config = readStackConfig();
-    checkPhaseChange(await previousPhase(), config.phase);
-    return config;
+    const previous = await previousRun();
+    checkAgainstPreviousRun(previous, config);
+    return { ...config, previousRun: previous };
 }

@@ -20,10 +20,10 @@ import {
     stepType,
     transportFor,
     warmClock,
+    ranOnce,
 } from "../tests/unit/harness";
 
 const { source, dest } = machines();
-const ranOnce = "# This step ran once already: a change to its script is recorded, not run (roll back past it and forward again to run it anew).\ntrue\n";
 const journalStop = render("change-journal-stop.sh", { migrationId: "unit", round: 2 });
 const sync = { compress: "none", maxDeletions: 1000 } as const;
 const make = (executor: Executor, overrides: Partial<WarmSyncArgs> = {}) =>
@@ -68,7 +68,7 @@ for (const executor of executors) {
                     step.retainOnDelete,
                 ]),
                 [
-                    ["warm-change-journal", stepType[executor], "10.0.0.11", [], [2], journalStop, undefined, ranOnce, [], false],
+                    ["warm-change-journal", stepType[executor], "10.0.0.11", [], [2], journalStop, undefined, ranOnce("warm-change-journal"), [], false],
                     ...defaultDataFolders.map((folder) => [
                         `warm-${folderKey(folder)}`,
                         stepType[executor],
@@ -77,7 +77,7 @@ for (const executor of executors) {
                         [2],
                         undefined,
                         undefined,
-                        ranOnce,
+                        ranOnce(`warm-${folderKey(folder)}`),
                         [],
                         false,
                     ]),
@@ -130,7 +130,7 @@ for (const executor of executors) {
                 ["warm-change-journal", ...defaultDataFolders.map((folder) => `warm-${folderKey(folder)}`)],
             );
             // A changed script runs the step's no-op update: the steps run once.
-            for (const step of steps) assert.deepEqual([step.ignoreChanges, scriptOf(step.inputs.update)], [["triggers"], ranOnce], step.name);
+            for (const step of steps) assert.deepEqual([step.ignoreChanges, scriptOf(step.inputs.update)], [["triggers"], ranOnce(step.name)], step.name);
         });
 
         it("with dest declared lost: the rounds on dest leave the stack without running; the journal on source does not", async () => {

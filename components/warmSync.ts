@@ -15,7 +15,7 @@ export interface WarmSyncArgs {
     pullAccess: PeerAccess;
     sync: SyncSettings;
     migrationId: string;
-    /** From the cutover on, dest serves: a changed round must not sync (and stop) it again. */
+    /** dest may hold users' writes (from the cutover on, and on the way back until the carry-back): a changed round must not sync (and stop) it. */
     frozen: boolean;
     /** The last measured start of dest's services (prepare's check), for the estimate. */
     destStartSeconds: pulumi.Output<number>;

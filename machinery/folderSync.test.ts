@@ -199,7 +199,7 @@ describe("pullScript, run by bash with a fake rsync", () => {
             env: { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(confRoot, "home"), ...env },
             stdin,
         });
-        const calls = fs.readFileSync(log, "utf8").trimEnd().split("\n");
+        const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trimEnd().split("\n") : [];
         return { result, calls, stats: jsonLines<PrintedStats>(result.stdout) };
     };
     const realRun = (calls: string[]) => calls.filter((call) => call.startsWith("rsync ") && !/--list-only|--dry-run/.test(call));
@@ -240,6 +240,25 @@ describe("pullScript, run by bash with a fake rsync", () => {
             "core/mongodb/data on dest: this round would delete 6 entries, more than sync.maxDeletions (5); nothing was deleted. Is dest really the new machine? Raise sync.maxDeletions if these deletions are expected.\n",
         );
         assert.deepEqual(realRun(calls), []);
+    });
+
+    it("warm: refuses before anything stops or copies once a cutover began on this machine, until its rollback removed the marker", () => {
+        const markers = path.join(confRoot, "home", ".pryv-migration", "unit");
+        fs.mkdirSync(markers, { recursive: true });
+        fs.writeFileSync(path.join(markers, "cutover-began"), "");
+        const refused = run({ kind: "warm", round: 2 });
+        assert.deepEqual(
+            [refused.result.status, refused.result.stderr, refused.calls],
+            [
+                1,
+                "core/mongodb/data: refusing a warm round on dest: a cutover began here and no rollback has carried its data back to source yet, so this round would overwrite what users wrote on dest. Set warmSyncRound back to its value at the cutover and run pulumi up to complete the rollback; change warmSyncRound in the next up.\n",
+                [],
+            ],
+        );
+        // The cutover's own final round runs under the marker.
+        assert.equal(run({ kind: "cold" }, {}, "walk\n").result.status, 0);
+        fs.rmSync(path.join(markers, "cutover-began"));
+        assert.equal(run({ kind: "warm", round: 2 }).result.status, 0);
     });
 
     it("never deletes from a peer folder that is empty", () => {

@@ -1,7 +1,22 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
-import { asBashCommand, declareStep, describeScript, jsonLines, RemoteStep, StepDefinition, Transport, wrapForBash } from "./remoteStep";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+    asBashCommand,
+    declareStep,
+    describeScript,
+    jsonLines,
+    keepingOutput,
+    RemoteStep,
+    StepDefinition,
+    stepScript,
+    Transport,
+    wrapForBash,
+} from "./remoteStep";
+import { render } from "./templates";
 import { build, executors, machines, operatorKey, promiseOf, Recorded, scriptOf, sourceHostKey, StandIn, stepType, transportFor } from "../tests/unit/harness";
 
 class Holder extends pulumi.ComponentResource {
@@ -52,6 +67,45 @@ describe("describeScript", () => {
     });
 });
 
+describe("a step that runs once, on a machine", () => {
+    let home: string;
+    beforeEach(() => (home = fs.mkdtempSync(path.join(os.tmpdir(), "pryv-step-"))));
+    afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
+    const runScript = (script: string, input = "") =>
+        spawnSync("sh", ["-c", wrapForBash(script)], { input, encoding: "utf8", env: { ...process.env, HOME: home } });
+    const kept = () => fs.readFileSync(path.join(home, ".pryv-migration", "m1", "outputs", "s1"), "utf8");
+
+    it("prints what its script prints, keeps it, and its no-op update prints it again", () => {
+        const first = runScript(keepingOutput('# Prints a record.\necho "{\\"n\\":$(cat)}"\nexit 0\necho never', "s1", "m1"), "7");
+        assert.deepEqual([first.status, first.stdout], [0, '{"n":7}\n']);
+        assert.equal(kept(), '{"n":7}\n');
+        const again = runScript(render("step-ran-once.sh", { step: "s1", migrationId: "m1", missing: "gone" }));
+        assert.deepEqual([again.status, again.stdout, again.stderr], [0, '{"n":7}\n', ""]);
+    });
+
+    it("fails as its script fails, at the failing command, with what it printed, and keeps nothing", () => {
+        const failed = runScript(keepingOutput("echo partial\nfalse\necho never", "s1", "m1"));
+        assert.deepEqual([failed.status, failed.stdout], [1, "partial\n"]);
+        assert.throws(kept, /ENOENT/);
+        const again = runScript(render("step-ran-once.sh", { step: "s1", migrationId: "m1", missing: "s1: gone" }));
+        assert.deepEqual([again.status, again.stdout, again.stderr], [0, "", "s1: gone\n"]);
+    });
+
+    it("keeps nounset and pipefail inside, and a here-document of the script intact", () => {
+        assert.equal(runScript(keepingOutput("echo $undefined_variable", "s1", "m1")).status, 1);
+        assert.equal(runScript(keepingOutput("false | true\necho never", "s1", "m1")).stdout, "");
+        assert.equal(runScript(keepingOutput("cat <<'END'\n  a\nEND", "s1", "m1")).stdout, "  a\n");
+    });
+
+    it("gives back the script as written from the command an executor runs", () => {
+        for (const script of ["# Opens.\n# Twice.\necho a\n", "echo a", "# Only comments.\n", '(\n  set -e\n) >"$kept_output.partial"\n']) {
+            assert.equal(stepScript(wrapForBash(keepingOutput(script, "s1", "m1"))), script);
+            assert.equal(stepScript(wrapForBash(script)), script);
+        }
+        assert.equal(stepScript("echo as is"), undefined);
+    });
+});
+
 describe("jsonLines", () => {
     it("reads the lines that are JSON objects and skips the others", () => {
         assert.deepEqual(jsonLines('rsync: noise\n{"a":1}\n  {"b":[2]}\n\n'), [{ a: 1 }, { b: [2] }]);
@@ -90,13 +144,30 @@ for (const executor of executors) {
             for (const key of ["delete", "triggers", "stdin"]) assert.equal(resource.inputs[key], undefined, key);
         });
 
-        it("runs a step once: both executors run the update script on a change, which does nothing", async () => {
-            const { resource } = await declareOne({ machine: machines().dest, create: "a" }, transportFor(executor));
+        it("runs a step once: its create keeps what it prints on its machine, its update runs nothing and prints that again", async () => {
+            const { resource } = await declareOne({ machine: machines().dest, create: "# Prints.\necho hi" }, transportFor(executor));
+            const create = String(resource.inputs.create);
+            assert.equal(scriptOf(create), "# Prints.\necho hi");
+            assert.match(stepScript(create) === undefined ? "" : create, /kept_output="\$HOME"\/\.pryv-migration\/'unit'\/outputs\/'holder-step'\n/);
             assert.equal(
                 scriptOf(resource.inputs.update),
-                "# This step ran once already: a change to its script is recorded, not run (roll back past it and forward again to run it anew).\ntrue\n",
+                `# This step ran once already: a change to its script is recorded, not run (roll back past it and forward again to run it anew).
+kept_output="$HOME"/.pryv-migration/'unit'/outputs/'holder-step'
+# What it printed then, so that what the program computed from it stays the same.
+if [ -f "$kept_output" ]; then
+  cat "$kept_output"
+else
+  echo 'holder-step: its kept output is gone from this machine; outputs computed from it are left out' >&2
+fi
+`,
             );
             assert.equal(resource.retainOnDelete, false);
+        });
+
+        it("runs a step that converges on every change with its script as it is, and no update", async () => {
+            const { resource } = await declareOne({ machine: machines().dest, create: "# Writes.\ncat > f", rerun: true }, transportFor(executor));
+            assert.equal(resource.inputs.create, wrapForBash("# Writes.\ncat > f"));
+            assert.equal(resource.inputs.update, undefined);
         });
 
         it("leaves the steps of a machine declared lost to the engine to forget, without running their undo", async () => {
@@ -161,7 +232,7 @@ describe("declareStep, executor-specific inputs", () => {
         const before = process.env.SSH_AUTH_SOCK;
         process.env.SSH_AUTH_SOCK = "/run/agent.sock";
         try {
-            const { resource } = await declareOne({ machine: machines().dest, create: "a" }, { executor: "command", useSshAgent: true });
+            const { resource } = await declareOne({ machine: machines().dest, create: "a" }, { executor: "command", useSshAgent: true, migrationId: "unit" });
             const connection = resource.inputs.connection as Record<string, unknown>;
             assert.equal(connection.agentSocketPath, "/run/agent.sock");
             assert.equal(connection.privateKey, undefined);
@@ -173,7 +244,7 @@ describe("declareStep, executor-specific inputs", () => {
     });
 
     it("OpensshCommand: takes no logging or environment input, and keeps a connection without a key in clear", async () => {
-        const { resource } = await declareOne({ machine: machines().dest, create: "a" }, { executor: "openssh", useSshAgent: true });
+        const { resource } = await declareOne({ machine: machines().dest, create: "a" }, { executor: "openssh", useSshAgent: true, migrationId: "unit" });
         assert.equal(resource.inputs.logging, undefined);
         assert.equal(resource.inputs.addPreviousOutputInEnv, undefined);
         assert.deepEqual(resource.inputs.connection, { host: "dest.example.com", port: 2222, user: "pryv", hostKey: machines().dest.hostKey });

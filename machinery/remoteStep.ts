@@ -13,6 +13,8 @@ export interface Transport {
     onStep?: (name: string, machine: string, description: pulumi.Output<string>) => void;
     /** A machine declared lost (config destLost): its steps leave the stack without running anything there. */
     lostMachine?: string;
+    /** Names the folder on each machine where steps keep what they printed (`~/.pryv-migration/<migrationId>/outputs/`). */
+    migrationId: string;
 }
 
 /** One step of the procedure on one machine, defined once whatever the executor. */
@@ -62,8 +64,32 @@ function optionalCommand(script: pulumi.Input<string> | undefined): pulumi.Outpu
     return script === undefined ? undefined : asBashCommand(script);
 }
 
-/** Both executors run `update` (when set) instead of `create` on a change: for a step that runs once, it does nothing. */
-const ranOnce = (): string => render("step-ran-once.sh", {});
+/**
+ * Both executors run `update` (when set) instead of `create` on a change: for a step that
+ * runs once, it runs nothing and prints what the step printed when it ran, kept on its
+ * machine, so that every output computed from it keeps its value.
+ */
+const ranOnce = (step: string, migrationId: string): string =>
+    render("step-ran-once.sh", { step, migrationId, missing: `${step}: its kept output is gone from this machine; outputs computed from it are left out` });
+
+/** The script of a step that runs once, made to keep what it prints on its machine; its opening comment stays first. */
+export function keepingOutput(script: string, step: string, migrationId: string): string {
+    const lines = script.split("\n");
+    const firstCommand = lines.findIndex((line) => !line.startsWith("#"));
+    const split = firstCommand === -1 ? lines.length : firstCommand;
+    return render("step-output-kept.sh", { opening: lines.slice(0, split).join("\n"), body: lines.slice(split).join("\n"), step, migrationId });
+}
+
+const bashWrapper = /^bash -euo pipefail -c "\$\(cat <<'PRYV_MIGRATION_SCRIPT_END'\n([\s\S]*)\nPRYV_MIGRATION_SCRIPT_END\n\)"$/;
+const keptOutputWrapper = /^((?:#.*\n)*)\n?kept_output=.*\n[\s\S]*?\n\(\n {2}set -e\n([\s\S]*)\n\) >"\$kept_output\.partial"\n[\s\S]*$/;
+
+/** The script of a step as its component wrote it, from the command an executor runs (undefined: not a step's command). */
+export function stepScript(command: string): string | undefined {
+    const wrapped = bashWrapper.exec(command);
+    if (wrapped === null) return undefined;
+    const kept = keptOutputWrapper.exec(wrapped[1]);
+    return kept === null ? wrapped[1] : `${kept[1]}${kept[2]}`;
+}
 
 /** The opening comment lines of a script: what it does, in words. */
 export function describeScript(script: string): string {
@@ -79,9 +105,12 @@ export function describeScript(script: string): string {
 export function declareStep(name: string, step: StepDefinition, transport: Transport, opts: pulumi.CustomResourceOptions): RemoteStep {
     const { machine } = step;
     transport.onStep?.(name, machine.role, pulumi.output(step.create).apply(describeScript));
+    const runsOnce = step.rerun !== true;
     const scripts = {
-        create: asBashCommand(step.create),
-        update: step.rerun === true ? undefined : asBashCommand(ranOnce()),
+        create: runsOnce
+            ? asBashCommand(pulumi.output(step.create).apply((script) => keepingOutput(script, name, transport.migrationId)))
+            : asBashCommand(step.create),
+        update: runsOnce ? asBashCommand(ranOnce(name, transport.migrationId)) : undefined,
         delete: optionalCommand(step.delete),
     };
     // The engine forgets the steps of a lost machine without calling the provider: nothing can reach it.

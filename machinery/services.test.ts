@@ -6,11 +6,10 @@ import { proxyServingScript, serviceCheck, ServiceCheck, sourceBackScript, start
 import { fakeCommand, machines, runBash, temporaryFolder } from "../tests/unit/harness";
 
 describe("serviceCheck", () => {
-    it("by default asks the machine's own nginx for the core's name over https, on 127.0.0.1", () => {
-        assert.deepEqual(serviceCheck({ path: "/reg/service/info", timeoutSeconds: 180 }, "pryv.example.com", "co1"), {
+    it("by default asks the machine's own nginx for the core's name over https, on 127.0.0.1, printing the answer and its status", () => {
+        assert.deepEqual(serviceCheck({ path: "/status", timeoutSeconds: 180 }, "pryv.example.com", "co1"), {
             command: [
                 "curl",
-                "--fail",
                 "--silent",
                 "--show-error",
                 "--insecure",
@@ -18,17 +17,54 @@ describe("serviceCheck", () => {
                 "10",
                 "--resolve",
                 "co1.pryv.example.com:443:127.0.0.1",
-                "https://co1.pryv.example.com/reg/service/info",
+                "--write-out",
+                "\\n%{http_code}",
+                "https://co1.pryv.example.com/status",
             ],
+            healthy: "core-answer",
             timeoutSeconds: 180,
         });
     });
 
-    it("runs the configured command instead when there is one", () => {
+    it("runs the configured command instead when there is one, healthy when it exits 0", () => {
         assert.deepEqual(serviceCheck({ command: ["/usr/local/bin/pryv-health"], path: "/", timeoutSeconds: 5 }, "pryv.example.com", "co1"), {
             command: ["/usr/local/bin/pryv-health"],
+            healthy: "exit-status",
             timeoutSeconds: 5,
         });
+    });
+});
+
+/** The default check's answer, as curl prints it (body, then the status on a line of its own), judged by the wait. */
+describe("the default health check, run by bash against answers a machine may give", () => {
+    let folder: string;
+    let remove: () => void;
+    beforeEach(() => ({ folder, remove } = temporaryFolder("health")));
+    afterEach(() => remove());
+    const healthyWith = (answer: string, exitCode = 0): { status: number | null; stderr: string } => {
+        fs.writeFileSync(path.join(folder, "answer"), answer);
+        const curl = fakeCommand(folder, "curl", `cat '${path.join(folder, "answer")}'\nexit ${exitCode}`);
+        const check: ServiceCheck = { ...serviceCheck({ path: "/status", timeoutSeconds: 1 }, "pryv.example.com", "co1"), timeoutSeconds: 1 };
+        return runBash(proxyServingScript({ ...check, command: [curl, ...check.command.slice(1)] }));
+    };
+    const apiAnswer = (status: number) => `{"meta":{"apiVersion":"1.3.51","serverTime":1559000000},"error":{"id":"unknown-resource"}}\n${status}`;
+
+    it("is healthy on any answer of the core, an API error included (a 2019 core has no /status route)", () => {
+        for (const status of [200, 401, 404]) assert.equal(healthyWith(apiAnswer(status)).status, 0, String(status));
+    });
+
+    it("waits on nginx's own pages, the cold window's 503, a 5xx of the core, and no answer at all", () => {
+        for (const answer of [
+            "<html><head><title>502 Bad Gateway</title></head></html>\n502",
+            "<html><body>Pryv.io is moving to a new machine</body></html>\n503",
+            apiAnswer(500),
+            "<html><body>Welcome to nginx!</body></html>\n200",
+        ]) {
+            const result = healthyWith(answer);
+            assert.equal(result.status, 1, answer);
+            assert.match(result.stderr, /^not healthy after 1s: /, answer);
+        }
+        assert.match(healthyWith("curl: (7) Failed to connect\n000", 7).stderr, /^not healthy after 1s: curl: \(7\) Failed to connect\n000\n$/);
     });
 });
 
@@ -60,7 +96,7 @@ describe("service scripts, run by bash on a fake machine", () => {
             startCommand: [fakeCommand(folder, "run-core", `${record("start")}\ntouch '${running}'`)],
             stopCommand: [fakeCommand(folder, "stop-containers", `${record(`stop (${markerState})`)}\nrm -f '${running}'`)],
         };
-        check = { command: [fakeCommand(folder, "health", `test -e '${running}'`)], timeoutSeconds: 1 };
+        check = { command: [fakeCommand(folder, "health", `test -e '${running}'`)], healthy: "exit-status", timeoutSeconds: 1 };
     });
     afterEach(() => remove());
 
@@ -83,7 +119,7 @@ describe("service scripts, run by bash on a fake machine", () => {
     });
 
     it("start: fails with the health check's words when the machine does not become healthy in time", () => {
-        const broken = { command: ["sh", "-c", "echo 'connection refused' >&2; exit 7"], timeoutSeconds: 1 };
+        const broken: ServiceCheck = { command: ["sh", "-c", "echo 'connection refused' >&2; exit 7"], healthy: "exit-status", timeoutSeconds: 1 };
         const result = run(startServicesScript(machine, broken, { stopAfterwards: true }));
         assert.equal(result.status, 1);
         assert.equal(result.stderr, "not healthy after 1s: connection refused\n");
@@ -151,7 +187,9 @@ describe("service scripts, run by bash on a fake machine", () => {
         it("keeps the marker when source does not come back healthy, so that running it again restarts source again", () => {
             fs.mkdirSync(path.dirname(marker()), { recursive: true });
             fs.writeFileSync(marker(), "100.0\n");
-            const result = runBash(sourceBackScript(machine, siteFile, { command: ["false"], timeoutSeconds: 1 }, "unit"), { env: { HOME: home() } });
+            const result = runBash(sourceBackScript(machine, siteFile, { command: ["false"], healthy: "exit-status", timeoutSeconds: 1 }, "unit"), {
+                env: { HOME: home() },
+            });
             assert.equal(result.status, 1);
             assert.match(result.stderr, /^not healthy after 1s: /);
             assert.ok(fs.existsSync(marker()));

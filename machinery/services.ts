@@ -5,19 +5,29 @@ import { render } from "./templates";
 export interface ServiceCheck {
     /** The health check as words, run on the machine itself. */
     command: string[];
+    /**
+     * `core-answer`: the command prints an HTTP answer's body then its status on a line of
+     * its own, and the core answered it (status below 500, meta.apiVersion in the body).
+     * `exit-status`: the command exits 0 (a health check of the operator's).
+     */
+    healthy: "core-answer" | "exit-status";
     timeoutSeconds: number;
 }
 
 /**
- * Pryv v1 has no /status route: a core serves when an HTTPS request for <sub>.<domain>
- * through the machine's own nginx reaches core. Run on the machine, against 127.0.0.1,
- * where the certificate's name cannot match an address, hence --insecure.
+ * A core serves when an HTTPS request for <sub>.<domain> through the machine's own nginx
+ * gets an answer from the core itself: every answer of the Pryv API, errors included,
+ * carries meta.apiVersion, whatever the version (a 2019 core serves /reg/service/info only
+ * in dnsLess mode; /status, which Pryv's platform validation asks for, is a 404 of the API
+ * on some versions, still an answer of the core). nginx's own error pages and the 503 of
+ * the cold window are not. Run on the machine, against 127.0.0.1, where the certificate's
+ * name cannot match an address, hence --insecure.
  */
 export function serviceCheck(healthCheck: HealthCheck, domain: string, coreSubdomain: string): ServiceCheck {
+    if (healthCheck.command !== undefined) return { command: healthCheck.command, healthy: "exit-status", timeoutSeconds: healthCheck.timeoutSeconds };
     const name = `${coreSubdomain}.${domain}`;
-    const command = healthCheck.command ?? [
+    const command = [
         "curl",
-        "--fail",
         "--silent",
         "--show-error",
         "--insecure",
@@ -25,12 +35,18 @@ export function serviceCheck(healthCheck: HealthCheck, domain: string, coreSubdo
         "10",
         "--resolve",
         `${name}:443:127.0.0.1`,
+        "--write-out",
+        "\\n%{http_code}",
         `https://${name}${healthCheck.path}`,
     ];
-    return { command, timeoutSeconds: healthCheck.timeoutSeconds };
+    return { command, healthy: "core-answer", timeoutSeconds: healthCheck.timeoutSeconds };
 }
 
-const healthValues = (check: ServiceCheck) => ({ healthCheck: check.command, timeoutSeconds: check.timeoutSeconds });
+const healthValues = (check: ServiceCheck) => ({
+    healthCheck: check.command,
+    coreAnswer: check.healthy === "core-answer",
+    timeoutSeconds: check.timeoutSeconds,
+});
 
 export function startServicesScript(machine: Machine, check: ServiceCheck, options: { stopAfterwards: boolean }): string {
     return render("services-start.sh", {
@@ -53,6 +69,11 @@ export function stopSourceScript(source: Machine, proxyStartCommand: string[], m
 /** The undo of the cutover on source, safe whether the cutover ran, ran partly or never ran. */
 export function sourceBackScript(source: Machine, siteFile: string, check: ServiceCheck, migrationId: string): string {
     return render("source-back.sh", { stopCommand: source.stopCommand, startCommand: source.startCommand, siteFile, migrationId, ...healthValues(check) });
+}
+
+/** Refuses to go on unless source serves now; a live core answers at once, so the wait is short. */
+export function sourceServesScript(check: ServiceCheck): string {
+    return render("source-serves.sh", healthValues({ ...check, timeoutSeconds: Math.min(check.timeoutSeconds, 30) }));
 }
 
 /** Waits until the health check, run on source through its nginx, reaches dest. */

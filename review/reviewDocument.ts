@@ -4,6 +4,7 @@
 // what a rollback would undo. Pure: the CLI (scripts/review.ts) gathers the inputs.
 import { changedJsonLeaves, describeLeafChange, parseJsonDocument } from "./jsonChanges";
 import { unifiedDiffHunks } from "./lineDiff";
+import { stepScript } from "../machinery/remoteStep";
 import { commandStepType, ConfigEntry, opensshStepType, PreviewJson, PreviewStep, secretValue, StepInputs, unknownValue } from "./previewJson";
 
 export type { ConfigEntry, PreviewJson } from "./previewJson";
@@ -30,14 +31,9 @@ export interface ReviewInput {
 }
 
 const configPrefix = "pryv-core-migration:";
-const scriptEndMarker = "PRYV_MIGRATION_SCRIPT_END";
-// components/remoteStep.ts wrapForBash: the review shows the script inside, as written.
-const wrapperStart = `bash -euo pipefail -c "$(cat <<'${scriptEndMarker}'\n`;
-const wrapperEnd = `\n${scriptEndMarker}\n)"`;
-
-/** The script a step's command runs, without the bash here-document around it. */
+/** The script a step's command runs, as its component wrote it (without what the executors wrap around it). */
 export function unwrapScript(command: string): string {
-    return command.startsWith(wrapperStart) && command.endsWith(wrapperEnd) ? command.slice(wrapperStart.length, -wrapperEnd.length) : command;
+    return stepScript(command) ?? command;
 }
 
 export interface ScriptParts {

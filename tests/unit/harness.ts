@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { defaultDataFolders, Machine, MigrationConfig, parseMigrationConfig } from "../../components/config";
 import { FolderChanges } from "../../components/cutover";
 import { folderKey } from "../../machinery/folderSync";
-import { Transport } from "../../machinery/remoteStep";
+import { stepScript, Transport } from "../../machinery/remoteStep";
 import { serviceCheck, ServiceCheck } from "../../machinery/services";
 import { site443 } from "../hosts/nginx-conf";
 import { registerDnsJson } from "../hosts/register";
@@ -172,7 +172,7 @@ export function testConfig(overrides: Record<string, unknown> = {}): MigrationCo
 
 export function transportFor(executor: Transport["executor"], lostMachine?: string): Transport {
     const config = testConfig();
-    return { executor, operatorPrivateKey: config.operatorPrivateKey, useSshAgent: false, lostMachine };
+    return { executor, operatorPrivateKey: config.operatorPrivateKey, useSshAgent: false, lostMachine, migrationId: config.migrationId };
 }
 
 export const machines = (): { source: Machine; dest: Machine } => {
@@ -180,12 +180,24 @@ export const machines = (): { source: Machine; dest: Machine } => {
     return { source, dest };
 };
 
-/** The bash script a step runs: both executors wrap it in the same quoted here-document. */
+/** The update script of a step that runs once, as a machine gets it: it prints what the step printed when it ran (migration "unit"). */
+export const ranOnce = (step: string): string =>
+    `# This step ran once already: a change to its script is recorded, not run (roll back past it and forward again to run it anew).
+kept_output="$HOME"/.pryv-migration/'unit'/outputs/'${step}'
+# What it printed then, so that what the program computed from it stays the same.
+if [ -f "$kept_output" ]; then
+  cat "$kept_output"
+else
+  echo '${step}: its kept output is gone from this machine; outputs computed from it are left out' >&2
+fi
+`;
+
+/** The bash script a step runs, as its component wrote it: both executors wrap it the same way. */
 export function scriptOf(command: unknown): string {
     const text = String(command);
-    const match = /^bash -euo pipefail -c "\$\(cat <<'PRYV_MIGRATION_SCRIPT_END'\n([\s\S]*)\nPRYV_MIGRATION_SCRIPT_END\n\)"$/.exec(text);
-    if (match === null) throw new Error(`not a wrapped bash script: ${text.slice(0, 80)}`);
-    return match[1];
+    const script = stepScript(text);
+    if (script === undefined) throw new Error(`not a wrapped bash script: ${text.slice(0, 80)}`);
+    return script;
 }
 
 const folderOf = (key: string): string => defaultDataFolders.find((folder) => folderKey(folder) === key) ?? key;

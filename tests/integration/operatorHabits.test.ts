@@ -1,0 +1,93 @@
+import { strict as assert } from "assert";
+import { UpResult } from "@pulumi/pulumi/automation";
+import { defaultDataFolders } from "../../components/config";
+import { startTestHosts, TestHost, TestHosts } from "../hosts";
+import { isDatabaseRunning } from "../hosts/checks";
+import { MigrationStack, openMigrationStack } from "./migrationStack";
+import { servedBy, writeEvent, writesOf } from "./observe";
+
+interface RoundStats {
+    folder: string;
+    round: string;
+    startedAt: number;
+    finishedAt: number;
+}
+
+/**
+ * What operators do with a stack file between phases, on the real engine and the test
+ * hosts (issue 13): change a setting before the cutover, then roll back by reverting the
+ * stack file to the commit before the cutover, which also takes warmSyncRound back.
+ */
+describe("operator habits on the test hosts (real engine)", function () {
+    this.timeout(600_000);
+    let hosts: TestHosts;
+    let migration: MigrationStack;
+    let source: TestHost;
+    let dest: TestHost;
+    const log: string[] = [];
+    const up = async (phase: Parameters<MigrationStack["up"]>[0], extra: Record<string, unknown> = {}): Promise<UpResult> => {
+        const result = await migration.up(phase, extra, (text) => log.push(text));
+        assert.equal(result.summary.result, "succeeded");
+        return result;
+    };
+    let warmRoundTwo: RoundStats[];
+
+    before(async () => {
+        hosts = await startTestHosts({ hosts: ["source", "dest", "reg-master", "reg-slave"], sampleSizeMiB: 8 });
+        ({ source, dest } = hosts.hosts);
+        migration = await openMigrationStack(hosts, "habits");
+        await up("prepare");
+        await up("warm-sync", { warmSyncRound: 1 });
+        warmRoundTwo = (await up("warm-sync", { warmSyncRound: 2 })).outputs.warmSync.value as RoundStats[];
+    });
+
+    after(async () => {
+        try {
+            if (migration !== undefined) await migration.destroyAndRemove();
+        } finally {
+            if (hosts !== undefined) await hosts.stop();
+        }
+    });
+
+    afterEach(function () {
+        if (this.currentTest?.state === "failed") console.log(log.join("").split("\n").slice(-80).join("\n"));
+        log.length = 0;
+    });
+
+    it("a setting changed between warm-sync and cutover (sync.maxDeletions): the cutover succeeds, the warm rounds keep their outputs", async () => {
+        const { outputs } = await up("cutover", { sync: { maxDeletions: 5000 } });
+        assert.equal(await servedBy(hosts, source), "dest");
+        // The warm rounds ran their no-op update (a changed script is recorded, not run): what they printed then is what they print now.
+        assert.deepEqual(outputs.warmSync.value, warmRoundTwo);
+        const estimate = outputs.cutoverEstimate.value as { seconds: number };
+        assert.ok(estimate.seconds > 0, JSON.stringify(estimate));
+        assert.ok((outputs.downtimeSeconds.value as number) > 0);
+    });
+
+    it("a rollback by reverting the stack file (phase warm-sync, warmSyncRound 1): every write made on dest is back on source", async () => {
+        await writeEvent(hosts, source, "dora", "written-on-dest-then-rolled-back");
+        assert.match(writesOf(dest, "dora"), /written-on-dest-then-rolled-back/);
+        // What the commit before the cutover holds: warmSyncRound 1 and the setting as it was.
+        const result = await up("warm-sync", { warmSyncRound: 1, sync: {} });
+        assert.match(log.join(""), /warmSyncRound: 1 is recorded, but no warm round runs in this update: dest may hold users' writes since the cutover/);
+        assert.equal(await servedBy(hosts, source), "source");
+        assert.equal(await servedBy(hosts, dest), "nobody");
+        assert.equal(await isDatabaseRunning(dest), false);
+        assert.match(writesOf(source, "dora"), /written-on-dest-then-rolled-back/);
+        // No warm round ran: their outputs are still those of round 2.
+        assert.deepEqual(result.outputs.warmSync.value, warmRoundTwo);
+    });
+
+    it("the next up runs the round the stack file asks for, from source that holds dest's writes again", async () => {
+        const { outputs } = await up("warm-sync", { warmSyncRound: 1, sync: {} });
+        const stats = outputs.warmSync.value as RoundStats[];
+        assert.deepEqual(
+            stats.map((s) => [s.folder, s.round]),
+            defaultDataFolders.map((folder) => [folder, "warm-1"]),
+        );
+        assert.ok(stats.every((s, index) => s.startedAt > warmRoundTwo[index].finishedAt));
+        assert.equal(await servedBy(hosts, source), "source");
+        assert.match(writesOf(source, "dora"), /written-on-dest-then-rolled-back/);
+        assert.match(writesOf(dest, "dora"), /written-on-dest-then-rolled-back/);
+    });
+});
