@@ -182,9 +182,10 @@ services:
       - NODE_PATH=${CONTAINER_NODE_MODULES}
     ports:
       - "${c.ip}:53:53/udp"
+    # One network (the template's dns also joins backend, for redis, left out here): the
+    # stand-in listens on the one address \`hostname -i\` gives.
     networks:
       - frontend
-      - backend
     volumes:
       - ./${register}/dns/:/app/conf/:ro
       - ${c.dir}/dns-standin.log:/app/log/dns-standin.log
@@ -193,8 +194,6 @@ ${lent(c)}
 
 networks:
   frontend:
-    driver: bridge
-  backend:
     driver: bridge
 `;
 }

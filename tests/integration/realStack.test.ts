@@ -1,0 +1,223 @@
+// The docker test hosts (startTestHosts({ engine: "docker" })): Pryv.io's 2019 core
+// shape in real containers, with real databases, checked from outside before the
+// migration program is tested against it. What the program will meet there: Pryv's
+// scripts reached over ssh drive each host's own engine; compose links start a
+// database with nginx unless --no-deps; writes land in FerretDB and InfluxDB, survive
+// a restart, pass the databases' own checks once stopped, and an rsync copy of the
+// stopped folders serves all of them on another machine.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import { dnsQuery, httpsRequest } from "../hosts/checks";
+import {
+    containerStates,
+    CORE_SERVICES,
+    influxVerify,
+    PryvEvent,
+    readEvents,
+    readPoints,
+    runningServices,
+    SeriesPoints,
+    sqliteIntegrity,
+    sshArgs,
+    startTestHosts,
+    TestHost,
+    TestHosts,
+    waitForCore,
+    waitForTsmFiles,
+    writeEvents,
+    writePoints,
+} from "../hosts";
+import { run, RunResult } from "../hosts/shell";
+import { servedBy, websocketReaches } from "./observe";
+
+const ALL_CORE_SERVICES = [...CORE_SERVICES].sort();
+const DATA_FOLDERS = ["core/mongodb/data", "core/influxdb/data", "core/core/data", "core/hfs/data"];
+const USERS = ["alice", "bob"];
+
+/** What the cutover puts in site-443.conf while source's nginx runs alone: no compose service named. */
+const COLD_WINDOW_SITE = `server {
+  listen 443 ssl;
+  server_name _;
+  location / {
+    add_header Retry-After 5 always;
+    return 503;
+  }
+}
+`;
+
+describe("docker test hosts: the real 2019 core shape", function () {
+    this.timeout(300000);
+    let th: TestHosts;
+    let source: TestHost;
+    let dest: TestHost;
+    const written = new Map<string, PryvEvent[]>();
+    const series = new Map<string, SeriesPoints>();
+
+    const ssh = async (host: TestHost, command: string): Promise<RunResult> => {
+        const r = await run("ssh", [...sshArgs(th, host), command], { timeoutMs: 120000 });
+        assert.equal(r.code, 0, `${host.name}: ${command}: ${r.stderr}${r.stdout}`);
+        return r;
+    };
+
+    before(async function () {
+        this.timeout(900000); // a fresh machine builds the image first (minutes, then cached)
+        const t0 = Date.now();
+        th = await startTestHosts({ hosts: ["source", "dest", "reg-master"], engine: "docker", sampleData: false });
+        console.log(`      started in ${Date.now() - t0} ms`);
+        source = th.hosts.source;
+        dest = th.hosts.dest;
+    });
+
+    after(async function () {
+        const failed = this.test?.parent?.tests.some((t) => t.state === "failed");
+        if (failed && th) {
+            for (const host of Object.values(th.hosts)) {
+                const logs = await host.exec(`cd ${host.confRoot} && docker ps -a; for c in $(docker ps -a -q); do docker logs --tail 15 $c 2>&1; done`);
+                console.log(`--- ${host.name}\n${logs.stdout}${logs.stderr}`);
+            }
+        }
+        const runDir = th?.runDir;
+        const t0 = Date.now();
+        await th?.stop();
+        console.log(`      stopped in ${Date.now() - t0} ms`);
+        const daemons = (await run("pgrep", ["-af", "dockerd|containerd"])).stdout;
+        assert.ok(!daemons.includes("/run/pryvmig-d-"), `engines left: ${daemons}`);
+        const mounts = fs.readFileSync("/proc/self/mountinfo", "utf8");
+        assert.ok(!runDir || !mounts.includes(runDir), "mounts of the run left");
+        assert.ok(!runDir || !fs.existsSync(runDir), "run folder left");
+    });
+
+    it("run-core starts every service; the core answers with meta.apiVersion through nginx, from each machine's own engine", async () => {
+        assert.deepEqual(await runningServices(source), ALL_CORE_SERVICES);
+        assert.deepEqual(await runningServices(dest), ALL_CORE_SERVICES);
+        // The program's commands come over ssh: their docker is the host's own engine.
+        const ps = await ssh(source, "docker ps --format '{{.Names}}' | sort");
+        assert.deepEqual(ps.stdout.trim().split("\n"), ALL_CORE_SERVICES.map((s) => `pryv_${s}_1`).sort());
+        await waitForCore(th, source);
+        await waitForCore(th, dest);
+        const status = await httpsRequest("root", source.ip, `${th.subdomain}.${th.domain}`, "/status");
+        assert.equal(status.status, 200, status.error ?? status.body);
+        const body = JSON.parse(status.body) as { meta: { apiVersion: string; serverTime: number }; machine: string };
+        assert.match(body.meta.apiVersion, /^1\.4\./);
+        assert.ok(Math.abs(body.meta.serverTime - Date.now() / 1000) < 60, `serverTime ${body.meta.serverTime}`);
+        // The observers of the migration tests tell the machines apart here too.
+        assert.equal(await servedBy(th, source), "source");
+        assert.equal(await servedBy(th, dest), "dest");
+        assert.equal(await websocketReaches(th, source), "source");
+    });
+
+    it("the register's DNS container answers the core's name from dns.json, on 53/udp of its address", async () => {
+        const register = th.hosts["reg-master"];
+        assert.deepEqual(await runningServices(register), ["dns"]);
+        assert.deepEqual(await dnsQuery(register.ip, `${th.subdomain}.${th.domain}`, 2000), [source.ip]);
+    });
+
+    it("events land in FerretDB, series points in InfluxDB, attachments in core's data folder", async () => {
+        for (const user of USERS) {
+            const events = Array.from({ length: 40 }, (_, i) => ({ id: `${user}-e${i}`, streamId: "diary", type: "note/txt", content: `${user} note ${i}` }));
+            await writeEvents(th, source, user, events);
+            written.set(user, events);
+            const points: SeriesPoints = { fields: ["timestamp", "value"], points: Array.from({ length: 300 }, (_, i) => [1560000000 + i, i * 0.5]) };
+            await writePoints(th, source, user, `${user}-e0`, points);
+            series.set(user, points);
+        }
+        const attachment = await httpsRequest(
+            "root",
+            source.ip,
+            `alice.${th.domain}`,
+            "/events/alice-e1/attachments?name=photo.jpg",
+            "POST",
+            "not really a photo",
+        );
+        assert.equal(attachment.status, 201, attachment.body);
+        for (const user of USERS) {
+            assert.deepEqual(
+                (await readEvents(th, source, user)).map((e) => e.id),
+                written.get(user)?.map((e) => e.id),
+            );
+            assert.deepEqual(await readPoints(th, source, user, `${user}-e0`), series.get(user));
+        }
+        const mongo = fs.readdirSync(`${source.confRoot}/core/mongodb/data`);
+        assert.ok(mongo.includes("pryv-node.sqlite"), `FerretDB's files: ${mongo.join(" ")}`);
+        const influx = fs.readdirSync(`${source.confRoot}/core/influxdb/data/data`);
+        assert.deepEqual(influx.filter((d) => d.startsWith("user.")).sort(), ["user.alice", "user.bob"]);
+        const file = `${source.confRoot}/core/core/data/alice/attachments/alice-e1/photo.jpg`;
+        assert.equal(fs.readFileSync(file, "utf8"), "not really a photo");
+        assert.equal(fs.statSync(file).uid, 9999);
+    });
+
+    it("after stop-containers, up -d reverse_proxy starts the databases again (links); --no-deps starts nginx alone", async () => {
+        await waitForTsmFiles(source); // InfluxDB's cache in TSM files before the later checks
+        await ssh(source, `${source.confRoot}/stop-containers`);
+        assert.deepEqual(await runningServices(source), []);
+        await ssh(source, `cd ${source.confRoot} && docker-compose -f core.yml up -d reverse_proxy`);
+        assert.deepEqual(await runningServices(source), ALL_CORE_SERVICES);
+        await waitForCore(th, source);
+
+        await ssh(source, `${source.confRoot}/stop-containers`);
+        const site = `${source.confRoot}/core/nginx/conf/site-443.conf`;
+        const original = fs.readFileSync(site);
+        fs.writeFileSync(site, COLD_WINDOW_SITE);
+        try {
+            await ssh(source, `cd ${source.confRoot} && docker-compose -f core.yml up -d --no-deps reverse_proxy`);
+            assert.deepEqual(await runningServices(source), ["reverse_proxy"]);
+            const states = await containerStates(source);
+            assert.ok(states.includes("mongodb exited"), `containers: ${states.join(", ")}`);
+            let cold = await httpsRequest("root", source.ip, `${th.subdomain}.${th.domain}`, "/status");
+            for (let i = 0; i < 40 && cold.status !== 503; i++) cold = await httpsRequest("root", source.ip, `${th.subdomain}.${th.domain}`, "/status");
+            assert.equal(cold.status, 503, cold.error ?? cold.body);
+        } finally {
+            fs.writeFileSync(site, original);
+        }
+        await ssh(source, `${source.confRoot}/stop-containers`);
+    });
+
+    it("writes survive a stop and a start", async () => {
+        await ssh(source, `${source.confRoot}/run-core`);
+        await waitForCore(th, source);
+        for (const user of USERS) {
+            assert.deepEqual(
+                (await readEvents(th, source, user)).map((e) => [e.id, e.content]),
+                written.get(user)?.map((e) => [e.id, e.content]),
+            );
+            assert.deepEqual(await readPoints(th, source, user, `${user}-e0`), series.get(user));
+        }
+        await ssh(source, `${source.confRoot}/stop-containers`);
+    });
+
+    it("stopped, the databases pass their own checks (influx_inspect verify, PRAGMA integrity_check)", async () => {
+        assert.deepEqual(await runningServices(source), []);
+        const influx = await influxVerify(source);
+        assert.ok(influx.ok, influx.output);
+        const sqlite = await sqliteIntegrity(source);
+        assert.ok(sqlite.ok, sqlite.output);
+        assert.ok(sqlite.files.includes("pryv-node.sqlite"), sqlite.output);
+    });
+
+    it("an rsync copy of the stopped data folders serves every event and point on dest", async () => {
+        await ssh(dest, `${dest.confRoot}/stop-containers`);
+        for (const folder of DATA_FOLDERS) {
+            const r = await run("rsync", ["-aHS", "--numeric-ids", "--delete", `${source.confRoot}/${folder}/`, `${dest.confRoot}/${folder}/`]);
+            assert.equal(r.code, 0, r.stderr);
+        }
+        await ssh(dest, `${dest.confRoot}/run-core`);
+        await waitForCore(th, dest);
+        assert.equal(await servedBy(th, dest), "dest");
+        for (const user of USERS) {
+            assert.deepEqual(
+                (await readEvents(th, dest, user)).map((e) => [e.id, e.content]),
+                written.get(user)?.map((e) => [e.id, e.content]),
+            );
+            assert.deepEqual(await readPoints(th, dest, user, `${user}-e0`), series.get(user));
+        }
+        const attachment = await httpsRequest("root", dest.ip, `alice.${th.domain}`, "/events/alice-e1/attachments/photo.jpg");
+        assert.equal(attachment.status, 200, attachment.body);
+        const content = (JSON.parse(attachment.body) as { attachment: { content: string } }).attachment.content;
+        assert.equal(Buffer.from(content, "base64").toString("utf8"), "not really a photo");
+        await ssh(dest, `${dest.confRoot}/stop-containers`);
+        const sqlite = await sqliteIntegrity(dest);
+        assert.ok(sqlite.ok, sqlite.output);
+        const influx = await influxVerify(dest);
+        assert.ok(influx.ok, influx.output);
+    });
+});
