@@ -71,7 +71,9 @@ describe("config", () => {
         assert.deepEqual(config.proxy, {
             siteFile: "/var/pryv/core/nginx/conf/site-443.conf",
             testCommand: ["docker-compose", "-f", "/var/pryv/core.yml", "run", "--rm", "--no-deps", "reverse_proxy", "nginx", "-t"],
-            startCommand: ["docker-compose", "-f", "/var/pryv/core.yml", "up", "-d", "reverse_proxy"],
+            startCommand: ["docker-compose", "-f", "/var/pryv/core.yml", "up", "-d", "--no-deps", "reverse_proxy"],
+            runningCommand: ["docker-compose", "-f", "/var/pryv/core.yml", "ps", "--services", "--filter", "status=running"],
+            service: "reverse_proxy",
             verifyDestCertificate: true,
             trustedCertificate: "/etc/ssl/certs/ca-certificates.crt",
         });

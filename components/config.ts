@@ -73,6 +73,11 @@ const proxySchema = z
         siteFile: relativeFolder.default("core/nginx/conf/site-443.conf"),
         testCommand: argv.optional(),
         startCommand: argv.optional(),
+        runningCommand: argv.optional(),
+        service: z
+            .string()
+            .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: "expected the compose service name of nginx, like reverse_proxy" })
+            .default("reverse_proxy"),
         verifyDestCertificate: z.boolean().default(true),
         trustedCertificate: absolutePath.default("/etc/ssl/certs/ca-certificates.crt"),
     })
@@ -189,6 +194,10 @@ export interface ProxySettings {
     testCommand: string[];
     /** Starts nginx alone on source. */
     startCommand: string[];
+    /** Lists the services running on source, one per line: after the stop and nginx's start, nothing but `service` may run. */
+    runningCommand: string[];
+    /** nginx's service name, as startCommand and runningCommand name it. */
+    service: string;
     verifyDestCertificate: boolean;
     trustedCertificate: string;
 }
@@ -240,8 +249,11 @@ function proxySettings(parsed: ParsedConfig["proxy"], source: Machine): ProxySet
     const compose = ["docker-compose", "-f", `${source.confRoot}/core.yml`];
     return {
         siteFile: `${source.confRoot}/${parsed.siteFile}`,
-        testCommand: parsed.testCommand ?? [...compose, "run", "--rm", "--no-deps", "reverse_proxy", "nginx", "-t"],
-        startCommand: parsed.startCommand ?? [...compose, "up", "-d", "reverse_proxy"],
+        testCommand: parsed.testCommand ?? [...compose, "run", "--rm", "--no-deps", parsed.service, "nginx", "-t"],
+        // --no-deps: reverse_proxy links core, hfs and preview, which link the databases; without it compose starts them all again.
+        startCommand: parsed.startCommand ?? [...compose, "up", "-d", "--no-deps", parsed.service],
+        runningCommand: parsed.runningCommand ?? [...compose, "ps", "--services", "--filter", "status=running"],
+        service: parsed.service,
         verifyDestCertificate: parsed.verifyDestCertificate,
         trustedCertificate: parsed.trustedCertificate,
     };

@@ -170,7 +170,7 @@ export class CoreMigration extends pulumi.ComponentResource {
                     sync,
                     warmSyncRound: config.warmSyncRound,
                     migrationId,
-                    proxyStartCommand: config.proxy.startCommand,
+                    nginxAlone: config.proxy,
                     sourceSwitched: proxy.switched,
                     keepAside,
                     destLost: config.destLost,

@@ -7,7 +7,7 @@ import { Cutover, FolderChanges, FolderDescription, finalRoundInput } from "./cu
 import { peerAccess } from "./migrationKey";
 import { folderKey, peerRsyncValues, pullScript } from "../machinery/folderSync";
 import { jsonLines } from "../machinery/remoteStep";
-import { proxyServingScript, startServicesScript, stopServicesScript, stopSourceScript } from "../machinery/services";
+import { proxyServingScript, startServicesScript, stopServicesScript } from "../machinery/services";
 import { render, shellQuote } from "../machinery/templates";
 import {
     assertInOrder,
@@ -58,7 +58,7 @@ const make = (executor: Executor, destLost = false) =>
                 sync,
                 warmSyncRound: 2,
                 migrationId: "unit",
-                proxyStartCommand: testConfig().proxy.startCommand,
+                nginxAlone: testConfig().proxy,
                 sourceSwitched,
                 keepAside,
                 destLost,
@@ -151,7 +151,13 @@ touch "$marker_folder"/cutover-began
 
         it("stops source, then starts its nginx alone on the proxy file; source's description is made while dest copies", async () => {
             const { resources } = await make(executor);
-            assert.equal(scriptsOf(resources, "cut-stop-source").create, stopSourceScript(source, ["/var/pryv/run-core", "reverse_proxy"], "unit"));
+            assertInOrder(scriptsOf(resources, "cut-stop-source").create, [
+                "# Stops every service on source, then starts its nginx alone",
+                `date +%s.%N > "$marker_folder/source-stopped"\n'/var/pryv/stop-containers'\n`,
+                "\n'/var/pryv/run-core' 'reverse_proxy'\n",
+                "\nrunning=$('docker-compose' '-f' '/var/pryv/core.yml' 'ps' '--services' '--filter' 'status=running')\n",
+                "grep -v -x -F -e 'reverse_proxy' -e ''",
+            ]);
             const description = scriptsOf(resources, "cut-source-description").create;
             assert.ok(description.startsWith("# Describes each data folder on source as a copy must preserve it"), description);
             for (const [index, folder] of defaultDataFolders.entries()) {

@@ -3,7 +3,7 @@ import { Machine, SyncSettings } from "./config";
 import { folderKey, peerRsyncValues, pullLogName, pullScript, SyncStats } from "../machinery/folderSync";
 import { PeerAccess } from "./migrationKey";
 import { declareStep, jsonLines, RemoteStep, StepDefinition, Transport } from "../machinery/remoteStep";
-import { proxyServingScript, ServiceCheck, startServicesScript, stopServicesScript, stopSourceScript } from "../machinery/services";
+import { NginxAlone, proxyServingScript, ServiceCheck, startServicesScript, stopServicesScript, stopSourceScript } from "../machinery/services";
 import { render } from "../machinery/templates";
 
 export interface CutoverArgs {
@@ -19,8 +19,8 @@ export interface CutoverArgs {
     /** The last warm round: its change journal lists what the final round copies. */
     warmSyncRound: number;
     migrationId: string;
-    /** Starts source's nginx alone, on the proxy file. */
-    proxyStartCommand: string[];
+    /** Starts source's nginx alone, on the proxy file, and lists what runs on source then. */
+    nginxAlone: NginxAlone;
     /** Source's proxy file in place and source's undo recorded (SourceProxy). */
     sourceSwitched: pulumi.Resource[];
     /** Where, on source, a carry-back keeps what it replaces or deletes. */
@@ -96,7 +96,7 @@ export class Cutover extends pulumi.ComponentResource {
             { machine: dest, create: render("cutover-began.sh", { migrationId }), delete: render("cutover-carried-back.sh", { migrationId }) },
             args.sourceSwitched,
         );
-        const stopSource = step("stop-source", { machine: source, create: stopSourceScript(source, args.proxyStartCommand, migrationId) }, args.sourceSwitched);
+        const stopSource = step("stop-source", { machine: source, create: stopSourceScript(source, args.nginxAlone, migrationId) }, args.sourceSwitched);
         // Source is frozen from here on: its description is made while dest copies.
         const sourceDescription = step(
             "source-description",

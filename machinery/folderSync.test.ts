@@ -184,7 +184,10 @@ describe("pullScript, run by bash with a fake rsync", () => {
                 '  *" --list-only "*) echo "drwxr-xr-x 4,096 2019/06/04 10:00:00 ."; [ -n "${FAKE_EMPTY:-}" ] || echo "-rw-r--r-- 30 2019/06/04 10:00:00 WiredTiger" ;;',
                 '  *" --dry-run "*) for _ in $(seq "${FAKE_DELETIONS:-0}"); do echo "*deleting old"; done ;;',
                 "  *) printf '%b' \"${FAKE_ITEMS->f+++++++++ a\\n>f.st...... b c\\n.d..t...... ./\\n}\"",
-                "     printf 'Number of files: 4 (reg: 3, dir: 1)\\nTotal file size: 30 bytes\\nTotal transferred file size: 20 bytes\\nTotal bytes received: 10\\n'; exit \"${FAKE_STATUS:-0}\" ;;",
+                "     printf 'Number of files: 4 (reg: 3, dir: 1)\\nTotal file size: 30 bytes\\nTotal transferred file size: 20 bytes\\nTotal bytes received: 10\\n'",
+                // As rsync reports files the live source deleted while it read them.
+                '     for name in ${FAKE_VANISHED:-}; do echo "file has vanished: \\"/var/pryv/core/mongodb/data/$name\\"" >&2; done',
+                '     exit "${FAKE_STATUS:-0}" ;;',
                 "esac",
             ].join("\n"),
         );
@@ -227,9 +230,25 @@ describe("pullScript, run by bash with a fake rsync", () => {
             totalSize: 30,
             files: 4,
             changedFiles: 2,
+            vanished: 0,
             delete: true,
         });
         assert.equal(fs.readFileSync(path.join(confRoot, "home", ".pryv-migration", "unit", "warm-core-mongodb-data.changed"), "utf8"), "a\nb c\n");
+    });
+
+    it("warm: files source deleted while the round read them (rsync's code 24) are a live core's normal state: counted, not a failure", () => {
+        const { result, stats } = run({ kind: "warm", round: 3 }, { FAKE_STATUS: "24", FAKE_VANISHED: "f1193 f1194" });
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.equal(stats[0].vanished, 2);
+    });
+
+    it("warm: fails on any other rsync error, with rsync's own words", () => {
+        const { result } = run({ kind: "warm", round: 3 }, { FAKE_STATUS: "23", FAKE_VANISHED: "f1" });
+        assert.equal(result.status, 1);
+        assert.match(
+            result.stderr,
+            /^file has vanished: "\/var\/pryv\/core\/mongodb\/data\/f1"\ncore\/mongodb\/data: rsync from source .* failed with exit code 23 /,
+        );
     });
 
     it("warm: refuses, deleting nothing, when the round would delete more than sync.maxDeletions", () => {
@@ -364,11 +383,11 @@ describe("pullScript, run by bash with a fake rsync", () => {
     it("cold: fails on any other rsync error in either mode, vanished files (24) included: source is stopped", () => {
         put(target("gone file"));
         for (const stdin of [journal(["gone file"]), "walk\n"]) {
-            const { result } = run({ kind: "cold" }, { FAKE_STATUS: "24", FAKE_ITEMS: "" }, stdin);
+            const { result } = run({ kind: "cold" }, { FAKE_STATUS: "24", FAKE_ITEMS: "", FAKE_VANISHED: "x" }, stdin);
             assert.equal(result.status, 1);
             assert.equal(
                 result.stderr,
-                `core/mongodb/data: rsync from source (10.0.0.11) to dest failed with exit code 24 (see ${markers("cold-core-mongodb-data.log")}); run the step again once the cause is fixed: it resumes\n`,
+                `file has vanished: "/var/pryv/core/mongodb/data/x"\ncore/mongodb/data: rsync from source (10.0.0.11) to dest failed with exit code 24 (see ${markers("cold-core-mongodb-data.log")}); run the step again once the cause is fixed: it resumes\n`,
             );
         }
         assert.deepEqual(onDest(), ["gone file"]);

@@ -14,6 +14,8 @@ export interface SyncStats {
     files: number;
     /** Regular files whose content the round wrote. */
     changedFiles: number;
+    /** Files source deleted while the round read them: normal in a warm round (source serves), a failure in any other. */
+    vanished: number;
     startedAt: number;
     finishedAt: number;
     delete: boolean;

@@ -134,14 +134,32 @@ describe("service scripts, run by bash on a fake machine", () => {
         assert.deepEqual(Object.keys(jsonLines<object>(result.stdout)[0]), ["stoppedAt"]);
     });
 
-    it("stop source: writes the source-stopped marker before it stops anything, then starts nginx alone", () => {
-        const proxyStart = fakeCommand(folder, "start-proxy", `echo "proxy $*" >> '${log}'`);
-        const result = run(stopSourceScript(machine, [proxyStart, "reverse_proxy"], "unit"));
+    const nginxAlone = (startedAlongside: string[] = []) => ({
+        startCommand: [fakeCommand(folder, "start-proxy", `echo "proxy $*" >> '${log}'`), "reverse_proxy"],
+        runningCommand: [fakeCommand(folder, "list-running", `echo "running" >> '${log}'\nprintf '%s\\n' reverse_proxy ${startedAlongside.join(" ")}`)],
+        service: "reverse_proxy",
+    });
+
+    it("stop source: writes the source-stopped marker before it stops anything, then starts nginx alone and checks nothing else runs", () => {
+        const result = run(stopSourceScript(machine, nginxAlone(), "unit"));
         assert.deepEqual([result.status, result.stderr], [0, ""]);
-        assert.deepEqual(logged(), ["stop (marked)", "proxy reverse_proxy"]);
+        assert.deepEqual(logged(), ["stop (marked)", "proxy reverse_proxy", "running"]);
         assert.ok(fs.existsSync(marker()));
         const [{ stoppedAt, proxyStartedAt }] = jsonLines<{ stoppedAt: number; proxyStartedAt: number }>(result.stdout);
         assert.ok(proxyStartedAt >= stoppedAt);
+    });
+
+    it("stop source: fails naming what runs besides nginx (compose started the linked databases again), printing no times", () => {
+        const result = run(stopSourceScript(machine, nginxAlone(["core", "mongodb"]), "unit"));
+        assert.deepEqual(
+            [result.status, result.stdout, result.stderr],
+            [
+                1,
+                "",
+                "source: still running after the stop and the start of reverse_proxy alone: core mongodb. The final round must not copy the files of a running database: check proxy.startCommand (docker-compose up starts the services a service links to, unless --no-deps).\n",
+            ],
+        );
+        assert.ok(fs.existsSync(marker()), "the undo still knows source was stopped");
     });
 
     describe("source back", () => {

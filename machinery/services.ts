@@ -61,9 +61,26 @@ export function stopServicesScript(machine: Machine): string {
     return render("services-stop.sh", { stopCommand: machine.stopCommand });
 }
 
-/** Source stopped, then its nginx alone started on the proxy file: a marker first tells the undo to restart source. */
-export function stopSourceScript(source: Machine, proxyStartCommand: string[], migrationId: string): string {
-    return render("source-stop.sh", { stopCommand: source.stopCommand, proxyStartCommand, migrationId });
+/** How nginx is started alone on source, and how the program checks that nothing else runs there then. */
+export interface NginxAlone {
+    startCommand: string[];
+    runningCommand: string[];
+    service: string;
+}
+
+/**
+ * Source stopped, then its nginx alone started on the proxy file: a marker first tells
+ * the undo to restart source. Before the final round reads anything, nothing but nginx may
+ * run there (a compose link starts the databases along with nginx unless told not to).
+ */
+export function stopSourceScript(source: Machine, nginx: NginxAlone, migrationId: string): string {
+    return render("source-stop.sh", {
+        stopCommand: source.stopCommand,
+        proxyStartCommand: nginx.startCommand,
+        runningCommand: nginx.runningCommand,
+        service: nginx.service,
+        migrationId,
+    });
 }
 
 /** The undo of the cutover on source, safe whether the cutover ran, ran partly or never ran. */

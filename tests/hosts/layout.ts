@@ -64,6 +64,7 @@ function coreConfRoot(host: HostName, dir: string, confRoot: string, o: LayoutOp
     writeFixtureScripts(host, dir, confRoot, {}, [
         { name: "run-core", purpose: "starts the core services, or those named", call: 'run_core "$@"' },
         { name: "stop-containers", purpose: "stops every service, nginx included", call: "stop_containers" },
+        { name: "running-services", purpose: "lists the services that run, one per line", call: "running_services" },
     ]);
 }
 

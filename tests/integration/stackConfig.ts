@@ -4,8 +4,9 @@ const machine = (host: TestHost) => ({ host: host.ip, port: host.sshPort, user: 
 
 /**
  * The stack config of a migration between the test hosts (openssh executor). What
- * differs from a real install's defaults is how nginx is tested and started on source:
- * the fixture's scripts and nginx itself in place of docker-compose.
+ * differs from a real install's defaults is how nginx is tested, started alone and told
+ * apart from the other services on source: the fixture's scripts and nginx itself in
+ * place of docker-compose.
  */
 export function testHostsConfig(hosts: TestHosts): Record<string, unknown> {
     const { source, dest } = hosts.hosts;
@@ -22,6 +23,7 @@ export function testHostsConfig(hosts: TestHosts): Record<string, unknown> {
         proxy: {
             testCommand: ["nginx", "-t", "-q", "-c", `${nginxConf}/nginx.conf`],
             startCommand: [`${source.confRoot}/run-core`, "reverse_proxy"],
+            runningCommand: [`${source.confRoot}/running-services`],
             trustedCertificate: `${nginxConf}/secret/${hosts.domain}-bundle.crt`,
         },
         registers: registers.map((name) => ({ name, ...machine(hosts.hosts[name]) })),
