@@ -106,6 +106,16 @@ describe("docker test hosts: the real 2019 core shape", function () {
         assert.equal(await websocketReaches(th, source), "source");
     });
 
+    it("ensure-permissions-core gives core's and hfs's folders to 9999 and MongoDB's to 999, by number", async () => {
+        const stray = `${dest.confRoot}/core/core/data/written-by-root`;
+        fs.writeFileSync(stray, "");
+        fs.writeFileSync(`${dest.confRoot}/core/mongodb/log/written-by-root.log`, "");
+        await ssh(dest, `${dest.confRoot}/ensure-permissions-core`);
+        assert.equal(fs.statSync(stray).uid, 9999);
+        assert.equal(fs.statSync(`${dest.confRoot}/core/mongodb/log/written-by-root.log`).uid, 999);
+        fs.rmSync(stray);
+    });
+
     it("the register's DNS container answers the core's name from dns.json, on 53/udp of its address", async () => {
         const register = th.hosts["reg-master"];
         assert.deepEqual(await runningServices(register), ["dns"]);
@@ -191,6 +201,7 @@ describe("docker test hosts: the real 2019 core shape", function () {
         assert.ok(influx.ok, influx.output);
         const sqlite = await sqliteIntegrity(source);
         assert.ok(sqlite.ok, sqlite.output);
+        console.log(`      influx_inspect verify: ${influx.output.split("\n").at(-1)}; integrity_check: ${sqlite.output.replace(/\n/g, ", ")}`);
         assert.ok(sqlite.files.includes("pryv-node.sqlite"), sqlite.output);
     });
 
