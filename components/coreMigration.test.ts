@@ -10,6 +10,8 @@ const keys = defaultDataFolders.map(folderKey);
 const guardChecks = [
     "pryv-live-core-guard-source-serves",
     "pryv-live-core-guard-dest-is-fresh",
+    "pryv-live-core-guard-source-paths",
+    "pryv-live-core-guard-dest-paths",
     ...registers.map((role) => `pryv-live-core-guard-${role}-names-source`),
 ];
 const cutoverSteps = [

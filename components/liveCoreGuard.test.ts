@@ -51,6 +51,8 @@ for (const executor of executors) {
                 [
                     ["guard-source-serves", stepType[executor], "10.0.0.11", [], undefined, undefined, undefined],
                     ["guard-dest-is-fresh", stepType[executor], "dest.example.com", [], undefined, undefined, undefined],
+                    ["guard-source-paths", stepType[executor], "10.0.0.11", [], undefined, undefined, undefined],
+                    ["guard-dest-paths", stepType[executor], "dest.example.com", [], undefined, undefined, undefined],
                     ["guard-reg-master-names-source", stepType[executor], "10.0.0.13", [], undefined, undefined, undefined],
                     ["guard-reg-slave-names-source", stepType[executor], "10.0.0.14", [], undefined, undefined, undefined],
                 ],
@@ -111,7 +113,7 @@ for (const executor of executors) {
             const { resources } = await make(executor, { registers: [] });
             assert.deepEqual(
                 childrenOf(resources, "guard").map((step) => step.name),
-                ["guard-source-serves", "guard-dest-is-fresh"],
+                ["guard-source-serves", "guard-dest-is-fresh", "guard-source-paths", "guard-dest-paths"],
             );
         });
     });
@@ -141,6 +143,30 @@ describe("LiveCoreGuard scripts, run by bash", () => {
         const live = runBash(script);
         assert.equal(live.status, 1);
         assert.match(live.stderr, /^dest \(dest\.example\.com\) already holds user data: more than 2 files in its data folders\./);
+    });
+
+    it("paths: a confRoot given through a symlink passes, printing where it resolves; a data folder linked outside it is refused, naming both paths", async () => {
+        const real = path.join(folder, "data", "pryv");
+        fs.mkdirSync(path.join(real, "core", "core", "data"), { recursive: true });
+        const link = path.join(folder, "pryv-link");
+        fs.symlinkSync(real, link);
+        const script = (await scripts({ source: { ...testConfig().source, confRoot: link } }))("source-paths");
+        const linked = runBash(script);
+        assert.deepEqual([linked.status, linked.stdout, linked.stderr], [0, `{"role":"source","confRoot":"${fs.realpathSync(real)}"}\n`, ""]);
+
+        const elsewhere = path.join(folder, "big-disk", "mongodb");
+        fs.mkdirSync(elsewhere, { recursive: true });
+        fs.mkdirSync(path.join(real, "core", "mongodb"));
+        fs.symlinkSync(elsewhere, path.join(real, "core", "mongodb", "data"));
+        const refused = runBash(script);
+        assert.equal(refused.status, 1);
+        assert.equal(
+            refused.stderr,
+            `dataFolders: core/mongodb/data on source resolves to ${fs.realpathSync(elsewhere)}, outside source.confRoot (${link}, which resolves to ${fs.realpathSync(real)})\n` +
+                "Move the data under confRoot or give confRoot as the folder that holds it: a sync never writes outside confRoot.\n",
+        );
+        const missing = runBash((await scripts({ dest: { ...testConfig().dest, confRoot: path.join(folder, "nowhere") } }))("dest-paths"));
+        assert.deepEqual([missing.status, missing.stderr], [1, `dest.confRoot: ${path.join(folder, "nowhere")} does not exist on dest\n`]);
     });
 
     it("names source: passes when the register answers source's address, refuses when it answers one of dest's", async () => {

@@ -40,6 +40,13 @@ export class LiveCoreGuard extends pulumi.ComponentResource {
                 dest,
                 render("dest-fresh.sh", { folders: args.dataFolders, confRoot: dest.confRoot, maxFiles: args.freshDestMaxFiles, host: dest.host }),
             ),
+            ...[source, dest].map((machine) =>
+                step(
+                    `${machine.role}-paths`,
+                    machine,
+                    render("data-folders-resolve.sh", { role: machine.role, confRoot: machine.confRoot, folders: args.dataFolders }),
+                ),
+            ),
             ...args.registers.map((register) =>
                 step(
                     `${register.role}-names-source`,

@@ -60,7 +60,8 @@ describe("pullScript, as written", () => {
                 `remote='${pull.access.peerUser}'@'${pull.access.peerAddress}':./`,
                 "copy_options=(--archive --hard-links --sparse --numeric-ids)",
                 `\n'${receiver.stopCommand[0]}' >/dev/null </dev/null\n`,
-                `  '${receiver.confRoot}'/*) ;;`,
+                `conf_root_given='${receiver.confRoot}'\nconf_root=$(cd "$conf_root_given" && pwd -P)\n`,
+                '  "$conf_root"/*) ;;',
                 "rsync --list-only",
                 'delete=(--delete --max-delete="$max_deletions")',
                 `log="$marker_folder"/'${pullLogName(pull.round.kind, pull.folder)}'.log`,
@@ -194,10 +195,10 @@ describe("pullScript, run by bash with a fake rsync", () => {
     });
     afterEach(() => remove());
 
-    const run = (round: RoundKind, env: Record<string, string> = {}, stdin = "") => {
+    const run = (round: RoundKind, env: Record<string, string> = {}, stdin = "", receiverConfRoot = confRoot) => {
         fs.rmSync(log, { force: true });
         const stop = fakeCommand(bin, "stop-containers", `echo stop >> '${log}'`);
-        const receiver = { ...dest, confRoot, stopCommand: [stop] };
+        const receiver = { ...dest, confRoot: receiverConfRoot, stopCommand: [stop] };
         const result = runBash(pullScript(pullFromSource(round, { receiver, sync: { compress: "none", maxDeletions: 5 } })), {
             env: { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(confRoot, "home"), ...env },
             stdin,
@@ -412,10 +413,30 @@ describe("pullScript, run by bash with a fake rsync", () => {
             fs.symlinkSync(outside.folder, path.join(confRoot, "core", "mongodb"));
             const { result, calls } = run({ kind: "cold" });
             assert.equal(result.status, 1);
-            assert.equal(result.stderr, `refusing to sync into ${confRoot}/core/mongodb/data: it resolves outside PRYV_CONF_ROOT\n`);
+            assert.equal(
+                result.stderr,
+                `refusing to sync into ${confRoot}/core/mongodb/data: it resolves to ${fs.realpathSync(outside.folder)}/data, outside PRYV_CONF_ROOT (${confRoot}, which resolves to ${confRoot})\n`,
+            );
             assert.deepEqual(calls, ["stop"]);
         } finally {
             outside.remove();
+        }
+    });
+
+    it("syncs into a confRoot given through a symlink (/var/pryv -> /data/pryv), the carry-back included", () => {
+        const link = `${confRoot}-link`;
+        fs.symlinkSync(confRoot, link);
+        try {
+            for (const round of [
+                { kind: "carry-back", keepAside: path.join(link, "kept") },
+                { kind: "warm", round: 1 },
+            ] as const) {
+                const { result, calls } = run(round, {}, "", link);
+                assert.equal(result.status, 0, result.stderr);
+                assert.ok(realRun(calls)[0].includes(` ${link}/core/mongodb/data/`), round.kind);
+            }
+        } finally {
+            fs.rmSync(link);
         }
     });
 });

@@ -1,9 +1,12 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { UpResult } from "@pulumi/pulumi/automation";
 import { defaultDataFolders } from "../../components/config";
 import { startTestHosts, TestHost, TestHosts } from "../hosts";
 import { isDatabaseRunning } from "../hosts/checks";
 import { MigrationStack, openMigrationStack } from "./migrationStack";
+import { testHostsConfig } from "./stackConfig";
 import { servedBy, writeEvent, writesOf } from "./observe";
 
 interface RoundStats {
@@ -89,5 +92,57 @@ describe("operator habits on the test hosts (real engine)", function () {
         assert.equal(await servedBy(hosts, source), "source");
         assert.match(writesOf(source, "dora"), /written-on-dest-then-rolled-back/);
         assert.match(writesOf(dest, "dora"), /written-on-dest-then-rolled-back/);
+    });
+});
+
+/** Source's confRoot given through a symlink, as many installs have it (/var/pryv -> /data/pryv): the carry-back is where it used to fail. */
+describe("a symlinked confRoot on source (real engine)", function () {
+    this.timeout(600_000);
+    let hosts: TestHosts;
+    let migration: MigrationStack;
+    let source: TestHost;
+    const log: string[] = [];
+    let linked: Record<string, unknown>;
+    const up = async (phase: Parameters<MigrationStack["up"]>[0]): Promise<UpResult> => {
+        const result = await migration.up(phase, linked, (text) => log.push(text));
+        assert.equal(result.summary.result, "succeeded");
+        return result;
+    };
+
+    before(async () => {
+        hosts = await startTestHosts({ hosts: ["source", "dest", "reg-master", "reg-slave"], sampleSizeMiB: 4 });
+        source = hosts.hosts.source;
+        const link = path.join(source.dir, "pryv-link");
+        fs.symlinkSync(source.confRoot, link);
+        // Every setting that names source's confRoot names it through the link, as the operator's stack file would.
+        const config = testHostsConfig(hosts);
+        linked = JSON.parse(JSON.stringify({ source: config.source, proxy: config.proxy }).split(source.confRoot).join(link)) as Record<string, unknown>;
+        migration = await openMigrationStack(hosts, "linked");
+    });
+
+    after(async () => {
+        try {
+            if (migration !== undefined) await migration.destroyAndRemove();
+        } finally {
+            if (hosts !== undefined) await hosts.stop();
+        }
+    });
+
+    afterEach(function () {
+        if (this.currentTest?.state === "failed") console.log(log.join("").split("\n").slice(-80).join("\n"));
+        log.length = 0;
+    });
+
+    it("migrates, then rolls back with dest's writes carried into the folders the link points to, source serving", async () => {
+        const prepared = await up("prepare");
+        const sourceSteps = (prepared.outputs.steps.value as Record<string, Record<string, string>>).source;
+        assert.ok("pryv-live-core-guard-source-paths" in sourceSteps, Object.keys(sourceSteps).join(", "));
+        await up("warm-sync");
+        await up("cutover");
+        assert.equal(await servedBy(hosts, source), "dest");
+        await writeEvent(hosts, source, "erin", "written-on-dest-behind-a-linked-conf-root");
+        await up("warm-sync");
+        assert.equal(await servedBy(hosts, source), "source");
+        assert.match(writesOf(source, "erin"), /written-on-dest-behind-a-linked-conf-root/);
     });
 });
