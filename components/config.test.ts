@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    dataFolderNameProblems,
     dataFolderProblems,
     defaultDataFolders,
     destCoreIpProblems,
@@ -330,6 +331,28 @@ describe("config checks beyond the schema", () => {
                 refusal({ registers }),
                 `${header}  registers.1 (reg-slave): expected a machine other than source and dest; got the same hostKey as source`,
             );
+        });
+    });
+
+    describe("data folders keep distinct names where a path cannot be used", () => {
+        it("refuses two folders that share a resource name, naming both", () => {
+            assert.deepEqual(dataFolderNameProblems(["core/mongodb/data", "core/core-data", "core-core/data"]), [
+                `dataFolders.1, dataFolders.2: expected folders whose names stay distinct in resource names, logs and manifests ("core-core-data"); got "core/core-data" and "core-core/data"`,
+            ]);
+            assert.match(
+                refusal({ dataFolders: ["core/core-data", "core-core/data"] }),
+                /^ {2}dataFolders\.0, dataFolders\.1: expected folders whose names stay distinct in resource names/m,
+            );
+        });
+
+        it("refuses two that share a migration key file", () => {
+            assert.deepEqual(dataFolderNameProblems(["core/core_data", "core_core/data"]), [
+                `dataFolders.0, dataFolders.1: expected folders whose names stay distinct in migration key files ("core_core_data"); got "core/core_data" and "core_core/data"`,
+            ]);
+        });
+
+        it("accepts the defaults", () => {
+            assert.deepEqual(dataFolderNameProblems(defaultDataFolders), []);
         });
     });
 

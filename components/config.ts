@@ -1,4 +1,5 @@
 import type { PreviousRun } from "./previousRun";
+import { folderNameEncodings } from "../machinery/folderNames";
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
@@ -377,6 +378,19 @@ export function dataFolderProblems(dataFolders: string[], siteFile: string, regi
     });
 }
 
+/** Two folders whose names collide once encoded would share resource names, logs, manifests or key files. */
+export function dataFolderNameProblems(dataFolders: string[]): string[] {
+    return folderNameEncodings.flatMap(({ encode, usedFor }) =>
+        dataFolders.flatMap((folder, index) => {
+            const first = dataFolders.findIndex((other) => encode(other) === encode(folder));
+            if (first === index) return [];
+            return [
+                `dataFolders.${first}, dataFolders.${index}: expected folders whose names stay distinct in ${usedFor} (${describe(encode(folder))}); got ${describe(dataFolders[first])} and ${describe(folder)}`,
+            ];
+        }),
+    );
+}
+
 /**
  * destLost takes the migration back to source without dest: set first with phase cutover
  * (the undos that would need dest are rewritten, nothing runs), then with warm-sync.
@@ -394,6 +408,7 @@ function semanticProblems(parsed: ParsedConfig): string[] {
         ...destCoreIpProblems(parsed.destCoreIp, parsed.source),
         ...registerMachineProblems(parsed.registers, parsed.source, parsed.dest),
         ...dataFolderProblems(parsed.dataFolders, parsed.proxy.siteFile, parsed.registers),
+        ...dataFolderNameProblems(parsed.dataFolders),
         ...destLostProblems(parsed.destLost, parsed.phase),
     ];
 }

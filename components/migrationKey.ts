@@ -1,3 +1,4 @@
+import { keyFileName } from "../machinery/folderNames";
 import * as pulumi from "@pulumi/pulumi";
 import { Machine } from "./config";
 import { declareStep, Transport } from "../machinery/remoteStep";
@@ -25,13 +26,11 @@ export interface MigrationKeyArgs {
     transport: Transport;
 }
 
-const keyFileFor = (folder: string): string => folder.replace(/\//g, "_");
-
 /** Where a migration key lives and what it reaches; known from config alone, so a sync can be declared (and undone) whether or not the key is. */
 export function peerAccess(granter: Machine, purpose: MigrationKeyArgs["purpose"], migrationId: string): PeerAccess {
     return {
         keyFolderName: `pryv-migration-${migrationId}-${purpose}`,
-        keyFile: keyFileFor,
+        keyFile: keyFileName,
         hostKeyAlias: `pryv-migration-${granter.role}`,
         peerUser: granter.user,
         peerAddress: granter.addressForPeers,
@@ -63,7 +62,7 @@ export class MigrationKey extends pulumi.ComponentResource {
                     keyFolderName,
                     marker,
                     knownHostsLine: render("known-hosts", { alias: hostKeyAlias, hostKey: granter.hostKey }).trimEnd(),
-                    keys: dataFolders.map((folder) => ({ file: keyFileFor(folder) })),
+                    keys: dataFolders.map((folder) => ({ file: keyFileName(folder) })),
                 }),
                 delete: render("migration-keypair-delete.sh", { keyFolderName }),
             },
@@ -80,7 +79,7 @@ export class MigrationKey extends pulumi.ComponentResource {
                 create: this.publicKeys.apply((keys) =>
                     grantScript(
                         dataFolders.map((folder) =>
-                            render("authorized-key", { folder: `${granter.confRoot}/${folder}`, publicKey: keys[keyFileFor(folder)], marker }).trimEnd(),
+                            render("authorized-key", { folder: `${granter.confRoot}/${folder}`, publicKey: keys[keyFileName(folder)], marker }).trimEnd(),
                         ),
                     ),
                 ),

@@ -1,5 +1,6 @@
 import { Machine, SyncSettings } from "../components/config";
 import { PeerAccess } from "../components/migrationKey";
+import { folderKey } from "./folderNames";
 import { render } from "./templates";
 
 /** What one rsync round of one folder printed (rsync --stats, and the clock around it). */
@@ -42,7 +43,7 @@ export interface Pull {
 
 const roundWords = { warm: "a warm round while source serves", cold: "the final round, source stopped", "carry-back": "carrying dest's data back on rollback" };
 
-export const folderKey = (folder: string): string => folder.replace(/\//g, "-");
+export { folderKey };
 export const folderResourceName = folderKey;
 
 /** Names of the files a pull leaves in the migration's folder on the receiver: its log and the list of files it wrote. */
