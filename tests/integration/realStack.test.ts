@@ -6,7 +6,9 @@
 // a restart, pass the databases' own checks once stopped, and an rsync copy of the
 // stopped folders serves all of them on another machine.
 import { strict as assert } from "assert";
+import { spawn } from "child_process";
 import * as fs from "fs";
+import * as path from "path";
 import { dnsQuery, httpsRequest } from "../hosts/checks";
 import {
     containerStates,
@@ -157,7 +159,11 @@ describe("docker test hosts: the real 2019 core shape", function () {
     });
 
     it("after stop-containers, up -d reverse_proxy starts the databases again (links); --no-deps starts nginx alone", async () => {
-        await waitForTsmFiles(source); // InfluxDB's cache in TSM files before the later checks
+        // InfluxDB's cache in TSM files, so that influx_inspect verify has every point to check later.
+        await waitForTsmFiles(
+            source,
+            USERS.map((u) => `user.${u}`),
+        );
         await ssh(source, `${source.confRoot}/stop-containers`);
         assert.deepEqual(await runningServices(source), []);
         await ssh(source, `cd ${source.confRoot} && docker-compose -f core.yml up -d reverse_proxy`);
@@ -230,5 +236,48 @@ describe("docker test hosts: the real 2019 core shape", function () {
         assert.ok(sqlite.ok, sqlite.output);
         const influx = await influxVerify(dest);
         assert.ok(influx.ok, influx.output);
+    });
+});
+
+describe("docker test hosts: a killed run's engines", function () {
+    this.timeout(300000);
+
+    it("are removed by the next run: daemons, containers, mounts, cgroups, run folder", async () => {
+        // A run of its own, killed with -9 once its hosts serve: no exit handler runs.
+        const hostsModule = path.resolve(__dirname, "../hosts");
+        const code = `require(${JSON.stringify(hostsModule)}).startTestHosts({ hosts: ["source"], engine: "docker", sampleData: false })
+            .then((h) => { console.log("ready " + h.runDir); setInterval(() => undefined, 1000); })
+            .catch((e) => { console.error(e); process.exit(1); });`;
+        const child = spawn(process.execPath, ["-r", "ts-node/register", "-e", code], {
+            cwd: path.resolve(__dirname, "../.."),
+            stdio: ["ignore", "pipe", "inherit"],
+        });
+        const killedRunDir = await new Promise<string>((resolve, reject) => {
+            let out = "";
+            child.stdout.on("data", (b: Buffer) => {
+                out += b.toString("utf8");
+                const m = out.match(/^ready (\S+)$/m);
+                if (m) resolve(m[1]);
+            });
+            child.on("exit", (c) => reject(new Error(`the run to kill exited ${c} before its hosts were ready`)));
+        });
+        child.kill("SIGKILL");
+        await new Promise((resolve) => child.once("exit", resolve));
+        const engines = async (): Promise<string> => (await run("pgrep", ["-af", "/run/pryvmig-d-"])).stdout.trim();
+        assert.notEqual(await engines(), "", "the killed run left no engine: nothing to show");
+        const cgroups = (): string[] => fs.readdirSync("/sys/fs/cgroup/pids").filter((n) => n.startsWith("pryvmig-d-"));
+        assert.notDeepEqual(cgroups(), [], "the killed run's containers are gone already");
+
+        const next = await startTestHosts({ hosts: ["source"] });
+        await next.stop();
+        assert.equal(await engines(), "", "engines left");
+        assert.deepEqual(cgroups(), [], "container cgroups left");
+        assert.ok(!fs.readFileSync("/proc/self/mountinfo", "utf8").includes(killedRunDir), "mounts of the killed run left");
+        assert.ok(!fs.existsSync(killedRunDir), "the killed run's folder left");
+        assert.deepEqual(
+            fs.readdirSync("/run").filter((n) => n.startsWith("pryvmig-d-")),
+            [],
+            "exec roots left",
+        );
     });
 });

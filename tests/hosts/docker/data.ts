@@ -130,13 +130,21 @@ function filesEndingWith(folder: string, suffix: string): string[] {
 /** InfluxDB's TSM files on the host (the cache is written to them once a shard is cold). */
 export const influxTsmFiles = (host: TestHost): string[] => filesEndingWith(`${host.confRoot}/core/influxdb/data/data`, ".tsm");
 
-/** Waits until InfluxDB has written its cache to TSM files (the compose file sets a 2 s cold duration). */
-export async function waitForTsmFiles(host: TestHost, timeoutMs = 30000): Promise<string[]> {
+/**
+ * Waits until InfluxDB has written its cache to TSM files (the compose file sets a 2 s
+ * cold duration), in each of `databases` ("user.<name>") or, without, in any.
+ */
+export async function waitForTsmFiles(host: TestHost, databases: string[] = [], timeoutMs = 30000): Promise<string[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
         const files = influxTsmFiles(host);
-        if (files.length > 0) return files;
-        if (Date.now() > deadline) throw new Error(`no TSM file under ${host.confRoot}/core/influxdb/data/data within ${timeoutMs} ms`);
+        const missing = databases.filter((db) => !files.some((f) => f.startsWith(`${db}/`)));
+        if (files.length > 0 && missing.length === 0) return files;
+        if (Date.now() > deadline) {
+            throw new Error(
+                `no TSM file under ${host.confRoot}/core/influxdb/data/data${missing.length ? ` for ${missing.join(", ")}` : ""} within ${timeoutMs} ms`,
+            );
+        }
         await sleep(250);
     }
 }
