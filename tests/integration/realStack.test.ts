@@ -13,6 +13,8 @@ import { dnsQuery, httpsRequest } from "../hosts/checks";
 import {
     containerStates,
     CORE_SERVICES,
+    databaseEvents,
+    databasePoints,
     influxVerify,
     PryvEvent,
     readEvents,
@@ -149,6 +151,12 @@ describe("docker test hosts: the real 2019 core shape", function () {
             );
             assert.deepEqual(await readPoints(th, source, user, `${user}-e0`), series.get(user));
         }
+        // What the databases hold, read on the compose network past nginx and the core.
+        assert.deepEqual(
+            (await databaseEvents(source, "bob")).map((e) => [e.id, e.content]),
+            written.get("bob")?.map((e) => [e.id, e.content]),
+        );
+        assert.deepEqual(await databasePoints(source, "bob", "bob-e0"), series.get("bob"));
         const mongo = fs.readdirSync(`${source.confRoot}/core/mongodb/data`);
         assert.ok(mongo.includes("pryv-node.sqlite"), `FerretDB's files: ${mongo.join(" ")}`);
         const influx = fs.readdirSync(`${source.confRoot}/core/influxdb/data/data`);

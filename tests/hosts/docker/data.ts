@@ -8,6 +8,7 @@ import * as path from "path";
 import { httpsRequest } from "../checks";
 import type { TestHost } from "../index";
 import { run, sleep } from "../shell";
+import { CONTAINER_NODE } from "./compose";
 import { docker } from "./daemon";
 
 const CACHE = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "pryv-core-migration");
@@ -119,6 +120,74 @@ export async function readPoints(site: Site, host: TestHost, user: string, event
     const r = await api(site, host, user, `/events/${eventId}/series`);
     if (r.status !== 200) throw new Error(`series of ${eventId} through ${host.name}: ${r.status} ${r.raw}`);
     return { fields: r.json.fields as string[], points: r.json.points as number[][] };
+}
+
+/**
+ * Runs a Node script in a one-off container on the core's backend network (where
+ * compose's names mongodb and influxdb resolve), bypassing nginx and the core: what
+ * the host's databases hold. They must be running (e.g. `up -d --no-deps mongodb influxdb`).
+ */
+async function inBackend(host: TestHost, script: string): Promise<string> {
+    const d = dockerOf(host);
+    const tags = await docker(d, ["image", "ls", "pryvmig/core", "--format", "{{.Tag}}"]);
+    const tag = tags.stdout.split("\n").filter(Boolean)[0];
+    if (!tag) throw new Error(`no pryvmig/core image on ${host.name}`);
+    const nodeModules = path.dirname(path.dirname(require.resolve("mongodb/package.json")));
+    const network = `${path.basename(host.confRoot)}_backend`; // compose's project: the folder of core.yml
+    const r = await docker(
+        d,
+        [
+            "run",
+            "--rm",
+            "--network",
+            network,
+            "--user",
+            "9999:9999",
+            "-v",
+            `${process.execPath}:${CONTAINER_NODE}:ro`,
+            "-v",
+            `${nodeModules}:/app/node_modules:ro`,
+            "-e",
+            "NODE_PATH=/app/node_modules",
+            `pryvmig/core:${tag}`,
+            "node",
+            "-e",
+            script,
+        ],
+        { timeoutMs: 60000 },
+    );
+    if (r.code !== 0) throw new Error(`reading the databases of ${host.name}: ${r.stderr.trim()}`);
+    return r.stdout;
+}
+
+/** The user's events as FerretDB holds them (database pryv-node, collection events), in write order. */
+export async function databaseEvents(host: TestHost, user: string): Promise<PryvEvent[]> {
+    const out = await inBackend(
+        host,
+        `const { MongoClient } = require("mongodb");
+        const client = new MongoClient("mongodb://mongodb:27017/pryv-node", { serverSelectionTimeoutMS: 20000 });
+        client.db().collection("events").find({ user: ${JSON.stringify(user)} }, { projection: { _id: 0 } }).sort({ created: 1, id: 1 }).toArray()
+            .then((events) => { console.log(JSON.stringify(events)); return client.close(); })
+            .catch((e) => { console.error(String(e)); process.exit(1); });`,
+    );
+    return JSON.parse(out) as PryvEvent[];
+}
+
+/** An event's points as InfluxDB holds them (database user.<user>, measurement event.<id>), by time. */
+export async function databasePoints(host: TestHost, user: string, eventId: string): Promise<SeriesPoints> {
+    const q = `SELECT * FROM "event.${eventId}" ORDER BY time`;
+    const url = `http://influxdb:8086/query?db=${encodeURIComponent(`user.${user}`)}&epoch=ms&q=${encodeURIComponent(q)}`;
+    const out = await inBackend(
+        host,
+        `fetch(${JSON.stringify(url)}).then((r) => r.text()).then((t) => console.log(t))
+            .catch((e) => { console.error(String(e)); process.exit(1); });`,
+    );
+    const result = JSON.parse(out) as { results?: { series?: { columns: string[]; values: number[][] }[]; error?: string }[] };
+    const first = result.results?.[0];
+    if (first?.error) throw new Error(`InfluxDB of ${host.name}: ${first.error}`);
+    const series = first?.series?.[0];
+    if (!series) return { fields: ["timestamp"], points: [] };
+    return { fields: ["timestamp", ...series.columns.slice(1)], points: series.values.map(([t, ...values]) => [t / 1000, ...values]) };
 }
 
 /** Files under a folder whose name ends with `suffix`, relative paths, sorted. */

@@ -20,6 +20,8 @@ export { docker, DOCKER, DOCKER_COMPOSE } from "./daemon";
 export {
     containerStates,
     coreApiVersion,
+    databaseEvents,
+    databasePoints,
     INFLUX_INSPECT,
     influxTsmFiles,
     influxVerify,
