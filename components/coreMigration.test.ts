@@ -16,6 +16,8 @@ const guardChecks = [
 ];
 const cutoverSteps = [
     "dest-taken-over",
+    "changes-before-stop",
+    "dest-room",
     "stop-source",
     "source-description",
     "changes",
@@ -118,6 +120,7 @@ for (const executor of executors) {
                         assert.deepEqual(resources.get("pryv-cutover-stop-source")!.dependsOn, [
                             "pryv-source-proxy-source-back",
                             "pryv-source-proxy-site-file",
+                            "pryv-cutover-dest-room",
                         ]);
                         assert.deepEqual(resources.get("pryv-cutover-dest-taken-over")!.dependsOn, [
                             "pryv-source-proxy-source-back",

@@ -3,7 +3,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { defaultDataFolders } from "./config";
-import { Cutover, FolderChanges, FolderDescription, finalRoundInput } from "./cutover";
+import { ChangesBeforeStop, Cutover, destRoomInput, FolderChanges, FolderDescription, finalRoundInput } from "./cutover";
 import { peerAccess } from "./migrationKey";
 import { folderKey, peerRsyncValues, pullScript } from "../machinery/folderSync";
 import { jsonLines } from "../machinery/remoteStep";
@@ -75,7 +75,9 @@ const carryBacks = perFolder("carry-back");
 /** The procedure, in the order the steps are declared: each step's machine and what it waits for. */
 const procedure: [string, "source" | "dest", string[]][] = [
     ["cut-dest-taken-over", "dest", ["proxy-source-back", "proxy-site-file"]],
-    ["cut-stop-source", "source", ["proxy-source-back", "proxy-site-file"]],
+    ["cut-changes-before-stop", "source", ["proxy-source-back", "proxy-site-file"]],
+    ["cut-dest-room", "dest", ["cut-changes-before-stop"]],
+    ["cut-stop-source", "source", ["proxy-source-back", "proxy-site-file", "cut-dest-room"]],
     ["cut-source-description", "source", ["cut-stop-source"]],
     ["cut-changes", "source", ["cut-stop-source"]],
     ...keys.flatMap((key): [string, "source" | "dest", string[]][] => [
@@ -94,7 +96,13 @@ const finalRoundStdin = (folder: string): string => {
     const paths = journalPaths(folder);
     return paths === null ? "walk\n" : `journal\n${Buffer.from(paths.join("\0")).toString("base64")}\n`;
 };
+/** dest's room check gets a line per folder the journal covers, from the fake journal so far. */
+const destRoomStdin = defaultDataFolders
+    .filter((folder) => folder !== "core/influxdb/data")
+    .map((folder) => `${folder}\t4096\t${Buffer.from("collection-0.wt\0").toString("base64")}\n`)
+    .join("");
 const stdinOf = (name: string): string | undefined => {
+    if (name === "cut-dest-room") return destRoomStdin;
     const index = keys.findIndex((key) => name === `cut-final-sync-${key}`);
     return index === -1 ? undefined : finalRoundStdin(defaultDataFolders[index]);
 };
@@ -436,6 +444,67 @@ describe("changes-since-warm.sh, run by bash on a fake change journal", () => {
         const [mode, encoded] = finalRoundInput(changes[0]).split("\n");
         assert.deepEqual([mode, Buffer.from(encoded, "base64").toString().split("\0")], ["journal", mongodbPaths]);
         assert.equal(finalRoundInput(changes[2]), "journal\n\n");
+    });
+
+    it("changes-before-stop: counts, the recorder still running, each folder's deletions and bytes to write; refuses over sync.maxDeletions", async () => {
+        const recorder = startRecorder();
+        writeJournal(events);
+        const write = (at: string, bytes: number) => {
+            fs.mkdirSync(path.dirname(path.join(confRoot, at)), { recursive: true });
+            fs.writeFileSync(path.join(confRoot, at), "x".repeat(bytes));
+        };
+        write("core/mongodb/data/collection-1.wt", 100);
+        write("core/mongodb/data/journal/WiredTigerLog 1", 50);
+        write("core/core/data/b", 10);
+        const nulTerminated = (paths: string[]) => Buffer.from(paths.map((at) => `${at}\0`).join("")).toString("base64");
+        const check = (maxDeletions: number) =>
+            runBash(render("changes-before-stop.sh", { migrationId: "unit", round: 3, confRoot, folders, maxDeletions }), { env: { HOME: home } });
+        const passed = check(1);
+        assert.deepEqual([passed.status, passed.stderr], [0, ""]);
+        const counted = jsonLines<ChangesBeforeStop>(passed.stdout);
+        assert.deepEqual(
+            counted.map(({ folder, journal, deleted, list: paths }) => [folder, journal, deleted, paths]),
+            [
+                ["core/mongodb/data", true, 1, nulTerminated(["collection-1.wt", "journal", "journal/WiredTigerLog 1"])],
+                ["core/core/data", true, 1, nulTerminated(["b"])],
+                ["core/hfs/data", true, 0, ""],
+            ],
+        );
+        assert.ok(counted[0].bytes! >= 150 && counted[1].bytes === 10 && counted[2].bytes === 0, JSON.stringify(counted));
+        assert.equal(await ending(recorder), "running");
+
+        const refused = check(0);
+        assert.equal(refused.status, 1);
+        assert.equal(
+            refused.stderr,
+            "core/mongodb/data: 1 entries deleted on source since the last warm round began, more than sync.maxDeletions (0)\n" +
+                "core/core/data: 1 entries deleted on source since the last warm round began, more than sync.maxDeletions (0)\n" +
+                "The cutover stops here, source still serving: the final round would stop deleting at that bound with users locked out. Raise sync.maxDeletions if these deletions are expected, or run another warm round first.\n",
+        );
+
+        // dest: room for what source would write, less what dest already holds under the same paths.
+        const destRoot = path.join(confRoot, "dest");
+        const room = (changes: ChangesBeforeStop[]) => runBash(render("dest-room.sh", { confRoot: destRoot }), { stdin: destRoomInput(changes) });
+        const enough = room(counted);
+        assert.deepEqual([enough.status, enough.stderr], [0, ""]);
+        assert.equal(jsonLines<{ needed: number }>(enough.stdout)[1].needed, 10);
+        const short = room([{ ...counted[1], bytes: 1e18 }]);
+        assert.equal(short.status, 1);
+        assert.match(
+            short.stderr,
+            /^core\/core\/data: the final round may write 1000000000000000000 bytes more than dest holds there, and .*\/dest\/core\/core\/data has \d+ bytes free\nThe cutover stops here, source still serving: free space on dest first\.\n$/,
+        );
+    });
+
+    it("changes-before-stop: without a live recorder, says so and refuses nothing (the final round's own bound applies)", () => {
+        const result = runBash(render("changes-before-stop.sh", { migrationId: "unit", round: 3, confRoot, folders, maxDeletions: 0 }), {
+            env: { HOME: home },
+        });
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(
+            jsonLines<ChangesBeforeStop>(result.stdout),
+            folders.map((folder) => ({ folder, journal: false })),
+        );
     });
 
     it("more paths than maxPaths in a folder: that folder walks, the others keep their lists", async () => {

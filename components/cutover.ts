@@ -57,6 +57,25 @@ export function finalRoundInput(changes: FolderChanges | undefined): string {
     return changes?.journal === true && changes.list !== undefined ? `journal\n${changes.list}\n` : "walk\n";
 }
 
+/** What source's journal says the final round will do in one folder, counted before source stops. */
+export interface ChangesBeforeStop {
+    folder: string;
+    journal: boolean;
+    deleted?: number;
+    /** Bytes of the listed paths source still has (a listed directory whole). */
+    bytes?: number;
+    /** NUL-separated paths source still has, relative to the folder, in base64. */
+    list?: string;
+}
+
+/** dest's room check reads one line per folder the journal covers: folder, bytes, the paths' list. */
+export function destRoomInput(changes: ChangesBeforeStop[]): string {
+    return changes
+        .filter((entry) => entry.journal)
+        .map((entry) => `${entry.folder}\t${entry.bytes ?? 0}\t${entry.list ?? ""}\n`)
+        .join("");
+}
+
 /** Where the users' outage went: each span measured on the machine that ran it. */
 export interface Outage {
     /** Source stopped -> a request through source's nginx reaches dest, both on source's clock. */
@@ -96,7 +115,34 @@ export class Cutover extends pulumi.ComponentResource {
             { machine: dest, create: render("cutover-began.sh", { migrationId }), delete: render("cutover-carried-back.sh", { migrationId }) },
             args.sourceSwitched,
         );
-        const stopSource = step("stop-source", { machine: source, create: stopSourceScript(source, args.nginxAlone, migrationId) }, args.sourceSwitched);
+        // Source still serving: what would stop the final round with users locked out refuses the cutover here instead.
+        const changesBeforeStop = step(
+            "changes-before-stop",
+            {
+                machine: source,
+                create: render("changes-before-stop.sh", {
+                    migrationId,
+                    round: args.warmSyncRound,
+                    confRoot: source.confRoot,
+                    folders: dataFolders,
+                    maxDeletions: sync.maxDeletions,
+                }),
+            },
+            args.sourceSwitched,
+        );
+        const destRoom = step(
+            "dest-room",
+            {
+                machine: dest,
+                create: render("dest-room.sh", { confRoot: dest.confRoot }),
+                stdin: changesBeforeStop.stdout.apply((stdout) => destRoomInput(jsonLines<ChangesBeforeStop>(stdout))),
+            },
+            [changesBeforeStop],
+        );
+        const stopSource = step("stop-source", { machine: source, create: stopSourceScript(source, args.nginxAlone, migrationId) }, [
+            ...args.sourceSwitched,
+            destRoom,
+        ]);
         // Source is frozen from here on: its description is made while dest copies.
         const sourceDescription = step(
             "source-description",

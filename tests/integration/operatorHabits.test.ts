@@ -57,6 +57,23 @@ describe("operator habits on the test hosts (real engine)", function () {
         log.length = 0;
     });
 
+    it("more deletions since the warm round than sync.maxDeletions: the cutover is refused before source stops, naming the count", async () => {
+        const removed = await source.exec(
+            `cd ${source.confRoot}/core/core/data && find . -type f -path '*/history-of-deletions/*' | sort | head -n 30 | xargs -r rm -v | wc -l`,
+        );
+        assert.equal(removed.stdout.trim(), "30", removed.stderr);
+        const refused = await migration
+            .up("cutover", { sync: { maxDeletions: 20 } }, (text) => log.push(text))
+            .then(
+                () => assert.fail("the cutover was not refused"),
+                (error: Error) => error.message,
+            );
+        assert.match(refused, /core\/core\/data: 30 entries deleted on source since the last warm round began, more than sync\.maxDeletions \(20\)/);
+        assert.match(refused, /The cutover stops here, source still serving/);
+        assert.equal(await servedBy(hosts, source), "source");
+        assert.equal(await servedBy(hosts, dest), "nobody");
+    });
+
     it("a setting changed between warm-sync and cutover (sync.maxDeletions): the cutover succeeds, the warm rounds keep their outputs", async () => {
         const { outputs } = await up("cutover", { sync: { maxDeletions: 5000 } });
         assert.equal(await servedBy(hosts, source), "dest");

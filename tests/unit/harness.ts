@@ -273,6 +273,20 @@ export const fakeMachines: FakeOutput = (name, inputs) => {
     if (name.endsWith("-start-dest")) return { stdout: line({ startedAt: cutoverClock.destStartedAt, healthyAt: cutoverClock.destHealthyAt }) };
     if (name.endsWith("-proxy-serving")) return { stdout: line({ servingAt: cutoverClock.servingAt }) };
     if (name.endsWith("-change-journal")) return { stdout: line({ journal: true }) };
+    if (name.endsWith("-changes-before-stop")) {
+        // The journal so far: influxdb's recorder missed something; the others list a path and deleted one.
+        return {
+            stdout: defaultDataFolders
+                .map((folder) =>
+                    line(
+                        folder === "core/influxdb/data"
+                            ? { folder, journal: false }
+                            : { folder, journal: true, deleted: 1, bytes: 4096, list: Buffer.from("collection-0.wt\0").toString("base64") },
+                    ),
+                )
+                .join(""),
+        };
+    }
     if (name.endsWith("-changes")) return { stdout: defaultDataFolders.map((folder) => line(folderChangesOf(folder))).join("") };
     if (name.endsWith("-source-description")) {
         return { stdout: defaultDataFolders.map((folder) => line({ folder, entries: 3, bytes: 1024, metadataDigest: metadataDigestOf(folder) })).join("") };
