@@ -9,7 +9,7 @@ import { strict as assert } from "assert";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { dnsQuery, httpsRequest } from "../hosts/checks";
+import { dnsQuery, httpsRequest, lastRegisterDnsStart, registerDnsJsonPath } from "../hosts/checks";
 import {
     containerStates,
     CORE_SERVICES,
@@ -120,10 +120,24 @@ describe("docker test hosts: the real 2019 core shape", function () {
         fs.rmSync(stray);
     });
 
-    it("the register's DNS container answers the core's name from dns.json, on 53/udp of its address", async () => {
+    it("the register's DNS container answers the core's name from dns.json on 53/udp of its address, read at its start", async () => {
         const register = th.hosts["reg-master"];
         assert.deepEqual(await runningServices(register), ["dns"]);
         assert.deepEqual(await dnsQuery(register.ip, `${th.subdomain}.${th.domain}`, 2000), [source.ip]);
+        // Read at start only, as Pryv's: the dns phase's edit shows after a restart of the container.
+        const file = registerDnsJsonPath(register);
+        const original = fs.readFileSync(file, "utf8");
+        fs.writeFileSync(file, original.replace(`"${th.subdomain}": { "ip": "${source.ip}" }`, `"${th.subdomain}": { "ip": "${dest.ip}" }`));
+        try {
+            assert.deepEqual(await dnsQuery(register.ip, `${th.subdomain}.${th.domain}`, 2000), [source.ip]);
+            await ssh(register, `${register.confRoot}/stop-containers && ${register.confRoot}/run-reg-master`);
+            let answer: string[] = [];
+            for (let i = 0; i < 50 && answer[0] !== dest.ip; i++) answer = await dnsQuery(register.ip, `${th.subdomain}.${th.domain}`, 500).catch(() => []);
+            assert.deepEqual(answer, [dest.ip]);
+            assert.equal(lastRegisterDnsStart(register)?.[th.subdomain], dest.ip);
+        } finally {
+            fs.writeFileSync(file, original);
+        }
     });
 
     it("events land in FerretDB, series points in InfluxDB, attachments in core's data folder", async () => {
