@@ -38,13 +38,33 @@ const ALL_CORE_SERVICES = [...CORE_SERVICES].sort();
 const DATA_FOLDERS = ["core/mongodb/data", "core/influxdb/data", "core/core/data", "core/hfs/data"];
 const USERS = ["alice", "bob"];
 
-/** What the cutover puts in site-443.conf while source's nginx runs alone: no compose service named. */
-const COLD_WINDOW_SITE = `server {
+/**
+ * The shape of the cutover's site-443.conf (templates/site-443-proxy.conf.hbs): every
+ * call proxied to dest over HTTPS with SNI and the original Host, 503 while dest does
+ * not answer; no compose service named, so nginx starts alone.
+ */
+const proxySite = (destIp: string, domain: string, trusted: string): string => `upstream core_server {
+  server ${destIp}:443;
+}
+
+server {
   listen 443 ssl;
-  server_name _;
-  location / {
+  server_name *.${domain};
+  proxy_http_version 1.1;
+  proxy_set_header Upgrade $http_upgrade;
+  proxy_set_header Connection "upgrade";
+  proxy_set_header Host $host;
+  proxy_ssl_server_name on;
+  proxy_ssl_name $host;
+  proxy_ssl_verify on;
+  proxy_ssl_trusted_certificate ${trusted};
+  error_page 502 504 = @dest_not_serving_yet;
+  location @dest_not_serving_yet {
     add_header Retry-After 5 always;
     return 503;
+  }
+  location / {
+    proxy_pass https://core_server;
   }
 }
 `;
@@ -180,7 +200,7 @@ describe("docker test hosts: the real 2019 core shape", function () {
         assert.equal(fs.statSync(file).uid, 9999);
     });
 
-    it("after stop-containers, up -d reverse_proxy starts the databases again (links); --no-deps starts nginx alone", async () => {
+    it("after stop-containers, up -d reverse_proxy starts the databases again (links); --no-deps starts nginx alone, proxying to dest", async () => {
         // InfluxDB's cache in TSM files, so that influx_inspect verify has every point to check later.
         await waitForTsmFiles(
             source,
@@ -195,15 +215,21 @@ describe("docker test hosts: the real 2019 core shape", function () {
         await ssh(source, `${source.confRoot}/stop-containers`);
         const site = `${source.confRoot}/core/nginx/conf/site-443.conf`;
         const original = fs.readFileSync(site);
-        fs.writeFileSync(site, COLD_WINDOW_SITE);
+        // The run's certificate, under the conf folder that reverse_proxy mounts at its own path.
+        const trusted = `${source.confRoot}/core/nginx/conf/secret/${th.domain}-bundle.crt`;
+        fs.writeFileSync(site, proxySite(dest.ip, th.domain, trusted));
         try {
+            // The program's default proxy.testCommand, in a one-off container of the image.
+            const test = await ssh(source, `docker-compose -f ${source.confRoot}/core.yml run --rm --no-deps reverse_proxy nginx -t 2>&1`);
+            assert.match(test.stdout, /test is successful/);
             await ssh(source, `cd ${source.confRoot} && docker-compose -f core.yml up -d --no-deps reverse_proxy`);
             assert.deepEqual(await runningServices(source), ["reverse_proxy"]);
             const states = await containerStates(source);
             assert.ok(states.includes("mongodb exited"), `containers: ${states.join(", ")}`);
-            let cold = await httpsRequest("root", source.ip, `${th.subdomain}.${th.domain}`, "/status");
-            for (let i = 0; i < 40 && cold.status !== 503; i++) cold = await httpsRequest("root", source.ip, `${th.subdomain}.${th.domain}`, "/status");
-            assert.equal(cold.status, 503, cold.error ?? cold.body);
+            // nginx alone on source serves users from dest, as during the cutover.
+            let via = await servedBy(th, source);
+            for (let i = 0; i < 40 && via !== "dest"; i++) via = await servedBy(th, source);
+            assert.equal(via, "dest");
         } finally {
             fs.writeFileSync(site, original);
         }

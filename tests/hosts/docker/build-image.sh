@@ -13,7 +13,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/pryv-core-migration"
 bash "$here/build-binaries.sh" >&2
 ferretdb="$cache/ferretdb-v1.24.2/ferretdb"
-packages=nginx-light,influxdb
+packages=nginx-light,influxdb,ca-certificates
 key=$( (cat "${BASH_SOURCE[0]}" && echo "$packages v1.24.2") | sha256sum | cut -c1-16)
 tar="$cache/images/pryvmig-base-$key.tar"
 if [ ! -s "$tar" ]; then
