@@ -313,7 +313,8 @@ describe("docker test hosts: a killed run's engines", function () {
         await new Promise((resolve) => child.once("exit", resolve));
         const engines = async (): Promise<string> => (await run("pgrep", ["-af", "/run/pryvmig-d-"])).stdout.trim();
         assert.notEqual(await engines(), "", "the killed run left no engine: nothing to show");
-        const cgroups = (): string[] => fs.readdirSync("/sys/fs/cgroup/pids").filter((n) => n.startsWith("pryvmig-d-"));
+        const pidsCgroups = fs.existsSync("/sys/fs/cgroup/pids") ? "/sys/fs/cgroup/pids" : "/sys/fs/cgroup"; // v1, or v2 unified
+        const cgroups = (): string[] => fs.readdirSync(pidsCgroups).filter((n) => n.startsWith("pryvmig-d-"));
         assert.notDeepEqual(cgroups(), [], "the killed run's containers are gone already");
 
         const next = await startTestHosts({ hosts: ["source"] });

@@ -125,7 +125,11 @@ function daemonProcesses(): number[] {
 
 function ourCgroups(): string[] {
     if (!fs.existsSync(CGROUP_ROOT)) return [];
-    const found: string[] = [];
+    // cgroup v1: <root>/<controller>/pryvmig-d-N; v2 (unified): <root>/pryvmig-d-N.
+    const found = fs
+        .readdirSync(CGROUP_ROOT)
+        .filter((e) => e.startsWith(CGROUP_PREFIX))
+        .map((e) => path.join(CGROUP_ROOT, e));
     const controllers = fs.readdirSync(CGROUP_ROOT).map((c) => path.join(CGROUP_ROOT, c));
     for (const controller of controllers) {
         let entries: string[] = [];
