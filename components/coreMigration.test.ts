@@ -172,9 +172,12 @@ for (const executor of executors) {
                     );
                 });
 
-                it("freezes the change journal and the warm rounds from the cutover on", async () => {
+                it("freezes the change journal, the warm rounds and the dest check from the cutover on", async () => {
                     const { resources } = await make(phase);
-                    const warmSteps = phaseReached(phase, "warm-sync") ? ["change-journal", ...keys].map((step) => `pryv-warm-sync-${step}`) : [];
+                    const warmSteps = [
+                        "pryv-dest-check-services",
+                        ...(phaseReached(phase, "warm-sync") ? ["change-journal", ...keys].map((step) => `pryv-warm-sync-${step}`) : []),
+                    ];
                     assert.deepEqual(
                         warmSteps.map((name) => [name, resources.get(name)!.ignoreChanges]),
                         warmSteps.map((name) => [name, phaseReached(phase, "cutover") ? ["triggers"] : []]),
@@ -302,6 +305,12 @@ describe("CoreMigration on the way back from a cutover", () => {
             );
         });
     }
+
+    it("after a run at cutover, keeps the dest check from starting and stopping dest again on the way back", async () => {
+        const config = { ...testConfig({ phase: "prepare" }), previousRun: { phase: "cutover" as const } };
+        const { resources } = await build((opts) => new CoreMigration("pryv", config, opts), fakeMachines);
+        assert.deepEqual(resources.get("pryv-dest-check-services")!.ignoreChanges, ["triggers"]);
+    });
 
     it("after a completed rollback (a run at warm-sync), lets a changed round run again", async () => {
         const config = { ...testConfig({ phase: "warm-sync", warmSyncRound: 3 }), previousRun: { phase: "warm-sync" as const, warmSyncRound: 2 } };

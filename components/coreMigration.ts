@@ -5,7 +5,7 @@ import { DestDeploymentCheck } from "./destDeploymentCheck";
 import { Finalize } from "./finalize";
 import { LiveCoreGuard } from "./liveCoreGuard";
 import { MigrationKey, peerAccess } from "./migrationKey";
-import { deferredRoundNotice, warmRoundsFrozen } from "./previousRun";
+import { deferredRoundNotice, destStepsFrozen } from "./previousRun";
 import { RegisterDns } from "./registerDns";
 import { SourceProxy } from "./sourceProxy";
 import { WarmSync } from "./warmSync";
@@ -102,7 +102,12 @@ export class CoreMigration extends pulumi.ComponentResource {
                 child,
             );
         }
-        const destCheck = new DestDeploymentCheck(`${name}-dest-check`, { dest, check, images: config.destImages, transport }, after(guard.checks));
+        const destFrozen = destStepsFrozen(config.previousRun, phase);
+        const destCheck = new DestDeploymentCheck(
+            `${name}-dest-check`,
+            { dest, check, images: config.destImages, frozen: destFrozen, transport },
+            after(guard.checks),
+        );
         // phase, warmSyncRound and dataFolders are what the next run reads back (previousRun.ts).
         this.outputs = {
             phase: pulumi.output(phase),
@@ -126,7 +131,7 @@ export class CoreMigration extends pulumi.ComponentResource {
                     pullAccess,
                     sync,
                     migrationId,
-                    frozen: warmRoundsFrozen(config.previousRun, phase),
+                    frozen: destFrozen,
                     destStartSeconds: destCheck.healthySeconds,
                     transport,
                 },

@@ -584,7 +584,7 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
                 'case " $* " in',
                 '  *" --list-only "*) echo "drwxr-xr-x 4096 2019/06/04 10:00:00 ."; echo "-rw-r--r-- 12 2019/06/04 10:00:00 same 1.wt" ;;',
                 // The content comparisons: what differs, as rsync itemizes it.
-                '  *" --dry-run "*) printf \'%b\' "${FAKE_ITEMS:-}"; case " $* " in *" --stats "*) echo \'Number of files: 4 (reg: 2, dir: 2)\' ;; esac ;;',
+                '  *" --dry-run "*) printf \'%b\' "${FAKE_ITEMS:-}"; case " $* " in *" --stats "*) echo \'Number of files: 4 (reg: 2, dir: 2)\' ;; esac; exit "${FAKE_DRY_RUN_STATUS:-0}" ;;',
                 // A copy: source's folder onto the target, as rsync --archive would leave it.
                 `  *) cp -a '${sourceCopy}'/. "\${@: -1}"; [ -z "\${FAKE_COPIED:-}" ] || printf '>f+++++++++ %s\\n' "$FAKE_COPIED" ;;`,
                 "esac",
@@ -627,7 +627,18 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
         );
         assert.deepEqual(
             calls().map((call) => call.replace(/ -e .*/, "")),
-            [`rsync --dry-run --checksum --itemize-changes --archive --hard-links --sparse --numeric-ids --files-from=${markers()}/cold-${key}.changed`],
+            [
+                `rsync --dry-run --checksum --itemize-changes --archive --hard-links --sparse --numeric-ids --modify-window=-1 --files-from=${markers()}/cold-${key}.changed`,
+            ],
+        );
+    });
+
+    it("verify-copy: fails when the content comparison cannot run (source's sshd gone after the final round): no comparison is no proof", () => {
+        const { result } = verifyCopy({ FAKE_DRY_RUN_STATUS: "255" });
+        assert.equal(result.status, 1);
+        assert.equal(
+            result.stderr,
+            "core/core/data: the content of the files the final round wrote could not be compared with source's (rsync failed, see above): dest is not started on an unverified copy. Run pulumi up again once source is reachable.\n",
         );
     });
 
@@ -643,8 +654,8 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
             calls().map((call) => call.replace(/ -e .*/, "")),
             [
                 "rsync --list-only",
-                "rsync --archive --hard-links --sparse --numeric-ids --inplace --delete --max-delete=7 --out-format=%i %n",
-                `rsync --dry-run --checksum --itemize-changes --archive --hard-links --sparse --numeric-ids --files-from=${markers()}/cold-${key}.changed`,
+                "rsync --archive --hard-links --sparse --numeric-ids --modify-window=-1 --inplace --delete --max-delete=7 --out-format=%i %n",
+                `rsync --dry-run --checksum --itemize-changes --archive --hard-links --sparse --numeric-ids --modify-window=-1 --files-from=${markers()}/cold-${key}.changed`,
             ],
         );
         // What the full walk wrote is content-checked too.
@@ -687,6 +698,9 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
             compared.map(({ folder, filesCompared }) => [folder, filesCompared]),
             [[folder, 4]],
         );
-        assert.match(calls().at(-1)!, /^rsync --dry-run --checksum --itemize-changes --stats --archive --hard-links --sparse --numeric-ids -e /);
+        assert.match(
+            calls().at(-1)!,
+            /^rsync --dry-run --checksum --itemize-changes --stats --archive --hard-links --sparse --numeric-ids --modify-window=-1 -e /,
+        );
     });
 });

@@ -20,9 +20,9 @@ import {
     warmClock,
 } from "../tests/unit/harness";
 
-const make = (executor: Executor, images: string[]) =>
+const make = (executor: Executor, images: string[], frozen = false) =>
     build(
-        (opts) => new DestDeploymentCheck("check", { dest: machines().dest, check: checkFor(), images, transport: transportFor(executor) }, opts),
+        (opts) => new DestDeploymentCheck("check", { dest: machines().dest, check: checkFor(), images, frozen, transport: transportFor(executor) }, opts),
         fakeMachines,
     );
 
@@ -73,6 +73,12 @@ for (const executor of executors) {
             const digests = ["pryvio/core:1.3.51@sha256:0123", "pryvio/mongodb:4.2@sha256:0123"];
             assert.deepEqual(await promiseOf(component.imageIds), digests);
             assert.deepEqual(resources.get("check-services")!.inputs.triggers, [digests]);
+            assert.deepEqual(resources.get("check-services")!.ignoreChanges, []);
+        });
+
+        it("once dest may hold users' writes, a changed image digest does not start and stop it again", async () => {
+            const { resources } = await make(executor, ["pryvio/core:1.3.51"], true);
+            assert.deepEqual(resources.get("check-services")!.ignoreChanges, ["triggers"]);
         });
     });
 }

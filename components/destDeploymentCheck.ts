@@ -13,6 +13,8 @@ export interface DestDeploymentCheckArgs {
     check: ServiceCheck;
     /** Images that must already be on dest (the deployment pulled them). */
     images: string[];
+    /** dest may hold users' writes: a changed image digest must not start and stop it again. */
+    frozen: boolean;
     transport: Transport;
 }
 
@@ -43,7 +45,7 @@ export class DestDeploymentCheck extends pulumi.ComponentResource {
             `${name}-services`,
             { machine: dest, create: startServicesScript(dest, check, { stopAfterwards: true }), triggers: [this.imageIds] },
             transport,
-            { parent: this },
+            { parent: this, ignoreChanges: args.frozen ? ["triggers"] : [] },
         );
         this.healthySeconds = services.stdout.apply((stdout) => {
             const [times] = jsonLines<{ startedAt: number; healthyAt: number }>(stdout);

@@ -8,7 +8,7 @@ import {
     destMayHoldWrites,
     phaseChangeProblems,
     previousRunFromOutputs,
-    warmRoundsFrozen,
+    destStepsFrozen,
 } from "./previousRun";
 
 const header = "Invalid stack config for pryv-core-migration:\n";
@@ -37,13 +37,13 @@ describe("previous run", () => {
             assert.equal(destMayHoldWrites({}), false);
         });
 
-        it("freezes warm rounds from the cutover on, and on the way back from it whatever phase is asked for", () => {
+        it("freezes what stops or overwrites dest from the cutover on, and on the way back from it whatever phase is asked for", () => {
             for (const phase of phases) {
-                assert.equal(warmRoundsFrozen({ phase: "warm-sync" }, phase), phase === "cutover" || phase === "dns" || phase === "finalize", phase);
-                assert.equal(warmRoundsFrozen({ phase: "cutover" }, phase), true, phase);
-                assert.equal(warmRoundsFrozen({ phase: "dns" }, phase), true, phase);
+                assert.equal(destStepsFrozen({ phase: "warm-sync" }, phase), phase === "cutover" || phase === "dns" || phase === "finalize", phase);
+                assert.equal(destStepsFrozen({ phase: "cutover" }, phase), true, phase);
+                assert.equal(destStepsFrozen({ phase: "dns" }, phase), true, phase);
             }
-            assert.equal(warmRoundsFrozen({}, "warm-sync"), false);
+            assert.equal(destStepsFrozen({}, "warm-sync"), false);
         });
     });
 

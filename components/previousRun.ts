@@ -27,8 +27,12 @@ export function destMayHoldWrites(previous: PreviousRun): boolean {
     return previous.phase !== undefined && phaseReached(previous.phase, "cutover");
 }
 
-/** Warm rounds never run over a dest that may hold writes: from the cutover on, and on the way back until the carry-back. */
-export function warmRoundsFrozen(previous: PreviousRun, phase: Phase): boolean {
+/**
+ * What stops dest or overwrites it (a warm round, the dest check's start-and-stop) never
+ * runs again over a dest that may hold writes: from the cutover on, and on the way back
+ * until the carry-back.
+ */
+export function destStepsFrozen(previous: PreviousRun, phase: Phase): boolean {
     return phaseReached(phase, "cutover") || destMayHoldWrites(previous);
 }
 

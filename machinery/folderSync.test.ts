@@ -58,7 +58,7 @@ describe("pullScript, as written", () => {
                 `key_folder="$HOME"/.ssh/'${pull.access.keyFolderName}'`,
                 `target='${receiver.confRoot}/${pull.folder}'`,
                 `remote='${pull.access.peerUser}'@'${pull.access.peerAddress}':./`,
-                "copy_options=(--archive --hard-links --sparse --numeric-ids)",
+                "copy_options=(--archive --hard-links --sparse --numeric-ids --modify-window=-1)",
                 `\n'${receiver.stopCommand[0]}' >/dev/null </dev/null\n`,
                 `conf_root_given='${receiver.confRoot}'\nconf_root=$(cd "$conf_root_given" && pwd -P)\n`,
                 '  "$conf_root"/*) ;;',
@@ -148,6 +148,28 @@ const commands = (script: string): string =>
         .split("\n")
         .filter((line) => !line.trimStart().startsWith("#"))
         .join("\n");
+
+describe("the copy options, with the real rsync", () => {
+    it("see a file rewritten at the same size within the same second (mtimes to the nanosecond), which rsync's default quick check skips", () => {
+        const { folder, remove } = temporaryFolder("quick-check");
+        try {
+            const copyOptions = /^copy_options=\((.*)\)$/m.exec(pullScript(pullFromSource({ kind: "cold" })))![1];
+            const script = (options: string) =>
+                [
+                    `cd '${folder}' && rm -rf source dest && mkdir source dest`,
+                    "printf aaaa > source/f && touch -d @1600000000.100000000 source/f",
+                    `rsync ${options} source/ dest/`,
+                    "printf bbbb > source/f && touch -d @1600000000.200000000 source/f",
+                    `rsync ${options} source/ dest/`,
+                    "cat dest/f",
+                ].join("\n");
+            assert.equal(runBash(script("--archive")).stdout, "aaaa", "rsync's default: skipped");
+            assert.equal(runBash(script(copyOptions)).stdout, "bbbb");
+        } finally {
+            remove();
+        }
+    });
+});
 
 function runBashSyntaxCheck(script: string): void {
     const result = runBash(`bash -n <<'SCRIPT_END'\n${script}\nSCRIPT_END`);
@@ -340,6 +362,20 @@ describe("pullScript, run by bash with a fake rsync", () => {
             stats.map(({ round, walk, changedFiles, delete: deletes }) => [round, walk, changedFiles, deletes]),
             [["cold", false, 2, true]],
         );
+    });
+
+    it("cold, journal: never deletes through a symlink on dest that stands where source had a directory", () => {
+        const outside = path.join(confRoot, "outside-the-folder");
+        put(path.join(outside, "x"));
+        fs.mkdirSync(target(), { recursive: true });
+        fs.symlinkSync(outside, target("a"));
+        put(target("gone file"));
+        const { result } = run({ kind: "cold" }, { FAKE_ITEMS: "" }, journal(["a/x", "gone file"]));
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.ok(fs.existsSync(path.join(outside, "x")), "a file behind the link was deleted");
+        // What is gone from source in the folder itself is deleted; the link stays for rsync to replace.
+        assert.deepEqual(onDest(), ["a", "a/x"]);
+        assert.ok(fs.lstatSync(target("a")).isSymbolicLink());
     });
 
     it("cold, journal: refuses, deleting nothing, when more listed paths than sync.maxDeletions are gone from source", () => {
