@@ -88,7 +88,8 @@ describe("config", () => {
             addressForPeers: "reg2.example.com",
             startCommand: ["/var/pryv/run-reg-slave"],
             stopCommand: ["/var/pryv/stop-containers"],
-            dnsJson: "/var/pryv/reg-slave/dns/dns.json",
+            dnsJsonCandidates: ["/var/pryv/reg-slave/dns/conf/dns.json", "/var/pryv/reg-slave/dns/dns.json"],
+            dnsJsonSetting: "registers.0.dnsJson",
             dnsServer: "reg2.example.com",
         });
     });
@@ -375,8 +376,8 @@ describe("config checks beyond the schema", () => {
 
         it("refuses a folder that is, is inside or holds a register's files", () => {
             assert.deepEqual(dataFolderProblems(["reg-master", "reg-master/dns", "registers"], siteFile, registers), [
-                problem(0, "reg-master", "register reg-master's files (registers.0: reg-master/, reg-master/dns/dns.json)"),
-                problem(1, "reg-master/dns", "register reg-master's files (registers.0: reg-master/, reg-master/dns/dns.json)"),
+                problem(0, "reg-master", "register reg-master's files (registers.0: reg-master/, reg-master/dns/conf/dns.json, reg-master/dns/dns.json)"),
+                problem(1, "reg-master/dns", "register reg-master's files (registers.0: reg-master/, reg-master/dns/conf/dns.json, reg-master/dns/dns.json)"),
                 problem(2, "registers", "register reg-slave's files (registers.1: reg-slave/, registers/reg-slave/dns.json)"),
             ]);
         });
@@ -394,7 +395,7 @@ describe("config checks beyond the schema", () => {
         it("refuses through parseMigrationConfig, every folder at once", () => {
             assert.equal(
                 refusal({ dataFolders: ["core/mongodb/data", "core/nginx", "reg-slave"] }),
-                `${header}  ${problem(1, "core/nginx", nginx)}\n  ${problem(2, "reg-slave", "register reg-slave's files (registers.1: reg-slave/, reg-slave/dns/dns.json)")}`,
+                `${header}  ${problem(1, "core/nginx", nginx)}\n  ${problem(2, "reg-slave", "register reg-slave's files (registers.1: reg-slave/, reg-slave/dns/conf/dns.json, reg-slave/dns/dns.json)")}`,
             );
         });
     });

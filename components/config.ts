@@ -183,8 +183,10 @@ export interface Machine {
 }
 
 export interface Register extends Machine {
-    /** dns.json, absolute. */
-    dnsJson: string;
+    /** Where its dns.json may be (absolute): the one configured, or the template's and the seed's, of which prepare takes the one that exists. */
+    dnsJsonCandidates: string[];
+    /** The setting that says where, for messages. */
+    dnsJsonSetting: string;
     /** Where the DNS check sends its query. */
     dnsServer: string;
 }
@@ -237,11 +239,15 @@ export interface MigrationConfig extends Omit<
     previousRun: PreviousRun;
 }
 
-function register(parsed: ParsedRegister): Register {
+/** Where a register's dns.json is when the config does not say: Pryv's 2019 template, then the written procedure. */
+export const defaultDnsJsonPaths = (name: string): string[] => [`${name}/dns/conf/dns.json`, `${name}/dns/dns.json`];
+
+function register(parsed: ParsedRegister, index: number): Register {
     const { name, dnsJson, dnsServer, ...rest } = parsed;
     return {
         ...machine(name, { ...rest, startCommand: rest.startCommand ?? [`${rest.confRoot}/run-${name}`] }),
-        dnsJson: `${parsed.confRoot}/${dnsJson ?? `${name}/dns/dns.json`}`,
+        dnsJsonCandidates: (dnsJson === undefined ? defaultDnsJsonPaths(name) : [dnsJson]).map((file) => `${parsed.confRoot}/${file}`),
+        dnsJsonSetting: `registers.${index}.dnsJson`,
         dnsServer: dnsServer ?? parsed.host,
     };
 }
@@ -367,9 +373,9 @@ export function dataFolderProblems(dataFolders: string[], siteFile: string, regi
                 ? [`the nginx configuration (proxy.siteFile ${siteFile}): its cold sync would overwrite dest's nginx and certificates`]
                 : []),
             ...registers.flatMap((register, registerIndex) => {
-                const dnsJson = register.dnsJson ?? `${register.name}/dns/dns.json`;
-                return holds(register.name, folder) || holds(folder, dnsJson)
-                    ? [`register ${register.name}'s files (registers.${registerIndex}: ${register.name}/, ${dnsJson})`]
+                const dnsJson = register.dnsJson === undefined ? defaultDnsJsonPaths(register.name) : [register.dnsJson];
+                return holds(register.name, folder) || dnsJson.some((file) => holds(folder, file))
+                    ? [`register ${register.name}'s files (registers.${registerIndex}: ${register.name}/, ${dnsJson.join(", ")})`]
                     : [];
             }),
         ];
@@ -413,7 +419,8 @@ function semanticProblems(parsed: ParsedConfig): string[] {
     ];
 }
 
-function refuse(problems: string[]): never {
+/** The one way the program refuses its stack config: every problem, each naming its key, before anything runs. */
+export function refuse(problems: string[]): never {
     throw new pulumi.ResourceError(`Invalid stack config for pryv-core-migration:\n${problems.map((problem) => `  ${problem}`).join("\n")}`, undefined, true);
 }
 
@@ -454,7 +461,7 @@ export function parseMigrationConfig(raw: Record<string, unknown>, migrationId: 
         ...parsed,
         source,
         dest: machine("dest", parsed.dest),
-        registers: parsed.registers.map(register),
+        registers: parsed.registers.map((parsedRegister, index) => register(parsedRegister, index)),
         proxy: proxySettings(parsed.proxy, source),
         healthCheck: parsed.healthCheck,
         sync: { compress: parsed.sync.compress, maxDeletions: parsed.sync.maxDeletions },

@@ -214,7 +214,7 @@ for (const executor of executors) {
                     }
                     assert.equal(
                         steps.source["pryv-source-proxy-original"],
-                        "Reads a file the migration will replace, so the replacement is rendered (and shown in the preview) from what is really there.",
+                        "Reads a file the migration will replace, so the replacement is rendered (and shown in the preview) from what is really there: the one of its possible places that exists.",
                     );
                     assert.equal(steps.dest["pryv-dest-check-services"], "Starts the core and waits until it answers through its nginx, then stops it again.");
                     if (phaseReached(phase, "warm-sync")) {

@@ -211,7 +211,7 @@ touch "$marker_folder"/cutover-began
             );
             assertInOrder(changes, [
                 "# Reads, source being stopped, what changed under each data folder since the last warm round began, from the change journal",
-                "more than 20000 paths) means a full walk of that folder.",
+                "more than 20000 paths; a queue overflow if the recorder ever reports one) means a full walk of that folder.",
                 "marker_folder=\"$HOME\"/.pryv-migration/'unit'",
                 "journal=\"$marker_folder\"/change-journal-'2'",
                 "max_paths='20000'",

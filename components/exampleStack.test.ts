@@ -14,7 +14,7 @@ describe("Pulumi.dest.yaml, the documented example stack", () => {
         it(`is a valid config at phase ${phase} once an operator key is given`, () => {
             const config = parseMigrationConfig({ ...raw, phase, useSshAgent: true }, "dest");
             assert.equal(config.registers.length, 2);
-            assert.equal(config.registers[1].dnsJson, "/var/pryv/reg-slave/dns/conf/dns.json");
+            assert.deepEqual(config.registers[1].dnsJsonCandidates, ["/var/pryv/reg-slave/dns/conf/dns.json"]);
         });
     }
 

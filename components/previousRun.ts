@@ -1,5 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
-import { Phase, phaseReached, phases } from "./config";
+import { Phase, phaseReached, phases, refuse } from "./config";
 
 /** What the stack's last successful run left, read from its own outputs (nothing on a new stack). */
 export interface PreviousRun {
@@ -71,5 +70,5 @@ export function dataFoldersChangeProblems(previous: PreviousRun, dataFolders: st
 /** Refuses, before anything runs, what the stack cannot do from where its last run left it. */
 export function checkAgainstPreviousRun(previous: PreviousRun, config: { phase: Phase; dataFolders: string[] }): void {
     const problems = [...phaseChangeProblems(previous.phase, config.phase), ...dataFoldersChangeProblems(previous, config.dataFolders)];
-    if (problems.length > 0) throw new pulumi.ResourceError(`Invalid stack config for pryv-core-migration:\n  ${problems.join("\n  ")}`, undefined, true);
+    if (problems.length > 0) refuse(problems);
 }

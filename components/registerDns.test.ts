@@ -52,14 +52,40 @@ for (const executor of executors) {
                 ],
             );
             for (const { role } of registers) {
-                assert.equal(scriptsOf(resources, `dns-${role}-original`).create, captureScript(dnsJsonOf(role)));
+                assert.equal(
+                    scriptsOf(resources, `dns-${role}-original`).create,
+                    captureScript([`/var/pryv/${role}/dns/conf/dns.json`, dnsJsonOf(role)], `registers.${registers.findIndex((r) => r.role === role)}.dnsJson`),
+                );
                 assert.equal(resources.get(`dns-${role}-dns-json`)!.inputs.stdin, originalDnsJson);
-                assert.equal(scriptsOf(resources, `dns-${role}-dns-json`).create, fileContentScript({ path: dnsJsonOf(role), original }));
+                assert.equal(
+                    scriptsOf(resources, `dns-${role}-dns-json`).create,
+                    fileContentScript({
+                        path: dnsJsonOf(role),
+                        original,
+                        changes: [`dns.staticDataInDomain.co1.ip: "10.0.0.11", as read (the content is secret in the state: it holds the register's keys).`],
+                    }),
+                );
             }
             assert.deepEqual(await promiseOf(component.changes), [
                 { register: "reg-master", key: "dns.staticDataInDomain.co1.ip", previousIp: "10.0.0.11", newIp: "192.0.2.12" },
                 { register: "reg-slave", key: "dns.staticDataInDomain.co1.ip", previousIp: "10.0.0.11", newIp: "192.0.2.12" },
             ]);
+        });
+
+        it("keeps dns.json out of the state in clear: what the capture printed and the file step's stdin are secrets", async () => {
+            for (const active of [false, true]) {
+                const { resources } = await make(executor, active);
+                for (const { role } of registers) {
+                    const captured = resources.get(`dns-${role}-original`)!;
+                    const file = resources.get(`dns-${role}-dns-json`)!;
+                    assert.ok(
+                        ["stdout", "stderr"].every((key) => captured.additionalSecretOutputs.includes(key)),
+                        role,
+                    );
+                    assert.deepEqual(file.secretInputs.sort(), ["connection", "stdin"], `${role}: the script says what changes, in clear`);
+                    assert.ok(file.additionalSecretOutputs.includes("stdin"), role);
+                }
+            }
         });
 
         it("from the dns phase on: the undo recorded first, then the edited file, then the restart", async () => {
@@ -81,14 +107,23 @@ for (const executor of executors) {
             );
         });
 
-        it("gives dns.json the edited file as stdin, one value changed, with the same script as before", async () => {
+        it("gives dns.json the edited file as stdin, one value changed; the script says which, old => new, for the preview", async () => {
             const inactive = await make(executor, false);
             const { resources } = await make(executor, true);
             for (const { role } of registers) {
                 const file = resources.get(`dns-${role}-dns-json`)!;
                 assert.equal(file.inputs.stdin, editedDnsJson);
                 assert.equal(String(file.inputs.stdin).replace('"co1": { "ip": "192.0.2.12" }', '"co1": { "ip": "10.0.0.11" }'), originalDnsJson);
-                assert.equal(scriptsOf(resources, `dns-${role}-dns-json`).create, scriptsOf(inactive.resources, `dns-${role}-dns-json`).create);
+                const changeLine = (script: string) => script.split("\n").find((line) => line.startsWith("# dns.staticDataInDomain"));
+                assert.equal(
+                    changeLine(scriptsOf(resources, `dns-${role}-dns-json`).create),
+                    `# dns.staticDataInDomain.co1.ip: "10.0.0.11" => "192.0.2.12"; every other value as read (the content is secret in the state: it holds the register's keys).`,
+                );
+                const withoutChange = (script: string) => script.replace(changeLine(script) ?? "", "");
+                assert.equal(
+                    withoutChange(scriptsOf(resources, `dns-${role}-dns-json`).create),
+                    withoutChange(scriptsOf(inactive.resources, `dns-${role}-dns-json`).create),
+                );
             }
         });
 

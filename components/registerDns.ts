@@ -40,11 +40,17 @@ export class RegisterDns extends pulumi.ComponentResource {
         const changes = args.registers.map((register) => {
             const step = (suffix: string, definition: StepDefinition, dependsOn: pulumi.Resource[]) =>
                 declareStep(`${name}-${register.role}-${suffix}`, definition, transport, { parent: this, dependsOn });
-            const what = `${register.dnsJson} on ${register.role}`;
-            const original = step("original", { machine: register, create: captureScript(register.dnsJson) }, []).stdout.apply((stdout) =>
-                parseCapture(stdout, what),
-            );
-            const edit = original.apply((file) => editDnsJson(file.content, coreSubdomain, destIp, what));
+            // dns.json holds the register's secrets (admin keys, the Redis password): the state keeps it encrypted.
+            const original = step(
+                "original",
+                { machine: register, create: captureScript(register.dnsJsonCandidates, register.dnsJsonSetting), secretOutput: true },
+                [],
+            ).stdout.apply((stdout) => parseCapture(stdout, `dns.json on ${register.role}`));
+            const edit = original.apply((file) => editDnsJson(file.content, coreSubdomain, destIp, `${file.path} on ${register.role}`));
+            // Where the file is, what the program changes and the original's digest are no secret: the scripts and the outputs show them.
+            const dnsJson = pulumi.unsecret(original.apply(({ path }) => path));
+            const change = pulumi.unsecret(edit.apply(({ key, previousIp, newIp }) => ({ key, previousIp, newIp })));
+            const originalDigest = pulumi.unsecret(original.apply(({ sha256 }) => sha256));
             const restart = [register.stopCommand, register.startCommand];
             const restartMarker = `${register.role}-dns-restarted`;
             const back = args.active
@@ -53,11 +59,13 @@ export class RegisterDns extends pulumi.ComponentResource {
                           "back",
                           {
                               machine: register,
-                              create: render("step-marker.sh", {
-                                  comment: "Does nothing now: recorded before dns.json changes, so that its undo runs whatever a crash interrupts.",
-                                  message: `on rollback: ${register.dnsJson} back byte for byte, ${register.role}'s services restarted`,
-                              }),
-                              delete: restoreScript(register.dnsJson, migrationId, restart, restartMarker),
+                              create: dnsJson.apply((path) =>
+                                  render("step-marker.sh", {
+                                      comment: "Does nothing now: recorded before dns.json changes, so that its undo runs whatever a crash interrupts.",
+                                      message: `on rollback: ${path} back byte for byte, ${register.role}'s services restarted`,
+                                  }),
+                              ),
+                              delete: dnsJson.apply((path) => restoreScript(path, migrationId, restart, restartMarker)),
                           },
                           args.after,
                       ).resource,
@@ -67,8 +75,19 @@ export class RegisterDns extends pulumi.ComponentResource {
                 "dns-json",
                 {
                     machine: register,
-                    create: original.apply((captured) => fileContentScript({ path: register.dnsJson, original: captured })),
+                    create: pulumi.all([dnsJson, originalDigest, change]).apply(([path, sha256, { key, previousIp, newIp }]) =>
+                        fileContentScript({
+                            path,
+                            original: { sha256 },
+                            changes: [
+                                args.active
+                                    ? `${key}: ${JSON.stringify(previousIp)} => ${JSON.stringify(newIp)}; every other value as read (the content is secret in the state: it holds the register's keys).`
+                                    : `${key}: ${JSON.stringify(previousIp)}, as read (the content is secret in the state: it holds the register's keys).`,
+                            ],
+                        }),
+                    ),
                     stdin: args.active ? edit.apply(({ content }) => content) : original.apply((captured) => captured.content),
+                    secretStdin: true,
                     rerun: true,
                 },
                 back,
@@ -78,13 +97,13 @@ export class RegisterDns extends pulumi.ComponentResource {
                     "restart",
                     {
                         machine: register,
-                        create: restartScript(register.dnsJson, migrationId, restart, restartMarker),
+                        create: dnsJson.apply((path) => restartScript(path, migrationId, restart, restartMarker)),
                         triggers: [file.stdout],
                     },
                     [file.resource, ...back],
                 );
             }
-            return edit.apply(({ key, previousIp, newIp }) => ({ register: register.role, key, previousIp, newIp }));
+            return change.apply(({ key, previousIp, newIp }) => ({ register: register.role, key, previousIp, newIp }));
         });
         this.changes = pulumi.all(changes);
         this.registerOutputs({ changes: this.changes });

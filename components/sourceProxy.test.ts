@@ -67,7 +67,7 @@ for (const executor of executors) {
                     ["proxy-site-file", stepType[executor], "10.0.0.11", [], undefined],
                 ],
             );
-            assert.equal(scriptsOf(resources, "proxy-original").create, captureScript(siteFile));
+            assert.equal(scriptsOf(resources, "proxy-original").create, captureScript([siteFile], "proxy.siteFile"));
             assert.equal(resources.get("proxy-original")!.inputs.stdin, undefined);
             const file = resources.get("proxy-site-file")!;
             assert.equal(file.inputs.stdin, originalSite);

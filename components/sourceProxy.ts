@@ -43,7 +43,7 @@ export class SourceProxy extends pulumi.ComponentResource {
             declareStep(`${name}-${suffix}`, definition, transport, { parent: this, dependsOn });
 
         const what = `${settings.siteFile} on source`;
-        const original = step("original", { machine: source, create: captureScript(settings.siteFile) }, []).stdout.apply((stdout) =>
+        const original = step("original", { machine: source, create: captureScript([settings.siteFile], "proxy.siteFile") }, []).stdout.apply((stdout) =>
             parseCapture(stdout, what),
         );
         const layout = original.apply((file) => siteLayout(file.content, what));

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { MigrationConfig, parseMigrationConfig } from "./config";
+import { MigrationConfig, parseMigrationConfig, refuse } from "./config";
 import { checkAgainstPreviousRun, PreviousRun, previousRunFromOutputs } from "./previousRun";
 
 export const projectName = "pryv-core-migration";
@@ -33,11 +33,9 @@ export function readStackConfig(): MigrationConfig {
         raw[key] = jsonKeys.has(key) ? parseJson(key, text) : text;
     }
     if (raw.operatorPrivateKey !== undefined && !runtimeConfig.isConfigSecret(`${prefix}operatorPrivateKey`)) {
-        throw new pulumi.ResourceError(
-            "Invalid stack config for pryv-core-migration:\n  operatorPrivateKey: expected a secret (pulumi config set --secret operatorPrivateKey); got a plain-text value, which the stack file would keep readable",
-            undefined,
-            true,
-        );
+        refuse([
+            "operatorPrivateKey: expected a secret (pulumi config set --secret operatorPrivateKey); got a plain-text value, which the stack file would keep readable",
+        ]);
     }
     return parseMigrationConfig(raw, pulumi.getStack());
 }
@@ -46,11 +44,7 @@ function parseJson(key: string, text: string): unknown {
     try {
         return JSON.parse(text);
     } catch {
-        throw new pulumi.ResourceError(
-            `Invalid stack config for pryv-core-migration:\n  ${key}: expected YAML/JSON structured value; got ${JSON.stringify(text)}`,
-            undefined,
-            true,
-        );
+        refuse([`${key}: expected YAML/JSON structured value; got ${JSON.stringify(text)}`]);
     }
 }
 

@@ -36,7 +36,7 @@ describe("machine file scripts, run by bash", () => {
         if (owner !== undefined) fs.chownSync(file, owner.uid, owner.gid);
         fs.utimesSync(file, originalTime, originalTime);
         asFound = describeFile(file);
-        const captured = runBash(captureScript(file));
+        const captured = runBash(captureScript([file], "proxy.siteFile"));
         assert.equal(captured.status, 0, captured.stderr);
         original = parseCapture(captured.stdout);
     });
@@ -44,13 +44,30 @@ describe("machine file scripts, run by bash", () => {
 
     describe("capture", () => {
         it("reads the exact bytes and their digest", () => {
-            assert.deepEqual(original, { sha256: sha256(originalBytes), content: originalBytes });
+            assert.deepEqual(original, { path: file, sha256: sha256(originalBytes), content: originalBytes });
         });
 
-        it("fails, naming the file, when it is missing", () => {
-            const result = runBash(captureScript(path.join(folder, "conf", "absent.conf")));
+        it("fails, naming the file and the setting, when it is missing", () => {
+            const result = runBash(captureScript([path.join(folder, "conf", "absent.conf")], "proxy.siteFile"));
             assert.equal(result.status, 1);
-            assert.equal(result.stderr, `${path.join(folder, "conf", "absent.conf")} is missing on this machine\n`);
+            assert.equal(result.stderr, `proxy.siteFile: none of ${path.join(folder, "conf", "absent.conf")} is on this machine\n`);
+        });
+
+        it("takes the one of its possible places that exists (dns.json: Pryv's template or the written procedure), refuses none or both", () => {
+            const template = path.join(folder, "reg-master", "dns", "conf", "dns.json");
+            const seed = path.join(folder, "reg-master", "dns", "dns.json");
+            const capture = () => runBash(captureScript([template, seed], "registers.0.dnsJson"));
+            assert.deepEqual([capture().status, capture().stderr], [1, `registers.0.dnsJson: none of ${template}, ${seed} is on this machine\n`]);
+            fs.mkdirSync(path.dirname(template), { recursive: true });
+            fs.writeFileSync(seed, "{}\n");
+            assert.equal(parseCapture(capture().stdout).path, seed);
+            fs.writeFileSync(template, "{}\n");
+            assert.deepEqual(
+                [capture().status, capture().stderr],
+                [1, `registers.0.dnsJson: both ${template} ${seed} are on this machine; set registers.0.dnsJson to the one the service reads\n`],
+            );
+            fs.rmSync(seed);
+            assert.equal(parseCapture(capture().stdout).path, template);
         });
 
         it("refuses a file that is not UTF-8 text, naming it", () => {
@@ -59,7 +76,7 @@ describe("machine file scripts, run by bash", () => {
                 () => parseCapture(latin1, "site-443.conf on source"),
                 /^Error: site-443\.conf on source is not UTF-8 text: the migration only edits text files it can show in a preview$/,
             );
-            assert.deepEqual(parseCapture(capturedStdout("caf\u00e9\n")), { sha256: sha256("caf\u00e9\n"), content: "caf\u00e9\n" });
+            assert.deepEqual(parseCapture(capturedStdout("caf\u00e9\n", "/f")), { path: "/f", sha256: sha256("caf\u00e9\n"), content: "caf\u00e9\n" });
         });
     });
 

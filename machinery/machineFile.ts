@@ -1,38 +1,47 @@
 import * as pulumi from "@pulumi/pulumi";
 import { render } from "./templates";
 
-/** A file as the capture step read it on its machine. */
+/** A file as the capture step read it on its machine, and where it found it. */
 export interface CapturedFile {
+    path: string;
     sha256: string;
     content: string;
 }
 
-export function captureScript(path: string): string {
-    return render("file-capture.sh", { path });
+/** Reads the one of `paths` that exists on the machine; none or several refuse, naming `setting`, where the operator says which. */
+export function captureScript(paths: string[], setting: string): string {
+    return render("file-capture.sh", { paths, setting });
 }
 
 /** The content travels as text (so the preview diffs it line by line): only UTF-8 files qualify. */
 export function parseCapture(stdout: string, what = "the file"): CapturedFile {
-    const { sha256, base64 } = JSON.parse(stdout.trim()) as { sha256: string; base64: string };
+    const { path, sha256, base64 } = JSON.parse(stdout.trim()) as { path: string; sha256: string; base64: string };
     const bytes = Buffer.from(base64, "base64");
     const content = bytes.toString("utf8");
     if (!Buffer.from(content, "utf8").equals(bytes)) {
         throw new pulumi.ResourceError(`${what} is not UTF-8 text: the migration only edits text files it can show in a preview`, undefined, true);
     }
-    return { sha256, content };
+    return { path, sha256, content };
 }
 
 export interface FileContent {
     path: string;
-    /** The file as read before the migration touched it: the content is checked against it. */
-    original: CapturedFile;
+    /** The file as read before the migration touched it: the content is checked against its digest. */
+    original: Pick<CapturedFile, "sha256">;
     /** Run on the new file in place; a failure puts the previous file back and fails the step. */
     checkCommand?: string[];
+    /** What the content changes, in words, for a file whose content the state keeps secret: the preview shows these lines. */
+    changes?: string[];
 }
 
 /** Sets the file to the content on the step's stdin, whether that is new content or the original again. */
 export function fileContentScript(file: FileContent): string {
-    return render("file-content.sh", { path: file.path, originalSha256: file.original.sha256, checkCommand: file.checkCommand ?? false });
+    return render("file-content.sh", {
+        path: file.path,
+        originalSha256: file.original.sha256,
+        checkCommand: file.checkCommand ?? false,
+        changes: file.changes ?? [],
+    });
 }
 
 /**

@@ -36,6 +36,8 @@ export interface StepDefinition {
     stdin?: pulumi.Input<string>;
     /** The step prints something that must stay out of logs and state in clear. */
     secretOutput?: boolean;
+    /** stdin holds secrets (a register's dns.json: admin keys, passwords): kept encrypted in the state, shown as [secret]. */
+    secretStdin?: boolean;
 }
 
 export interface RemoteStep {
@@ -115,7 +117,8 @@ export function declareStep(name: string, step: StepDefinition, transport: Trans
     };
     // The engine forgets the steps of a lost machine without calling the provider: nothing can reach it.
     const options = { ...opts, retainOnDelete: opts.retainOnDelete ?? (machine.role === transport.lostMachine ? true : undefined) };
-    const secretOutputs = step.secretOutput ? ["stdout", "stderr"] : [];
+    const secretOutputs = [...(step.secretOutput ? ["stdout", "stderr"] : []), ...(step.secretStdin ? ["stdin"] : [])];
+    const stdin = step.secretStdin && step.stdin !== undefined ? pulumi.secret(step.stdin) : step.stdin;
     if (transport.executor === "command") {
         const resource = new command.remote.Command(
             name,
@@ -129,7 +132,7 @@ export function declareStep(name: string, step: StepDefinition, transport: Trans
                     agentSocketPath: transport.useSshAgent ? process.env.SSH_AUTH_SOCK : undefined,
                 },
                 ...scripts,
-                stdin: step.stdin,
+                stdin,
                 triggers: step.triggers,
                 logging: command.types.enums.remote.Logging.None,
                 // On by default, it sends PULUMI_COMMAND_STDOUT/STDERR as environment, which a stock sshd refuses with a warning.
@@ -144,7 +147,7 @@ export function declareStep(name: string, step: StepDefinition, transport: Trans
         {
             connection: { host: machine.host, port: machine.port, user: machine.user, hostKey: machine.hostKey, privateKey: transport.operatorPrivateKey },
             ...scripts,
-            stdin: step.stdin,
+            stdin,
             triggers: step.triggers,
         },
         { ...options, additionalSecretOutputs: [...secretOutputs, ...(transport.operatorPrivateKey ? ["connection"] : [])] },

@@ -145,6 +145,26 @@ describe("review document", () => {
         ]);
     });
 
+    it("a dns.json whose content the state keeps secret: the values its script says change, never the content", () => {
+        const preview = fixture<PreviewJson>("preview-dns");
+        const wrap = (script: string) => `bash -euo pipefail -c "$(cat <<'PRYV_MIGRATION_SCRIPT_END'\n${script}\nPRYV_MIGRATION_SCRIPT_END\n)"`;
+        const opening = "# file: /var/pryv/reg-master/dns/dns.json\n# Points co1 at dest.\n";
+        for (const step of (preview.steps ?? []).filter((candidate) => candidate.urn.endsWith("::pryv-dns-reg"))) {
+            const [before, after] = [step.oldState, step.newState];
+            assert.ok(before?.inputs !== undefined && after?.inputs !== undefined);
+            before.inputs.stdin = "[secret]";
+            after.inputs.stdin = "[secret]";
+            before.inputs.create = wrap(`${opening}# dns.staticDataInDomain.co1.ip: "10.0.0.11", as read.\ncat > /var/pryv/reg-master/dns/dns.json`);
+            after.inputs.create = wrap(
+                `${opening}# dns.staticDataInDomain.co1.ip: "10.0.0.11" => "10.0.0.12"; every other value as read.\ncat > /var/pryv/reg-master/dns/dns.json`,
+            );
+        }
+        const config = { ...baseConfig, "pryv-core-migration:phase": { value: "dns", secret: false } };
+        const document = renderReview({ stack: "exp", preview, config, outputs }).split("\n");
+        assertBlock(document, ["File `/var/pryv/reg-master/dns/dns.json` changes; the content is secret, not shown.", ""]);
+        assertBlock(document, ["DNS values (old -> new):", "", '- `dns.staticDataInDomain.co1.ip: "10.0.0.11" -> "10.0.0.12"`']);
+    });
+
     it("on a rollback, says what each delete runs and shows the files going back", () => {
         const document = review("preview-rollback-dns-to-prepare", "prepare");
         assert.deepEqual(document.slice(2, 9), [

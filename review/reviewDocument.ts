@@ -212,6 +212,16 @@ function renderStdinChange(step: Step): string[] {
     const before = knownText(step.before?.stdin);
     const after = knownText(step.after?.stdin);
     const what = path === undefined ? "Its standard input" : `File ${code(path)}`;
+    // A secret content shows the same placeholder before and after: its script says what changes.
+    const hidden = step.before?.stdin === secretValue || step.after?.stdin === secretValue;
+    if (hidden && !same(step.before?.create, step.after?.create)) {
+        const said = saidChanges(step);
+        return [
+            `${what} changes; the content is secret, not shown.`,
+            "",
+            ...(said.length > 0 ? [valuesHeading(path), "", ...said.map((change) => `- ${code(change)}`), ""] : []),
+        ];
+    }
     if (same(step.before?.stdin, step.after?.stdin)) return [];
     if (before === undefined || after === undefined || !before.known || !after.known) {
         const why = [before, after].find((side): side is { known: false; why: string } => side !== undefined && !side.known)?.why;
@@ -228,11 +238,26 @@ function renderStdinChange(step: Step): string[] {
     const newJson = parseJsonDocument(after.value);
     if (oldJson !== undefined && newJson !== undefined) {
         const changes = changedJsonLeaves(oldJson, newJson);
-        const dns = path !== undefined && /(^|\/)dns\.json$/.test(path);
-        if (changes.length > 0)
-            out.push(dns ? "DNS values (old -> new):" : "Values (old -> new):", "", ...changes.map((change) => `- ${code(describeLeafChange(change))}`), "");
+        if (changes.length > 0) out.push(valuesHeading(path), "", ...changes.map((change) => `- ${code(describeLeafChange(change))}`), "");
     }
     return out;
+}
+
+const valuesHeading = (path: string | undefined): string =>
+    path !== undefined && /(^|\/)dns\.json$/.test(path) ? "DNS values (old -> new):" : "Values (old -> new):";
+
+/**
+ * For a file whose content the state keeps secret, its script says in comment lines what
+ * changes (`# <key>: "<old>" => "<new>"`): the values the review shows instead of a diff.
+ */
+function saidChanges(step: Step): string[] {
+    const after = knownText(step.after?.create);
+    if (after === undefined || !after.known) return [];
+    return unwrapScript(after.value)
+        .split("\n")
+        .map((line) => /^# (\S+): ("(?:[^"\\]|\\.)*") => ("(?:[^"\\]|\\.)*");/.exec(line))
+        .filter((match): match is RegExpExecArray => match !== null)
+        .map(([, key, from, to]) => `${key}: ${from} -> ${to}`);
 }
 
 /** What the step gives as stdin when it is created: until the phase that changes the file, the file as read on the machine. */

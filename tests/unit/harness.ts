@@ -17,7 +17,8 @@ export const originalSite = site443("pryv.example.com", "/var/pryv");
 export const originalDnsJson = registerDnsJson({ domain: "pryv.example.com", subdomain: "co1", coreIp: "10.0.0.11" });
 export const sha256 = (content: string | Buffer): string => createHash("sha256").update(content).digest("hex");
 /** What file-capture.sh prints for a file holding `content`. */
-export const capturedStdout = (content: string): string => `${JSON.stringify({ sha256: sha256(content), base64: Buffer.from(content).toString("base64") })}\n`;
+export const capturedStdout = (content: string, path: string): string =>
+    `${JSON.stringify({ path, sha256: sha256(content), base64: Buffer.from(content).toString("base64") })}\n`;
 
 /** One resource as the program registered it: resolved inputs, parent, dependencies, options. */
 export interface Recorded {
@@ -55,7 +56,7 @@ void pulumi.runtime.setMocks(
                 entry.secretInputs = secretPaths(args.inputs, "");
             }
             const inputs = args.inputs as Record<string, unknown>;
-            return { id: `${args.name}-id`, state: { ...inputs, ...fakeOutput(args.name, inputs) } };
+            return { id: `${args.name}-id`, state: { ...inputs, ...fakeOutput(args.name, revealSecrets(args.inputs) as Record<string, unknown>) } };
         },
         call(args: pulumi.runtime.MockCallArgs) {
             return { repoDigest: `${String((args.inputs as { name: string }).name)}@sha256:0123` };
@@ -259,8 +260,10 @@ export const fakeMachines: FakeOutput = (name, inputs) => {
     if (name.endsWith("-keypair")) {
         return { stdout: defaultDataFolders.map((folder) => `${folder.replace(/\//g, "_")} ssh-ed25519 AAAA${folder.replace(/\//g, "")}\n`).join("") };
     }
-    if (name.endsWith("proxy-original")) return { stdout: capturedStdout(originalSite) };
-    if (name.endsWith("-original")) return { stdout: capturedStdout(originalDnsJson) };
+    if (name.endsWith("proxy-original")) return { stdout: capturedStdout(originalSite, "/var/pryv/core/nginx/conf/site-443.conf") };
+    // Each register's dns.json where the written procedure has it.
+    const register = /-(reg-[a-z]+)-original$/.exec(name)?.[1];
+    if (register !== undefined) return { stdout: capturedStdout(originalDnsJson, `/var/pryv/${register}/dns/dns.json`) };
     // A file step prints the digest of what it was given.
     if (name.endsWith("-site-file") || name.endsWith("-dns-json")) return { stdout: line({ sha256: sha256(String(inputs.stdin)) }) };
     if (name.endsWith("-restart")) return { stdout: line({ restartedAt: 300 }) };
