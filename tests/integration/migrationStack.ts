@@ -11,8 +11,11 @@ import { testHostsConfig } from "./stackConfig";
 /** The program the engine runs: the same as index.ts, inline so no language host is needed. */
 const program = async (): Promise<Record<string, unknown>> => new CoreMigration("pryv", await readMigrationConfig()).outputs;
 
-function migrationConfig(hosts: TestHosts, phase: Phase, extra: Record<string, unknown> = {}): ConfigMap {
-    const values: Record<string, unknown> = { phase, ...testHostsConfig(hosts), ...extra };
+/** The config a stack of the test hosts starts from, before a test's own keys. */
+export type HostsConfig = (hosts: TestHosts) => Record<string, unknown>;
+
+function migrationConfig(hosts: TestHosts, phase: Phase, extra: Record<string, unknown> = {}, base: HostsConfig = testHostsConfig): ConfigMap {
+    const values: Record<string, unknown> = { phase, ...base(hosts), ...extra };
     const config: ConfigMap = Object.fromEntries(
         Object.entries(values).map(([key, value]) => [key, { value: typeof value === "string" ? value : JSON.stringify(value) }]),
     );
@@ -30,8 +33,11 @@ export interface MigrationStack {
     destroyAndRemove(): Promise<void>;
 }
 
-/** A stack on a temporary file:// backend, removed by destroyAndRemove. */
-export async function openMigrationStack(hosts: TestHosts, stackName = "rehearsal"): Promise<MigrationStack> {
+/**
+ * A stack on a temporary file:// backend, removed by destroyAndRemove. `config` gives its
+ * base config (testHostsConfig unless set; realStackConfig for the docker test hosts).
+ */
+export async function openMigrationStack(hosts: TestHosts, stackName = "rehearsal", config: HostsConfig = testHostsConfig): Promise<MigrationStack> {
     const backend = fs.mkdtempSync(path.join(os.tmpdir(), "pryvmig-state-"));
     const stack = await LocalWorkspace.createOrSelectStack(
         { stackName, projectName, program },
@@ -52,7 +58,7 @@ export async function openMigrationStack(hosts: TestHosts, stackName = "rehearsa
         backendFolder: backend,
         async up(phase, extra = {}, onOutput) {
             settings = { ...settings, ...extra };
-            await stack.setAllConfig(migrationConfig(hosts, phase, settings));
+            await stack.setAllConfig(migrationConfig(hosts, phase, settings, config));
             return stack.up({ onOutput, color: "never" });
         },
         async destroyAndRemove() {

@@ -62,11 +62,17 @@ services:
     command: ["nginx", "-g", "daemon off;"]
     networks:
       - frontend
+    # On every address of the machine, as Pryv's template publishes them: the program's
+    # default health check asks nginx on 127.0.0.1.
     ports:
-      - "${c.ip}:80:80"
-      - "${c.ip}:443:443"
+      - "80:80"
+      - "443:443"
     volumes:
       - ./core/nginx/conf/:/app/conf/:ro
+      # The system's CA bundle as nginx sees it (the proxy file's default
+      # proxy_ssl_trusted_certificate): a real install's certificate comes from a CA that
+      # bundle holds; here the run's own certificate is that CA.
+      - ${c.dir}/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro
       - ./core/nginx/log/:/app/log/
       # site-443.conf names its log files by their path on the machine.
       - ./core/nginx/log/:${c.confRoot}/core/nginx/log/

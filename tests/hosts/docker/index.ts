@@ -4,10 +4,11 @@
 // and host.exec() have DOCKER_HOST pointing at it, so Pryv's scripts in the host's
 // confRoot (run-core, stop-containers, ensure-permissions-core, run-reg-*) and any
 // `docker` / `docker-compose` the program runs reach that host's engine. Cores run
-// core.yml (compose.ts): reverse_proxy (nginx, 80/443 on the host's address), core,
-// hfs, preview, core_audit (fixture/pryv-container.js with the machine's node mounted
-// in), mongodb (FerretDB on SQLite, files in core/mongodb/data), influxdb (InfluxDB
-// 1.6.7, core/influxdb/data); registers run <register>.yml with the DNS container.
+// core.yml (compose.ts): reverse_proxy (nginx, 80/443 on every address of the host,
+// the run's certificate as its system CA bundle), core, hfs, preview, core_audit
+// (fixture/pryv-container.js with the machine's node mounted in), mongodb (FerretDB on
+// SQLite, files in core/mongodb/data), influxdb (InfluxDB 1.6.7, core/influxdb/data);
+// registers run <register>.yml with the DNS container.
 // One image (build-image.sh, cached under ~/.cache/pryv-core-migration/images/) is
 // tagged pryvmig/<service>:<key> for every service.
 //

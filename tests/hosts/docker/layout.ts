@@ -90,6 +90,8 @@ export async function prepareDockerHost(o: DockerHostOptions): Promise<DockerDae
         write(`${o.confRoot}/run-core`, runCoreScript(o.name), 0o755);
         write(`${o.confRoot}/ensure-permissions-core`, ENSURE_PERMISSIONS_CORE, 0o755);
         write(`${o.confRoot}/core/nginx/conf/nginx.conf`, containerNginxConf(o.domain));
+        // What reverse_proxy trusts as the system's CA bundle (compose.ts): the run's certificate.
+        fs.copyFileSync(`${o.confRoot}/core/nginx/conf/secret/${o.domain}-bundle.crt`, `${o.dir}/ca-certificates.crt`);
         fs.copyFileSync(path.join(FIXTURE_SOURCE, "pryv-container.js"), `${o.dir}/fixture/pryv-container.js`);
         ownedFolder(`${o.confRoot}/core/audit`, PRYV_UID);
         ownedFolder(`${o.confRoot}/core/audit/log`, PRYV_UID);

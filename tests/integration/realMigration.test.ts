@@ -1,0 +1,502 @@
+// The program on the real engine (Automation API, openssh executor) against the docker
+// test hosts: Pryv.io's 2019 core shape in containers, real databases (FerretDB on
+// SQLite, InfluxDB 1.6.7), and the program's own defaults for everything such an install
+// has (realStackConfig.ts). A live workload writes to source through its address from
+// before the first warm round to after the rollback, and retries what fails like a
+// prober; every check is made from outside the program.
+import { strict as assert } from "assert";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { UpResult } from "@pulumi/pulumi/automation";
+import { defaultDataFolders } from "../../components/config";
+import {
+    CORE_SERVICES,
+    databaseEvents,
+    databasePoints,
+    docker,
+    influxVerify,
+    readEvents,
+    runningServices,
+    SeriesPoints,
+    sqliteIntegrity,
+    sshArgs,
+    startTestHosts,
+    TestHost,
+    TestHosts,
+    waitForCore,
+    waitForTsmFiles,
+    writeEvents,
+    writePoints,
+} from "../hosts";
+import { dnsQuery, httpsRequest, HttpsResponse, treeManifest } from "../hosts/checks";
+import { PRYV_UID } from "../hosts/host-files";
+import { run, sleep } from "../hosts/shell";
+import { MigrationStack, openMigrationStack } from "./migrationStack";
+import { servedBy, websocketReaches } from "./observe";
+import { realStackConfig } from "./realStackConfig";
+
+const ALL_CORE_SERVICES = [...CORE_SERVICES].sort();
+const USERS = ["alice", "bob"];
+const SEED_SERIES = "seed";
+const LIVE_SERIES = "live";
+const WEEK = 7 * 86400;
+/** How long a prober keeps retrying one write: the cold window, and the rollback's, are shorter. */
+const WRITE_DEADLINE_MS = 240_000;
+
+interface Ack {
+    user: string;
+    /** Which machine's core acknowledged it (through source's address). */
+    by: string;
+}
+interface EventAck extends Ack {
+    id: string;
+}
+interface PointAck extends Ack {
+    point: [number, number];
+}
+interface AttachmentAck extends Ack {
+    eventId: string;
+    name: string;
+    content: string;
+}
+
+/**
+ * What users do while the migration runs: through source's address, events, series
+ * points (a new InfluxDB shard every 40 iterations, so that older ones go cold and
+ * InfluxDB writes TSM files and drops WAL segments during the copies) and attachments;
+ * a write that fails is retried until acknowledged. While `churn` is set, attachment
+ * files are also created, rewritten, renamed and deleted on source's disk directly, as
+ * the core does (only while source serves: a stopped core writes nothing).
+ */
+class Workload {
+    readonly events: EventAck[] = [];
+    readonly points: PointAck[] = [];
+    readonly attachments: AttachmentAck[] = [];
+    /** Answers other than the acknowledgement, by status (0: no HTTP answer), with Retry-After seen on 503s. */
+    readonly failures = new Map<number, number>();
+    retryAfterOn503 = 0;
+    churned = { created: 0, rewritten: 0, renamed: 0, deleted: 0 };
+    churn = false;
+    error: Error | undefined;
+    private running = false;
+    private loop: Promise<void> | undefined;
+    private iteration = 0;
+
+    constructor(
+        private readonly hosts: TestHosts,
+        private readonly through: TestHost,
+    ) {}
+
+    start(): void {
+        this.running = true;
+        this.loop = this.run().catch((e: Error) => {
+            this.error = e;
+        });
+    }
+
+    async stop(): Promise<void> {
+        this.running = false;
+        this.churn = false;
+        await this.loop;
+        this.assertHealthy();
+    }
+
+    assertHealthy(): void {
+        if (this.error) throw new Error(`the workload stopped: ${this.error.message}`);
+    }
+
+    /** A snapshot of what is acknowledged so far. */
+    acknowledged(): { events: EventAck[]; points: PointAck[]; attachments: AttachmentAck[] } {
+        return { events: [...this.events], points: [...this.points], attachments: [...this.attachments] };
+    }
+
+    private async write(what: string, user: string, urlPath: string, body: string): Promise<string> {
+        const deadline = Date.now() + WRITE_DEADLINE_MS;
+        let last: HttpsResponse | undefined;
+        while (Date.now() < deadline) {
+            last = await httpsRequest("root", this.through.ip, `${user}.${this.hosts.domain}`, urlPath, "POST", body);
+            if (last.status === 201) return (JSON.parse(last.body) as { machine: string }).machine;
+            this.failures.set(last.status, (this.failures.get(last.status) ?? 0) + 1);
+            if (last.status === 503 && last.headers["retry-after"] !== undefined) this.retryAfterOn503++;
+            await sleep(200);
+        }
+        throw new Error(`${what} not acknowledged within ${WRITE_DEADLINE_MS} ms: ${last?.status} ${last?.error ?? last?.body.slice(0, 300)}`);
+    }
+
+    private async run(): Promise<void> {
+        while (this.running) {
+            const i = this.iteration++;
+            for (const user of USERS) {
+                const id = `${user}-w${i}`;
+                const by = await this.write(
+                    `event ${id}`,
+                    user,
+                    "/events",
+                    JSON.stringify({ id, streamId: "diary", type: "note/txt", content: `${user} ${i}` }),
+                );
+                this.events.push({ user, id, by });
+                const point: [number, number] = [1560000000 + Math.floor(i / 40) * WEEK + i, i];
+                const series: SeriesPoints = { fields: ["timestamp", "value"], points: [point] };
+                this.points.push({
+                    user,
+                    point,
+                    by: await this.write(`point ${i} of ${user}`, user, `/events/${user}-${LIVE_SERIES}/series`, JSON.stringify(series)),
+                });
+                if (i % 5 === 0) {
+                    const name = `note-${i}.txt`;
+                    const content = `attachment ${i} of ${user}`;
+                    const at = await this.write(`attachment ${name} of ${user}`, user, `/events/${id}/attachments?name=${name}`, content);
+                    this.attachments.push({ user, eventId: id, name, content, by: at });
+                }
+            }
+            if (this.churn) this.churnFiles(i);
+            await sleep(20);
+        }
+    }
+
+    /** Attachment files of a user of source's sample data, changed in place as a serving core does. */
+    private churnFiles(i: number): void {
+        const folder = `${this.through.confRoot}/core/core/data/churnuser/attachments`;
+        if (!fs.existsSync(folder)) {
+            fs.mkdirSync(folder, { recursive: true });
+            for (const dir of [path.dirname(folder), folder]) fs.chownSync(dir, PRYV_UID, PRYV_UID);
+        }
+        const file = (prefix: string, n: number) => path.join(folder, `${prefix}${n}`);
+        for (let k = 0; k < 4; k++) {
+            const n = i * 4 + k;
+            fs.writeFileSync(file("f", n), crypto.randomBytes(2048 + 64 * k));
+            fs.chownSync(file("f", n), PRYV_UID, PRYV_UID);
+            this.churned.created++;
+            if (fs.existsSync(file("f", n - 4))) {
+                fs.appendFileSync(file("f", n - 4), crypto.randomBytes(512));
+                this.churned.rewritten++;
+            }
+            if (fs.existsSync(file("f", n - 8))) {
+                fs.renameSync(file("f", n - 8), file("r", n - 8));
+                this.churned.renamed++;
+            }
+            if (fs.existsSync(file("r", n - 16))) {
+                fs.unlinkSync(file("r", n - 16));
+                this.churned.deleted++;
+            }
+        }
+    }
+}
+
+describe("migration on the docker test hosts: the program's defaults on Pryv's 2019 core shape, under a live workload", function () {
+    this.timeout(600_000);
+    let th: TestHosts;
+    let migration: MigrationStack;
+    let source: TestHost;
+    let dest: TestHost;
+    let registers: TestHost[];
+    let workload: Workload;
+    const log: string[] = [];
+    const seed = new Map<string, SeriesPoints>();
+
+    const up = async (phase: Parameters<MigrationStack["up"]>[0], extra: Record<string, unknown> = {}): Promise<UpResult["outputs"]> => {
+        const t0 = Date.now();
+        const result = await migration.up(phase, extra, (text) => log.push(text));
+        assert.equal(result.summary.result, "succeeded");
+        console.log(`      up ${phase}${typeof extra.warmSyncRound === "number" ? ` (round ${extra.warmSyncRound})` : ""}: ${Date.now() - t0} ms`);
+        return result.outputs;
+    };
+    const ssh = async (host: TestHost, command: string): Promise<string> => {
+        const r = await run("ssh", [...sshArgs(th, host), command], { timeoutMs: 120000 });
+        assert.equal(r.code, 0, `${host.name}: ${command}: ${r.stderr}${r.stdout}`);
+        return r.stdout;
+    };
+    const coreName = () => `${th.subdomain}.${th.domain}`;
+    /** Each register's answer for the core, asked as the operator's machine would; retried while its DNS container restarts. */
+    const registerAnswers = async (expected: string): Promise<string[][]> =>
+        Promise.all(
+            registers.map(async (register) => {
+                let answer: string[] = [];
+                for (let i = 0; i < 40 && answer[0] !== expected; i++) answer = await dnsQuery(register.ip, coreName(), 500).catch(() => []);
+                return answer;
+            }),
+        );
+    /** State.StartedAt and State.FinishedAt of each of the host's compose services' containers, in ms. */
+    const containerTimes = async (host: TestHost): Promise<Map<string, { started: number; finished: number; running: boolean }>> => {
+        const daemon = { dockerHost: host.dockerHost ?? "" };
+        const ids = (await docker(daemon, ["ps", "-a", "-q"])).stdout.split("\n").filter(Boolean);
+        const r = await docker(daemon, [
+            "inspect",
+            "--format",
+            '{{index .Config.Labels "com.docker.compose.service"}} {{.State.StartedAt}} {{.State.FinishedAt}} {{.State.Running}}',
+            ...ids,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        return new Map(
+            r.stdout
+                .split("\n")
+                .filter(Boolean)
+                .map((line) => {
+                    const [service, started, finished, running] = line.split(" ");
+                    return [service, { started: Date.parse(started), finished: Date.parse(finished), running: running === "true" }];
+                }),
+        );
+    };
+    /** A manifest of a folder whose files may vanish while it is read (a serving dest): read again until one walk completes. */
+    const manifestOf = async (host: TestHost, folder: string): Promise<Map<string, string>> => {
+        for (let attempt = 0; ; attempt++) {
+            try {
+                const text = await treeManifest(host, `${host.confRoot}/${folder}`);
+                return new Map(
+                    text
+                        .split("\n")
+                        .filter(Boolean)
+                        .map((line) => [line.split("\t")[0], line]),
+                );
+            } catch (e) {
+                if ((e as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= 10) throw e;
+            }
+        }
+    };
+    /** ctime in ms of a path on a host, or of its closest existing parent. */
+    const changedAt = (host: TestHost, folder: string, rel: string): number => {
+        for (let p = rel; ; p = path.dirname(p)) {
+            const full = p === "." ? `${host.confRoot}/${folder}` : `${host.confRoot}/${folder}/${p}`;
+            try {
+                return fs.lstatSync(full).ctimeMs;
+            } catch {
+                if (p === ".") throw new Error(`${full} is gone`);
+            }
+        }
+    };
+    const eventIds = async (host: TestHost, user: string): Promise<Set<string>> => new Set((await databaseEvents(host, user)).map((e) => e.id));
+    /** Every acknowledged event and point of the snapshot is in the host's databases (read past nginx and the core). */
+    const assertDatabasesHold = async (host: TestHost, acked: ReturnType<Workload["acknowledged"]>): Promise<void> => {
+        for (const user of USERS) {
+            const ids = await eventIds(host, user);
+            const missing = acked.events.filter((e) => e.user === user && !ids.has(e.id));
+            assert.deepEqual(
+                missing.map((e) => `${e.id} (acknowledged by ${e.by})`),
+                [],
+                `${user}'s acknowledged events missing from ${host.name}'s FerretDB`,
+            );
+            const held = new Set((await databasePoints(host, user, `${user}-${LIVE_SERIES}`)).points.map((p) => JSON.stringify(p)));
+            const lost = acked.points.filter((p) => p.user === user && !held.has(JSON.stringify(p.point)));
+            assert.deepEqual(
+                lost.map((p) => `${JSON.stringify(p.point)} (acknowledged by ${p.by})`),
+                [],
+                `${user}'s acknowledged points missing from ${host.name}'s InfluxDB`,
+            );
+            assert.deepEqual(await databasePoints(host, user, `${user}-${SEED_SERIES}`), seed.get(user), `${user}'s seed series on ${host.name}`);
+        }
+        for (const a of acked.attachments) {
+            const file = `${host.confRoot}/core/core/data/${a.user}/attachments/${a.eventId}/${a.name}`;
+            assert.equal(fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "(missing)", a.content, `${file} (acknowledged by ${a.by})`);
+        }
+    };
+
+    before(async function () {
+        this.timeout(900_000); // a fresh machine builds the image first
+        const t0 = Date.now();
+        th = await startTestHosts({ hosts: ["source", "dest", "reg-master", "reg-slave"], engine: "docker", sampleSizeMiB: 4 });
+        console.log(`      test hosts started in ${Date.now() - t0} ms`);
+        ({ source, dest } = th.hosts);
+        registers = [th.hosts["reg-master"], th.hosts["reg-slave"]];
+        migration = await openMigrationStack(th, "realtest", realStackConfig);
+        await waitForCore(th, source);
+        // A series written before the migration, in InfluxDB's TSM files by the time the
+        // copies run: what influx_inspect verify checks on each side at the end.
+        for (const user of USERS) {
+            await writeEvents(th, source, user, [{ id: `${user}-${SEED_SERIES}`, streamId: "diary", type: "series:mass/kg" }]);
+            const points: SeriesPoints = { fields: ["timestamp", "value"], points: Array.from({ length: 200 }, (_, i) => [1500000000 + i, i * 0.25]) };
+            await writePoints(th, source, user, `${user}-${SEED_SERIES}`, points);
+            seed.set(user, points);
+        }
+        await waitForTsmFiles(
+            source,
+            USERS.map((u) => `user.${u}`),
+        );
+        // A new machine with Pryv.io installed, not running: prepare's check starts it.
+        await ssh(dest, `${dest.confRoot}/stop-containers`);
+        workload = new Workload(th, source);
+    });
+
+    after(async function () {
+        this.timeout(300_000);
+        const failed = this.test?.parent?.tests.some((t) => t.state === "failed");
+        await workload?.stop().catch((e: Error) => console.log(`      ${e.message}`));
+        if (failed && th) {
+            for (const host of [source, dest]) {
+                const logs = await host.exec(`docker ps -a; for c in $(docker ps -a -q); do echo "== $c"; docker logs --tail 10 $c 2>&1; done`);
+                console.log(`--- ${host.name}\n${logs.stdout}${logs.stderr}`);
+            }
+        }
+        try {
+            if (migration !== undefined) await migration.destroyAndRemove();
+        } finally {
+            if (th !== undefined) await th.stop();
+        }
+    });
+
+    afterEach(function () {
+        if (this.currentTest?.state === "failed") console.log(log.join("").split("\n").slice(-120).join("\n"));
+        log.length = 0;
+        if (workload)
+            console.log(
+                `      workload so far: ${workload.events.length} events, ${workload.points.length} points, ${workload.attachments.length} attachments acknowledged; ` +
+                    `failed answers ${JSON.stringify(Object.fromEntries(workload.failures))}; files ${JSON.stringify(workload.churned)}`,
+            );
+    });
+
+    it("prepare: dest's check starts its containers, its core answers through its nginx, and it stops them again", async () => {
+        // site-443.conf's access log (tests/hosts/nginx-conf.ts), in nginx's combined format.
+        const accessLog = `${dest.confRoot}/core/nginx/log/core.access.log`;
+        const statusAnswers = () =>
+            (fs.existsSync(accessLog) ? fs.readFileSync(accessLog, "utf8") : "").split("\n").filter((l) => / "GET \/status HTTP\/[0-9.]+" 200 /.test(l)).length;
+        const answeredBefore = statusAnswers();
+        assert.deepEqual(await runningServices(dest), []);
+        const t0 = Date.now();
+        const outputs = await up("prepare");
+        assert.ok((outputs.destHealthySeconds.value as number) > 0);
+        assert.deepEqual(await runningServices(dest), []);
+        const times = await containerTimes(dest);
+        assert.deepEqual([...times.keys()].sort(), ALL_CORE_SERVICES);
+        for (const [service, t] of times) {
+            assert.ok(t.started >= t0 - 1000 && t.finished >= t.started && !t.running, `${service} on dest: ${JSON.stringify(t)}`);
+        }
+        // The program's default health check (GET /status through dest's own nginx) reached dest's core.
+        assert.ok(statusAnswers() > answeredBefore, "no GET /status answered by dest's core in its nginx's access log");
+        assert.deepEqual(await runningServices(source), ALL_CORE_SERVICES);
+        assert.equal(await servedBy(th, source), "source");
+    });
+
+    it("warm-sync, twice, while users write to source and its attachment files change under the copy", async () => {
+        workload.start();
+        workload.churn = true;
+        await sleep(3000);
+        const first = await up("warm-sync", { warmSyncRound: 1 });
+        const second = await up("warm-sync", { warmSyncRound: 2 });
+        workload.churn = false;
+        workload.assertHealthy();
+        for (const [outputs, round] of [
+            [first, "warm-1"],
+            [second, "warm-2"],
+        ] as const) {
+            const stats = outputs.warmSync.value as { folder: string; round: string; vanished: number; files: number }[];
+            assert.deepEqual(
+                stats.map((s) => [s.folder, s.round]),
+                defaultDataFolders.map((folder) => [folder, round]),
+            );
+            for (const s of stats) assert.ok(Number.isInteger(s.vanished) && s.vanished >= 0, JSON.stringify(s));
+            console.log(`      ${round}: vanished ${stats.map((s) => `${s.folder} ${s.vanished}`).join(", ")}`);
+        }
+        assert.deepEqual(await runningServices(source), ALL_CORE_SERVICES);
+        assert.deepEqual(await runningServices(dest), []);
+        assert.equal(await servedBy(th, source), "source");
+        assert.ok(workload.churned.deleted > 0 && workload.churned.renamed > 0, JSON.stringify(workload.churned));
+        assert.ok(workload.events.length > 0 && workload.events.every((e) => e.by === "source"), "every write acknowledged by source while it serves");
+    });
+
+    it("cutover: users retrying through source's address are served by dest; source runs nginx alone; dest holds every acknowledged write; the trees match", async () => {
+        const failuresBefore = new Map(workload.failures);
+        const outputs = await up("cutover");
+        workload.assertHealthy();
+        assert.ok((workload.failures.get(503) ?? 0) > (failuresBefore.get(503) ?? 0), "no 503 through source's address during the cold window");
+        assert.ok(workload.retryAfterOn503 > 0, "no Retry-After on the cold window's 503s");
+        // HTTPS and a websocket through source's address reach dest.
+        assert.equal(await servedBy(th, source), "dest");
+        assert.equal(await servedBy(th, source, "carol"), "dest");
+        assert.equal(await websocketReaches(th, source), "dest");
+        assert.equal(await servedBy(th, dest), "dest");
+        assert.deepEqual(await runningServices(source), ["reverse_proxy"]);
+        assert.deepEqual(await runningServices(dest), ALL_CORE_SERVICES);
+        // Wait for a write acknowledged by dest, so that the snapshot spans the cutover.
+        for (let i = 0; i < 100 && !workload.events.some((e) => e.by === "dest"); i++) await sleep(100);
+        const acked = workload.acknowledged();
+        assert.ok(
+            acked.events.some((e) => e.by === "dest"),
+            "no write acknowledged by dest through source's address",
+        );
+        await assertDatabasesHold(dest, acked);
+        assert.deepEqual(
+            (outputs.contentVerified.value as { folder: string }[]).map((f) => f.folder),
+            defaultDataFolders,
+        );
+
+        // Identical trees, but for what dest changed since it started (its databases'
+        // files, the attachments users wrote through the proxy): those entries, or for one
+        // dest removed, their folder, changed on dest after its first container started.
+        const destStarted = Math.min(...[...(await containerTimes(dest)).values()].map((t) => t.started));
+        for (const folder of defaultDataFolders) {
+            const [onSource, onDest] = [await manifestOf(source, folder), await manifestOf(dest, folder)];
+            const differing = [...new Set([...onSource.keys(), ...onDest.keys()])].filter((rel) => onSource.get(rel) !== onDest.get(rel));
+            const unexplained = differing.filter((rel) => changedAt(dest, folder, rel) < destStarted);
+            assert.deepEqual(
+                unexplained.map((rel) => `source: ${onSource.get(rel) ?? "(none)"} / dest: ${onDest.get(rel) ?? "(none)"}`),
+                [],
+                `${folder}: entries that differ on dest without dest having changed them`,
+            );
+            console.log(`      ${folder}: ${onSource.size} entries on source, ${differing.length} changed by dest since it started`);
+        }
+        assert.ok(fs.existsSync(`${dest.confRoot}/core/core/data/churnuser/attachments`));
+    });
+
+    it("dns: every register answers dest's IP", async () => {
+        await up("dns");
+        assert.deepEqual(await registerAnswers(dest.ip), [[dest.ip], [dest.ip]]);
+        workload.assertHealthy();
+        assert.equal(await servedBy(th, source), "dest");
+    });
+
+    it("rollback to cutover: the registers answer source's IP again", async () => {
+        await up("cutover");
+        assert.deepEqual(await registerAnswers(source.ip), [[source.ip], [source.ip]]);
+        workload.assertHealthy();
+    });
+
+    it("rollback to warm-sync: source serves again with every write dest acknowledged; dest stopped; both machines' databases pass their own checks", async () => {
+        await up("warm-sync");
+        workload.assertHealthy();
+        assert.equal(await servedBy(th, source), "source");
+        assert.deepEqual(await runningServices(source), ALL_CORE_SERVICES);
+        assert.deepEqual(await runningServices(dest), []);
+        for (let i = 0; i < 100 && workload.events.at(-1)?.by !== "source"; i++) await sleep(100);
+        await workload.stop();
+        const acked = workload.acknowledged();
+        const byDest = acked.events.filter((e) => e.by === "dest").length;
+        assert.ok(byDest > 0, "no write acknowledged by dest");
+        assert.equal(acked.events.at(-1)?.by, "source");
+        console.log(
+            `      acknowledged: ${acked.events.length} events (${byDest} by dest), ${acked.points.length} points, ${acked.attachments.length} attachments`,
+        );
+        await assertDatabasesHold(source, acked);
+        for (const user of USERS) {
+            const served = new Set((await readEvents(th, source, user)).map((e) => e.id));
+            assert.deepEqual(
+                acked.events.filter((e) => e.user === user && !served.has(e.id)).map((e) => e.id),
+                [],
+                `${user}'s events served by source`,
+            );
+        }
+
+        // Their own checks run on stopped databases: source's stopped for them, then started again.
+        await waitForTsmFiles(
+            source,
+            USERS.map((u) => `user.${u}`),
+        );
+        await ssh(source, `${source.confRoot}/stop-containers`);
+        assert.deepEqual(await runningServices(source), []);
+        for (const host of [source, dest]) {
+            const influx = await influxVerify(host);
+            assert.ok(influx.ok, `${host.name}: ${influx.output}`);
+            const sqlite = await sqliteIntegrity(host);
+            assert.ok(sqlite.ok, `${host.name}: ${sqlite.output}`);
+            assert.ok(sqlite.files.includes("pryv-node.sqlite"), sqlite.output);
+            console.log(
+                `      ${host.name}: influx_inspect verify: ${influx.output.split("\n").at(-1)}; integrity_check: ${sqlite.output.replace(/\n/g, ", ")}`,
+            );
+        }
+        await ssh(source, `${source.confRoot}/run-core`);
+        await waitForCore(th, source);
+        assert.equal(await servedBy(th, source), "source");
+        assert.deepEqual(await runningServices(source), ALL_CORE_SERVICES);
+        assert.deepEqual(await runningServices(dest), []);
+        for (const user of USERS) assert.ok((await readEvents(th, source, user)).some((e) => e.id === acked.events.filter((a) => a.user === user).at(-1)?.id));
+    });
+});

@@ -1,0 +1,40 @@
+import { TestHost, TestHosts } from "../hosts";
+
+/**
+ * Where the machine is and who it is; startCommand, stopCommand and addressForPeers stay
+ * the program's defaults. confRoot is not /var/pryv: the test hosts share this machine's
+ * filesystem, so each one's PRYV_CONF_ROOT is a folder of the run.
+ */
+const machine = (host: TestHost) => ({
+    host: host.ip,
+    port: host.sshPort,
+    user: host.user,
+    hostKey: host.hostKey,
+    confRoot: host.confRoot,
+});
+
+/**
+ * The stack config of a migration between the docker test hosts (startTestHosts({
+ * engine: "docker" })), which run Pryv.io's 2019 core shape: core.yml, run-core,
+ * stop-containers, run-reg-*, <register>/dns/dns.json. Everything a real 2019 install
+ * has is left to the program's defaults (startCommand, stopCommand, proxy.*,
+ * healthCheck.path and its core-answer rule, the registers' commands and dnsJson,
+ * dataFolders). Set here: the executor, the machines, domain, destCoreIp, the
+ * registers, and a shorter health check timeout (a test host's core answers in
+ * seconds; a failing run should not wait 180 s per check). The operator key is added
+ * by openMigrationStack, as a secret.
+ */
+export function realStackConfig(hosts: TestHosts): Record<string, unknown> {
+    const { source, dest } = hosts.hosts;
+    const registers = (["reg-master", "reg-slave"] as const).filter((name) => hosts.hosts[name] !== undefined);
+    return {
+        executor: "openssh",
+        source: machine(source),
+        dest: machine(dest),
+        domain: hosts.domain,
+        coreSubdomain: hosts.subdomain,
+        destCoreIp: dest.ip,
+        healthCheck: { timeoutSeconds: 60 },
+        registers: registers.map((name) => ({ name, ...machine(hosts.hosts[name]) })),
+    };
+}
