@@ -81,11 +81,15 @@ const alive = (p: ProcessInfo): boolean => processes().some((q) => q.pid === p.p
 const carriesCommand = (p: ProcessInfo): boolean => path.basename(p.argv[0] ?? "") === "ssh" && !p.argv.join(" ").includes("[mux]");
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The lines of a step's script that name it: its opening comment and first command, after the here-document header. */
+/**
+ * The lines of the script a step runs that name it: its opening comment and first command,
+ * after the here-document header. A rollback deletes: then the script is the undo.
+ */
 function scriptNeedle(metadata: StepEventMetadata): string | undefined {
-    const create: unknown = metadata.new?.inputs?.create;
-    if (typeof create !== "string") return undefined;
-    return create.split("\n").slice(1, 3).join("\n");
+    const deleting = metadata.op === "delete" || metadata.op === "delete-replaced";
+    const script: unknown = deleting ? metadata.old?.inputs?.delete : metadata.new?.inputs?.create;
+    if (typeof script !== "string") return undefined;
+    return script.split("\n").slice(1, 3).join("\n");
 }
 
 async function killWhenRunning(job: KilledUpJob, metadata: StepEventMetadata): Promise<Kill> {

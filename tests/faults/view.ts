@@ -96,9 +96,16 @@ export async function destServesProblems(hosts: TestHosts, since: Mark, migratio
 /**
  * Source serves again and dest answers nobody; nothing users wrote is lost: if dest had
  * started, its data was carried back, else source's own data is as it was.
- * `sourceFrozenDigest`: source's database files while it was stopped by the cycle, if it was.
+ * `sourceFrozenDigest`: source's database files while it was stopped by the cycle, if it was;
+ * `destServedBefore`: dest already served when the cycle began (a rollback's cycle).
  */
-export async function sourceServesProblems(hosts: TestHosts, since: Mark, migrationId: string, sourceFrozenDigest: string | undefined): Promise<string[]> {
+export async function sourceServesProblems(
+    hosts: TestHosts,
+    since: Mark,
+    migrationId: string,
+    sourceFrozenDigest: string | undefined,
+    destServedBefore = false,
+): Promise<string[]> {
     const { source, dest } = hosts.hosts;
     const problems: string[] = [];
     expect(problems, "through source's address", await servedBy(hosts, source), "source");
@@ -109,7 +116,7 @@ export async function sourceServesProblems(hosts: TestHosts, since: Mark, migrat
     if (fs.readFileSync(siteFile(source), "utf8") !== site443(hosts.domain, source.confRoot)) problems.push("source's site-443.conf is not the original");
     if (fs.existsSync(`${siteFile(source)}.pryv-migration-original`)) problems.push("source's site-443.conf.pryv-migration-original is left over");
     if (fs.existsSync(`${markerFolder(source, migrationId)}/source-stopped`)) problems.push("source's source-stopped marker is left over");
-    if (databaseStartedSince(dest, since)) {
+    if (destServedBefore || databaseStartedSince(dest, since)) {
         // dest ran: what it holds now is what users last wrote, carried back onto source.
         expect(problems, "files source's database opened at its restart (dest had started)", lastDatabaseStartDigest(source), databaseDigest(dest));
         problems.push(...(await sameQuietTrees(dest, source)));
