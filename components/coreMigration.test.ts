@@ -18,6 +18,7 @@ const cutoverSteps = [
     "dest-taken-over",
     "changes-before-stop",
     "dest-room",
+    "dest-reachable",
     "stop-source",
     "source-description",
     "changes",
@@ -121,6 +122,7 @@ for (const executor of executors) {
                             "pryv-source-proxy-source-back",
                             "pryv-source-proxy-site-file",
                             "pryv-cutover-dest-room",
+                            "pryv-cutover-dest-reachable",
                         ]);
                         assert.deepEqual(resources.get("pryv-cutover-dest-taken-over")!.dependsOn, [
                             "pryv-source-proxy-source-back",

@@ -77,7 +77,8 @@ const procedure: [string, "source" | "dest", string[]][] = [
     ["cut-dest-taken-over", "dest", ["proxy-source-back", "proxy-site-file"]],
     ["cut-changes-before-stop", "source", ["proxy-source-back", "proxy-site-file"]],
     ["cut-dest-room", "dest", ["cut-changes-before-stop"]],
-    ["cut-stop-source", "source", ["proxy-source-back", "proxy-site-file", "cut-dest-room"]],
+    ["cut-dest-reachable", "source", ["proxy-source-back", "proxy-site-file"]],
+    ["cut-stop-source", "source", ["proxy-source-back", "proxy-site-file", "cut-dest-room", "cut-dest-reachable"]],
     ["cut-source-description", "source", ["cut-stop-source"]],
     ["cut-changes", "source", ["cut-stop-source"]],
     ...keys.flatMap((key): [string, "source" | "dest", string[]][] => [
@@ -551,6 +552,37 @@ describe("changes-since-warm.sh, run by bash on a fake change journal", () => {
  * The verifications on dest, run by bash on this machine with a fake rsync: source's copy is
  * a local folder, dest's description is the one data-manifest.sh (describe-folder) writes.
  */
+describe("carry-back-reachable.sh, run by bash with a fake rsync", () => {
+    it("lists each folder on dest with the carry-back key before source stops; a folder it cannot read refuses the cutover, naming it", async () => {
+        const { resources } = await make("openssh");
+        const script = scriptsOf(resources, "cut-dest-reachable").create;
+        assertInOrder(
+            script,
+            keys.map((key) => `key_file="$key_folder"/'${key.replace(/-/g, "_")}'`),
+        );
+        assert.match(script, /key_folder="\$HOME"\/\.ssh\/'pryv-migration-unit-carry-back'/);
+        const { folder, remove } = temporaryFolder("reachable");
+        try {
+            const rsync = fakeCommand(folder, "rsync", `case "$*" in *core_hfs_data*) echo "@ERROR: access denied" >&2; exit 5 ;; esac`);
+            const run = (failing: boolean) =>
+                runBash(failing ? script : script.replace(/core_hfs_data/g, "core_hfs_ok"), {
+                    env: { PATH: `${path.dirname(rsync)}:${process.env.PATH ?? ""}` },
+                });
+            const reachable = run(false);
+            assert.deepEqual([reachable.status, reachable.stdout, reachable.stderr], [0, '{"carryBackReachable":4}\n', ""]);
+            const refused = run(true);
+            assert.equal(refused.status, 1);
+            assert.equal(
+                refused.stderr,
+                "carry-back from dest (10.0.0.12) not possible for core/hfs/data: @ERROR: access denied \n" +
+                    "The cutover stops here, source still serving: a rollback could not bring dest's writes back. Check that source reaches dest over ssh (the carry-back key, dest's host key).\n",
+            );
+        } finally {
+            remove();
+        }
+    });
+});
+
 describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", () => {
     const folder = "core/core/data";
     const key = folderKey(folder);

@@ -139,9 +139,22 @@ export class Cutover extends pulumi.ComponentResource {
             },
             [changesBeforeStop],
         );
+        const carryBackReachable = step(
+            "dest-reachable",
+            {
+                machine: source,
+                create: render("carry-back-reachable.sh", {
+                    folders: dataFolders.map((folder) => ({ folder, ...peerRsyncValues(source, carryBackAccess, folder) })),
+                    peerAddress: carryBackAccess.peerAddress,
+                    count: dataFolders.length,
+                }),
+            },
+            args.sourceSwitched,
+        );
         const stopSource = step("stop-source", { machine: source, create: stopSourceScript(source, args.nginxAlone, migrationId) }, [
             ...args.sourceSwitched,
             destRoom,
+            carryBackReachable,
         ]);
         // Source is frozen from here on: its description is made while dest copies.
         const sourceDescription = step(
