@@ -4,10 +4,10 @@ import * as os from "os";
 import * as path from "path";
 import { UpResult } from "@pulumi/pulumi/automation";
 import { defaultDataFolders } from "../../components/config";
-import { registerDnsJson, startTestHosts, TestHost, TestHosts } from "../hosts";
+import { registerDnsJson, TestHost, TestHosts } from "../hosts";
 import { databaseFilesDigest, dnsQuery, httpsRequest, isDatabaseRunning, lastDatabaseStartDigest, registerDnsJsonPath, treeManifest } from "../hosts/checks";
 import { site443 } from "../hosts/nginx-conf";
-import { MigrationStack, openMigrationStack } from "./migrationStack";
+import { MigrationStack, migrationOnTestHosts } from "./migrationStack";
 import { authorizedKeys, commandCounts, databaseLog, servedBy, websocketReaches, writeEvent, writesOf } from "./observe";
 
 /** What an update changed, beyond the program reading its own stack's last outputs. */
@@ -20,12 +20,12 @@ const changedResources = (result: UpResult): string[] => Object.keys(result.summ
  */
 describe("migration on the test hosts (real engine)", function () {
     this.timeout(600_000);
+    const session = migrationOnTestHosts({ hosts: ["source", "dest", "reg-master", "reg-slave"], sampleSizeMiB: 24 }, "itest");
     let hosts: TestHosts;
     let migration: MigrationStack;
     let source: TestHost;
     let dest: TestHost;
     let registers: TestHost[];
-    const log: string[] = [];
     /** Every file of the file:// backend, as the engine stores them (the Automation API's exportStack would decrypt secrets). */
     const storedState = (folder = migration.backendFolder): string =>
         fs
@@ -35,8 +35,7 @@ describe("migration on the test hosts (real engine)", function () {
     // What the registers' dns.json holds besides the core's IP (tests/hosts/register.ts): never in the state in clear.
     const fixtureSecrets = ["fixture-admin-key", "fixture-redis-password"];
     const up = async (phase: Parameters<MigrationStack["up"]>[0], extra: Record<string, unknown> = {}) => {
-        const result = await migration.up(phase, extra, (text) => log.push(text));
-        assert.equal(result.summary.result, "succeeded");
+        const result = await session.up(phase, extra);
         const state = storedState();
         for (const secret of fixtureSecrets) assert.equal(state.includes(secret), false, `${secret} in the state after ${phase}`);
         return result.outputs;
@@ -51,24 +50,10 @@ describe("migration on the test hosts (real engine)", function () {
             .split("\n")
             .filter((line) => line.includes("pryv-migration:itest:")).length;
 
-    before(async () => {
-        hosts = await startTestHosts({ hosts: ["source", "dest", "reg-master", "reg-slave"], sampleSizeMiB: 24 });
+    before(() => {
+        ({ hosts, migration } = session);
         ({ source, dest } = hosts.hosts);
         registers = [hosts.hosts["reg-master"], hosts.hosts["reg-slave"]];
-        migration = await openMigrationStack(hosts, "itest");
-    });
-
-    after(async () => {
-        try {
-            if (migration !== undefined) await migration.destroyAndRemove();
-        } finally {
-            if (hosts !== undefined) await hosts.stop();
-        }
-    });
-
-    afterEach(function () {
-        if (this.currentTest?.state === "failed") console.log(log.join("").split("\n").slice(-80).join("\n"));
-        log.length = 0;
     });
 
     it("prepare: checks dest (started, healthy, stopped again) and sets up keys that can only read", async () => {

@@ -1,3 +1,4 @@
+import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -5,7 +6,7 @@ import { ConfigMap, LocalWorkspace, Stack, UpResult } from "@pulumi/pulumi/autom
 import { CoreMigration } from "../../components/coreMigration";
 import { Phase } from "../../components/config";
 import { projectName, readMigrationConfig } from "../../components/stackConfig";
-import { TestHosts } from "../hosts";
+import { startTestHosts, TestHosts, TestHostsOptions } from "../hosts";
 import { testHostsConfig } from "./stackConfig";
 
 /** The program the engine runs: the same as index.ts, inline so no language host is needed. */
@@ -71,4 +72,47 @@ export async function openMigrationStack(hosts: TestHosts, stackName = "rehearsa
             }
         },
     };
+}
+
+/** What a test file's hooks give its tests: filled in before the first test runs. */
+export interface MigrationSession {
+    hosts: TestHosts;
+    migration: MigrationStack;
+    /** What the engine printed during the current test; shown when it fails. */
+    log: string[];
+    /** `pulumi up` at `phase` (keys kept for later calls, as in a stack file), which must succeed. */
+    up: (phase: Phase, extra?: Record<string, unknown>) => Promise<UpResult>;
+}
+
+/**
+ * The mocha hooks of a test file that migrates between test hosts, called inside its
+ * `describe`: the hosts and a stack before its tests, both removed after them, and the
+ * engine's last lines printed when a test fails.
+ */
+export function migrationOnTestHosts(options: TestHostsOptions, stackName: string, config: HostsConfig = testHostsConfig): MigrationSession {
+    const log: string[] = [];
+    const session = {
+        log,
+        up: async (phase: Phase, extra: Record<string, unknown> = {}) => {
+            const result = await session.migration.up(phase, extra, (text) => log.push(text));
+            assert.equal(result.summary.result, "succeeded");
+            return result;
+        },
+    } as MigrationSession;
+    before(async () => {
+        session.hosts = await startTestHosts(options);
+        session.migration = await openMigrationStack(session.hosts, stackName, config);
+    });
+    after(async () => {
+        try {
+            if (session.migration !== undefined) await session.migration.destroyAndRemove();
+        } finally {
+            if (session.hosts !== undefined) await session.hosts.stop();
+        }
+    });
+    afterEach(function () {
+        if (this.currentTest?.state === "failed") console.log(log.join("").split("\n").slice(-80).join("\n"));
+        log.length = 0;
+    });
+    return session;
 }

@@ -3,9 +3,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { UpResult } from "@pulumi/pulumi/automation";
 import { defaultDataFolders } from "../../components/config";
-import { startTestHosts, TestHost, TestHosts } from "../hosts";
+import { TestHost, TestHosts } from "../hosts";
 import { isDatabaseRunning } from "../hosts/checks";
-import { MigrationStack, openMigrationStack } from "./migrationStack";
+import { MigrationStack, migrationOnTestHosts } from "./migrationStack";
 import { testHostsConfig } from "./stackConfig";
 import { servedBy, writeEvent, writesOf } from "./observe";
 
@@ -23,38 +23,19 @@ interface RoundStats {
  */
 describe("operator habits on the test hosts (real engine)", function () {
     this.timeout(600_000);
+    const session = migrationOnTestHosts({ hosts: ["source", "dest", "reg-master", "reg-slave"], sampleSizeMiB: 8 }, "habits");
+    const { log, up } = session;
     let hosts: TestHosts;
-    let migration: MigrationStack;
     let source: TestHost;
     let dest: TestHost;
-    const log: string[] = [];
-    const up = async (phase: Parameters<MigrationStack["up"]>[0], extra: Record<string, unknown> = {}): Promise<UpResult> => {
-        const result = await migration.up(phase, extra, (text) => log.push(text));
-        assert.equal(result.summary.result, "succeeded");
-        return result;
-    };
     let warmRoundTwo: RoundStats[];
 
     before(async () => {
-        hosts = await startTestHosts({ hosts: ["source", "dest", "reg-master", "reg-slave"], sampleSizeMiB: 8 });
+        hosts = session.hosts;
         ({ source, dest } = hosts.hosts);
-        migration = await openMigrationStack(hosts, "habits");
         await up("prepare");
         await up("warm-sync", { warmSyncRound: 1 });
         warmRoundTwo = (await up("warm-sync", { warmSyncRound: 2 })).outputs.warmSync.value as RoundStats[];
-    });
-
-    after(async () => {
-        try {
-            if (migration !== undefined) await migration.destroyAndRemove();
-        } finally {
-            if (hosts !== undefined) await hosts.stop();
-        }
-    });
-
-    afterEach(function () {
-        if (this.currentTest?.state === "failed") console.log(log.join("").split("\n").slice(-80).join("\n"));
-        log.length = 0;
     });
 
     it("more deletions since the warm round than sync.maxDeletions: the cutover is refused before source stops, naming the count", async () => {
@@ -62,7 +43,7 @@ describe("operator habits on the test hosts (real engine)", function () {
             `cd ${source.confRoot}/core/core/data && find . -type f -path '*/history-of-deletions/*' | sort | head -n 30 | xargs -r rm -v | wc -l`,
         );
         assert.equal(removed.stdout.trim(), "30", removed.stderr);
-        const refused = await migration
+        const refused = await session.migration
             .up("cutover", { sync: { maxDeletions: 20 } }, (text) => log.push(text))
             .then(
                 () => assert.fail("the cutover was not refused"),
@@ -115,39 +96,20 @@ describe("operator habits on the test hosts (real engine)", function () {
 /** Source's confRoot given through a symlink, as many installs have it (/var/pryv -> /data/pryv): the carry-back is where it used to fail. */
 describe("a symlinked confRoot on source (real engine)", function () {
     this.timeout(600_000);
+    const session = migrationOnTestHosts({ hosts: ["source", "dest", "reg-master", "reg-slave"], sampleSizeMiB: 4 }, "linked");
     let hosts: TestHosts;
-    let migration: MigrationStack;
     let source: TestHost;
-    const log: string[] = [];
     let linked: Record<string, unknown>;
-    const up = async (phase: Parameters<MigrationStack["up"]>[0]): Promise<UpResult> => {
-        const result = await migration.up(phase, linked, (text) => log.push(text));
-        assert.equal(result.summary.result, "succeeded");
-        return result;
-    };
+    const up = (phase: Parameters<MigrationStack["up"]>[0]): Promise<UpResult> => session.up(phase, linked);
 
-    before(async () => {
-        hosts = await startTestHosts({ hosts: ["source", "dest", "reg-master", "reg-slave"], sampleSizeMiB: 4 });
+    before(() => {
+        hosts = session.hosts;
         source = hosts.hosts.source;
         const link = path.join(source.dir, "pryv-link");
         fs.symlinkSync(source.confRoot, link);
         // Every setting that names source's confRoot names it through the link, as the operator's stack file would.
         const config = testHostsConfig(hosts);
         linked = JSON.parse(JSON.stringify({ source: config.source, proxy: config.proxy }).split(source.confRoot).join(link)) as Record<string, unknown>;
-        migration = await openMigrationStack(hosts, "linked");
-    });
-
-    after(async () => {
-        try {
-            if (migration !== undefined) await migration.destroyAndRemove();
-        } finally {
-            if (hosts !== undefined) await hosts.stop();
-        }
-    });
-
-    afterEach(function () {
-        if (this.currentTest?.state === "failed") console.log(log.join("").split("\n").slice(-80).join("\n"));
-        log.length = 0;
     });
 
     it("migrates, then rolls back with dest's writes carried into the folders the link points to, source serving", async () => {
