@@ -28,6 +28,8 @@ export interface ResourceState {
     type: string;
     custom?: boolean;
     inputs?: StepInputs;
+    /** The engine forgets the resource on delete without calling its provider (a machine declared lost). */
+    retainOnDelete?: boolean;
 }
 
 /**

@@ -53,6 +53,10 @@ describe("review document", () => {
             "## source (10.0.0.11:22)",
         ]);
         assert.ok(!review("preview-cutover", "cutover", { outputs: {} }).includes("## Downtime estimate"));
+        // Not for a rollback, nor past the cutover: the estimate is what a cutover to come would cost.
+        assert.ok(!review("preview-rollback-dns-to-prepare", "prepare").includes("## Downtime estimate"));
+        assert.ok(!review("preview-dns", "dns").includes("## Downtime estimate"));
+        assert.ok(review("preview-warm-sync-round-2", "warm-sync").includes("## Downtime estimate"));
     });
 
     it("shows, per machine, each created step in plain words and the commands it runs", () => {
@@ -163,6 +167,19 @@ describe("review document", () => {
         const document = renderReview({ stack: "exp", preview, config, outputs }).split("\n");
         assertBlock(document, ["File `/var/pryv/reg-master/dns/dns.json` changes; the content is secret, not shown.", ""]);
         assertBlock(document, ["DNS values (old -> new):", "", '- `dns.staticDataInDomain.co1.ip: "10.0.0.11" -> "10.0.0.12"`']);
+    });
+
+    it("says a delete of a step on a machine declared lost runs nothing, instead of its undo", () => {
+        const preview = fixture<PreviewJson>("preview-rollback-dns-to-prepare");
+        for (const step of preview.steps ?? []) if (step.op === "delete" && step.oldState !== undefined) step.oldState.retainOnDelete = true;
+        const config = { ...baseConfig, "pryv-core-migration:phase": { value: "prepare", secret: false } };
+        const document = renderReview({ stack: "exp", preview, config, outputs }).split("\n");
+        assert.ok(
+            document.some((line) => line.endsWith("`pryv-cutover`: forgotten without running its undo (machine declared lost)")),
+            document.join("\n"),
+        );
+        assert.ok(document.includes("Runs nothing on the machine: the stack forgets the step (its machine was declared lost), its undo does not run."));
+        assert.ok(!document.includes("Undo runs:"), document.join("\n"));
     });
 
     it("on a rollback, says what each delete runs and shows the files going back", () => {

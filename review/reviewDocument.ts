@@ -160,6 +160,8 @@ interface Step {
     after?: StepInputs;
     replaceReasons: string[];
     machine: string;
+    /** A delete runs nothing: the engine forgets the step (destLost). */
+    retained: boolean;
 }
 
 const stepTypes = new Set([opensshStepType, commandStepType]);
@@ -326,6 +328,7 @@ function renderDelete(step: Step): string[] {
     const did = wordsOf(script(step.before?.create)).join(" ");
     const undo = script(step.before?.delete);
     const out = did === "" ? [] : [`Removes the step that did this: ${did}`, ""];
+    if (step.retained) return [...out, "Runs nothing on the machine: the stack forgets the step (its machine was declared lost), its undo does not run.", ""];
     if (undo === undefined) return [...out, "Runs nothing on the machine (the step has no undo); it leaves the stack.", ""];
     return [...out, ...renderScript("Undo runs:", undo)];
 }
@@ -391,7 +394,12 @@ function renderDeletes(steps: Step[]): string[] {
     if (deletes.length === 0) return [];
     const lines = deletes.map((step) => {
         const undo = script(step.before?.delete);
-        return `- ${step.machine}, ${code(step.name)}: ${undo === undefined ? "nothing to undo; it leaves the stack" : wordsOf(undo).join(" ")}`;
+        const does = step.retained
+            ? "forgotten without running its undo (machine declared lost)"
+            : undo === undefined
+              ? "nothing to undo; it leaves the stack"
+              : wordsOf(undo).join(" ");
+        return `- ${step.machine}, ${code(step.name)}: ${does}`;
     });
     const plural = deletes.length === 1 ? "" : "s";
     return [`This preview deletes ${deletes.length} step${plural}: it rolls back. Each delete runs that step's undo (commands below):`, "", ...lines, ""];
@@ -429,7 +437,8 @@ export function renderReview(input: ReviewInput): string {
             const key = connectionOf(after).key ?? connectionOf(before).key;
             const role = key === undefined ? undefined : roles.get(key);
             const machine = key === undefined ? "machine not shown (its connection is secret or not yet known)" : role === undefined ? key : `${role} (${key})`;
-            return { op: step.op, name: resourceName(step.urn), before, after, replaceReasons: step.replaceReasons ?? [], machine };
+            const retained = step.oldState?.retainOnDelete === true;
+            return { op: step.op, name: resourceName(step.urn), before, after, replaceReasons: step.replaceReasons ?? [], machine, retained };
         });
 
     const phase = configValue(input, "phase");
@@ -438,7 +447,9 @@ export function renderReview(input: ReviewInput): string {
         .join(", ");
     const out = [`# Migration review: stack ${code(input.stack)}`, "", `- Phase: ${code(typeof phase === "string" ? phase : "(not set)")}`];
     out.push(`- Changes (resources): ${summary === "" ? "none" : summary}`);
-    out.push("", ...renderDeletes(steps), ...renderEstimate(input.outputs?.cutoverEstimate));
+    // What the cutover would cost users: shown while one is being prepared or run, not for a rollback.
+    const forward = !steps.some((step) => step.op === "delete") && (phase === "warm-sync" || phase === "cutover");
+    out.push("", ...renderDeletes(steps), ...(forward ? renderEstimate(input.outputs?.cutoverEstimate) : []));
 
     if (steps.length === 0) out.push("No step runs: nothing changes on any machine.", "");
     const machines = [...new Set(steps.map((step) => step.machine))];
