@@ -6,15 +6,17 @@ import { filesystemSeenBySshd, mountSmallFilesystem, unmount } from "../hosts/fa
 import { run } from "../hosts/shell";
 import { servedBy } from "../integration/observe";
 import { FaultStack, openFaultStack } from "./engine";
-import { databaseDigest, databaseFolder, Mark, mark, sourceServesProblems, writesUnderRunningDatabase } from "./view";
+import { databaseDigest, databaseFolder, Mark, mark, markerFolder, sourceServesProblems, writesUnderRunningDatabase } from "./view";
 
 const migrationId = "faults";
 
 /**
  * dest's disk cannot hold a data folder: a tmpfs smaller than source's copy of the
  * database folder is mounted over dest's after the warm round, so the final round finds
- * it empty and runs out of space. The cutover must stop there, dest never started, and a
- * rollback must give users source back exactly as it was.
+ * it empty. With source's change journal, the cutover counts that before source stops
+ * and refuses with source serving. Without it (its recorder gone), the final round runs
+ * out of space: the cutover must stop there, dest never started, and a rollback must give
+ * users source back exactly as it was.
  */
 describe("dest's disk full during the final round (real engine, test hosts)", function () {
     this.timeout(300_000);
@@ -53,7 +55,25 @@ describe("dest's disk full during the final round (real engine, test hosts)", fu
         assert.equal(await filesystemSeenBySshd(dest, destFolder()), "tmpfs");
     });
 
-    it("the cutover fails at the final round of that folder saying the disk is full; dest never starts, source answers 503", async () => {
+    it("the cutover is refused before source stops: dest has less room than the journal says the final round may write", async () => {
+        await assert.rejects(migration.up("cutover"), (error: Error) => {
+            assert.match(error.message, /pryv-cutover-dest-room/);
+            assert.match(error.message, /core\/mongodb\/data: the final round may write \d+ bytes more than dest holds there, and \S+ has \d+ bytes free/);
+            assert.match(error.message, /The cutover stops here, source still serving: free space on dest first\./);
+            return true;
+        });
+        assert.equal(await servedBy(hosts, source), "source");
+        assert.equal(await servedBy(hosts, dest), "nobody");
+        assert.equal(await isDatabaseRunning(dest), false);
+    });
+
+    it("without source's change journal (its recorder gone), the cutover fails at the final round of that folder saying the disk is full; dest never starts, source answers 503", async () => {
+        // Back to warm-sync first: the refused cutover's steps leave the stack, so the next one counts again.
+        assert.equal((await migration.up("warm-sync")).summary.result, "succeeded");
+        assert.equal(await servedBy(hosts, source), "source");
+        const recorder = `${markerFolder(source, migrationId)}/change-journal-1.pid`;
+        const killed = await source.exec(`kill "$(cat '${recorder}')"`);
+        assert.equal(killed.code, 0, killed.stderr);
         beforeCutover = await mark(hosts, "before-the-full-disk");
         await assert.rejects(migration.up("cutover"), (error: Error) => {
             assert.match(error.message, /pryv-cutover-final-sync-core-mongodb-data/);
