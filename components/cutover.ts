@@ -139,7 +139,7 @@ export class Cutover extends pulumi.ComponentResource {
             },
             [changesBeforeStop],
         );
-        const carryBackReachable = step(
+        const destReachable = step(
             "dest-reachable",
             {
                 machine: source,
@@ -154,7 +154,7 @@ export class Cutover extends pulumi.ComponentResource {
         const stopSource = step("stop-source", { machine: source, create: stopSourceScript(source, args.nginxAlone, migrationId) }, [
             ...args.sourceSwitched,
             destRoom,
-            carryBackReachable,
+            destReachable,
         ]);
         // Source is frozen from here on: its description is made while dest copies.
         const sourceDescription = step(

@@ -77,8 +77,7 @@ const ranOnce = (step: string, migrationId: string): string =>
 /** The script of a step that runs once, made to keep what it prints on its machine; its opening comment stays first. */
 export function keepingOutput(script: string, step: string, migrationId: string): string {
     const lines = script.split("\n");
-    const firstCommand = lines.findIndex((line) => !line.startsWith("#"));
-    const split = firstCommand === -1 ? lines.length : firstCommand;
+    const split = openingLines(lines);
     return render("step-output-kept.sh", { opening: lines.slice(0, split).join("\n"), body: lines.slice(split).join("\n"), step, migrationId });
 }
 
@@ -93,11 +92,16 @@ export function stepScript(command: string): string | undefined {
     return kept === null ? wrapped[1] : `${kept[1]}${kept[2]}`;
 }
 
+/** How many lines open a script as comments: what it does, in words. */
+function openingLines(lines: string[]): number {
+    const firstCommand = lines.findIndex((line) => !line.startsWith("#"));
+    return firstCommand === -1 ? lines.length : firstCommand;
+}
+
 /** The opening comment lines of a script: what it does, in words. */
 export function describeScript(script: string): string {
     const lines = script.split("\n");
-    const firstCommand = lines.findIndex((line) => !line.startsWith("#"));
-    const opening = lines.slice(0, firstCommand === -1 ? lines.length : firstCommand);
+    const opening = lines.slice(0, openingLines(lines));
     return opening
         .map((line) => line.replace(/^#\s?/, ""))
         .join(" ")
