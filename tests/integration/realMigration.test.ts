@@ -393,6 +393,37 @@ describe("migration on the docker test hosts: the program's defaults on Pryv's 2
         assert.ok(workload.events.length > 0 && workload.events.every((e) => e.by === "source"), "every write acknowledged by source while it serves");
     });
 
+    it("cutover with nginx started as `up -d reverse_proxy` (no --no-deps): refused after the stop, before the final round reads anything, naming mongodb; the rollback has source serve again", async () => {
+        // The seed's way of starting nginx alone: compose's links bring the whole core back,
+        // databases included. This test's value is that mistake; the next test runs the default.
+        const compose = ["docker-compose", "-f", `${source.confRoot}/core.yml`];
+        const commandsBefore = source.commands().length;
+        await assert.rejects(
+            migration.up("cutover", { proxy: { startCommand: [...compose, "up", "-d", "reverse_proxy"] } }, (text) => log.push(text)),
+            (error: Error) => {
+                assert.match(error.message, /source: still running after the stop and the start of reverse_proxy alone: [a-z_ ]*\bmongodb\b/);
+                assert.match(error.message, /unless --no-deps/);
+                return true;
+            },
+        );
+        // The check ran before the final round: no rsync reached source after the stop, and dest never started.
+        const ranOnSource = source.commands().slice(commandsBefore);
+        const stopAt = ranOnSource.findIndex((command) => command.includes("still running after the stop"));
+        assert.ok(stopAt >= 0, ranOnSource.join("\n---\n"));
+        assert.deepEqual(
+            ranOnSource.slice(stopAt + 1).filter((command) => /requested: rsync --server/.test(command)),
+            [],
+        );
+        assert.deepEqual(await runningServices(dest), []);
+        assert.ok((await runningServices(source)).includes("mongodb"), "the mistake this test makes did restart source's database");
+
+        await up("warm-sync", { proxy: {} });
+        workload.assertHealthy();
+        assert.equal(await servedBy(th, source), "source");
+        assert.deepEqual(await runningServices(source), ALL_CORE_SERVICES);
+        assert.deepEqual(await runningServices(dest), []);
+    });
+
     it("cutover: users retrying through source's address are served by dest; source runs nginx alone; dest holds every acknowledged write; the trees match", async () => {
         const failuresBefore = new Map(workload.failures);
         const outputs = await up("cutover");
