@@ -3,7 +3,7 @@
 // second, then every acknowledged write looked up on dest, which serves from now on.
 import { TestHosts } from "../tests/hosts";
 import { sleep } from "../tests/hosts/shell";
-import { writesOf } from "../tests/integration/observe";
+import { eventIdsHeld } from "../tests/integration/observe";
 import { missingWrites, Prober, ProberTarget, untilServedBy } from "./prober";
 import { MethodFigures } from "./report";
 
@@ -40,7 +40,7 @@ export async function measureCutover<T>(
         await prober.stop();
     }
     const outage = prober.outage();
-    const missing = missingWrites(prober.writes, (user) => writesOf(hosts.hosts.dest, user)).map((w) => `${w.user}/${w.id}`);
+    const missing = (await missingWrites(prober.writes, (user) => eventIdsHeld(hosts.hosts.dest, user))).map((w) => `${w.user}/${w.id}`);
     const lastServed = [...prober.probes].sort((a, b) => a.sentAt - b.sentAt).at(-1)?.machine;
     if (error === undefined && lastServed !== "dest") error = `at the end, source's address is served by ${lastServed ?? "nobody"}, not dest`;
     if (error === undefined && !Number.isFinite(outage.seconds)) error = "the outage never ended";

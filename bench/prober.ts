@@ -215,21 +215,9 @@ export class Prober {
     }
 }
 
-/** Acknowledged writes absent from what the serving machine's core holds (`writesOf`). */
-export function missingWrites(writes: AckedWrite[], writesOf: (user: string) => string): AckedWrite[] {
+/** Acknowledged writes absent from what the serving machine holds: `heldIds` gives the ids of a user's events there. */
+export async function missingWrites(writes: AckedWrite[], heldIds: (user: string) => Promise<Set<string>>): Promise<AckedWrite[]> {
     const held = new Map<string, Set<string>>();
-    for (const user of new Set(writes.map((w) => w.user))) {
-        const ids = writesOf(user)
-            .split("\n")
-            .filter(Boolean)
-            .map((line) => {
-                try {
-                    return (JSON.parse(line) as { id?: string }).id ?? "";
-                } catch {
-                    return "";
-                }
-            });
-        held.set(user, new Set(ids));
-    }
+    for (const user of new Set(writes.map((w) => w.user))) held.set(user, await heldIds(user));
     return writes.filter((w) => !held.get(w.user)?.has(w.id));
 }

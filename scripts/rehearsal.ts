@@ -1,12 +1,27 @@
-// Rehearses a migration on local test hosts with the real engine: every phase forward
-// with the engine's own progress display, a check from outside after each, the
-// rollback to the start, a short report, and everything torn down.
-import { missingWrites, Outage, Prober } from "../bench/prober";
+// Rehearses a migration on local test hosts with the real engine: Pryv.io's 2019 core
+// shape in containers with real databases (the docker test hosts), the program's own
+// defaults, every phase forward with the engine's own progress display, a check from
+// outside after each, the rollback to the start, a short report, and everything torn
+// down.
+import { AckedWrite, missingWrites, Outage, Prober } from "../bench/prober";
 import { Phase } from "../components/config";
-import { startTestHosts, TestHosts } from "../tests/hosts";
+import {
+    databasePoints,
+    databasesIntact,
+    runningServices,
+    SeriesPoints,
+    startTestHosts,
+    TestHost,
+    TestHosts,
+    waitForCore,
+    waitForTsmFiles,
+    writeEvents,
+    writePoints,
+} from "../tests/hosts";
 import { dnsQuery } from "../tests/hosts/checks";
 import { openMigrationStack } from "../tests/integration/migrationStack";
-import { servedBy, websocketReaches, writesOf } from "../tests/integration/observe";
+import { eventIdsHeld, servedBy, websocketReaches } from "../tests/integration/observe";
+import { realStackConfig } from "../tests/integration/realStackConfig";
 
 type Outputs = Record<string, { value: unknown }>;
 
@@ -23,6 +38,8 @@ interface Step {
     phase: Phase;
     extra?: Record<string, unknown>;
     expected: UsersView;
+    /** After the step, the databases of `serving` hold every acknowledged write; the other machine's are stopped and pass their checks. */
+    databasesServedBy?: "source" | "dest";
 }
 
 const served = (viaSource: string, viaDest: string, dns: string): UsersView => ({ viaSource, websocketViaSource: viaSource, viaDest, dns });
@@ -30,12 +47,12 @@ const steps: Step[] = [
     { title: "prepare", phase: "prepare", expected: served("source", "nobody", "source") },
     { title: "warm sync, round 1", phase: "warm-sync", extra: { warmSyncRound: 1 }, expected: served("source", "nobody", "source") },
     { title: "warm sync, round 2", phase: "warm-sync", extra: { warmSyncRound: 2 }, expected: served("source", "nobody", "source") },
-    { title: "cutover", phase: "cutover", expected: served("dest", "dest", "source") },
+    { title: "cutover", phase: "cutover", expected: served("dest", "dest", "source"), databasesServedBy: "dest" },
     { title: "dns", phase: "dns", expected: served("dest", "dest", "dest") },
     { title: "finalize", phase: "finalize", expected: served("dest", "dest", "dest") },
     { title: "rollback to dns", phase: "dns", expected: served("dest", "dest", "dest") },
     { title: "rollback to cutover", phase: "cutover", expected: served("dest", "dest", "source") },
-    { title: "rollback to warm-sync", phase: "warm-sync", expected: served("source", "nobody", "source") },
+    { title: "rollback to warm-sync", phase: "warm-sync", expected: served("source", "nobody", "source"), databasesServedBy: "source" },
     { title: "rollback to prepare", phase: "prepare", expected: served("source", "nobody", "source") },
 ];
 
@@ -58,14 +75,51 @@ async function usersView(hosts: TestHosts): Promise<UsersView> {
 const describeView = (view: UsersView): string =>
     `via source: ${view.viaSource} (websocket: ${view.websocketViaSource}); via dest: ${view.viaDest}; DNS names ${view.dns}`;
 
+const USERS = ["testuser01", "testuser02"];
+const seedEvent = (user: string) => `${user}-seed`;
+/** A series each user wrote before the migration: in InfluxDB's TSM files by the time the copies run. */
+const SEED_POINTS: SeriesPoints = { fields: ["timestamp", "value"], points: Array.from({ length: 100 }, (_, i) => [1500000000 + i, i * 0.5]) };
+
+async function writeSeedSeries(hosts: TestHosts, source: TestHost): Promise<void> {
+    await waitForCore(hosts, source);
+    for (const user of USERS) {
+        await writeEvents(hosts, source, user, [{ id: seedEvent(user), streamId: "diary", type: "series:mass/kg" }]);
+        await writePoints(hosts, source, user, seedEvent(user), SEED_POINTS);
+    }
+    await waitForTsmFiles(
+        source,
+        USERS.map((user) => `user.${user}`),
+    );
+}
+
+/**
+ * What the databases prove after a step, read past nginx and the core: the serving
+ * machine's hold every write users had acknowledged and the seed series; the other
+ * machine runs no database, and its files pass the databases' own checks.
+ */
+async function checkDatabases(serving: TestHost, stopped: TestHost, acknowledged: AckedWrite[]): Promise<string> {
+    const missing = await missingWrites(acknowledged, (user) => eventIdsHeld(serving, user));
+    if (missing.length > 0)
+        throw new Error(`acknowledged writes missing from ${serving.name}'s database: ${missing.map((w) => `${w.user}/${w.id}`).join(", ")}`);
+    for (const user of USERS) {
+        const points = await databasePoints(serving, user, seedEvent(user));
+        if (JSON.stringify(points) !== JSON.stringify(SEED_POINTS))
+            throw new Error(`${user}'s seed series on ${serving.name}: ${JSON.stringify(points).slice(0, 300)}`);
+    }
+    const running = (await runningServices(stopped)).filter((service) => service === "mongodb" || service === "influxdb");
+    if (running.length > 0) throw new Error(`${stopped.name} still runs ${running.join(", ")}`);
+    const intact = await databasesIntact(stopped);
+    if (!intact.ok) throw new Error(`${stopped.name}'s databases fail their own checks: ${intact.output}`);
+    return `${serving.name}'s databases hold the ${acknowledged.length} acknowledged writes and the seed series; ${stopped.name}'s, stopped: ${intact.output}`;
+}
+
 /** What users saw during the cutover, from outside: a probe every 100 ms through source's address, a write every second. */
 interface UsersOutage {
     outage: Outage;
-    acknowledgedWrites: number;
-    missingWrites: string[];
+    acknowledged: AckedWrite[];
 }
 
-function report(lines: [string, number, string][], cutover: Outputs, finalize: Outputs, users: UsersOutage): void {
+function report(lines: [string, number, string][], cutover: Outputs, finalize: Outputs, users: UsersOutage, databases: string[]): void {
     const sum = (name: string) => ((cutover[name]?.value as { bytesReceived: number }[] | undefined) ?? []).reduce((total, s) => total + s.bytesReceived, 0);
     const verified = (cutover.verifiedFolders?.value as { folder: string; entries: number; bytes: number }[] | undefined) ?? [];
     console.log("\n=== rehearsal report ===");
@@ -76,46 +130,43 @@ function report(lines: [string, number, string][], cutover: Outputs, finalize: O
     );
     console.log(
         `users' outage, measured from outside: ${users.outage.seconds.toFixed(2)} s (${users.outage.failedProbes} of ${users.outage.probes} probes failed; ` +
-            `answers: ${JSON.stringify(users.outage.servedBy)}); ${users.acknowledgedWrites} writes acknowledged, ${users.missingWrites.length} missing afterwards`,
+            `answers: ${JSON.stringify(users.outage.servedBy)}); ${users.acknowledged.length} writes acknowledged`,
     );
     console.log(
         `verification before dest served (metadata of every entry, content of what the final round wrote): ${verified.map((f) => `${f.folder} (${f.entries} entries, ${f.bytes} bytes)`).join(", ")}; ` +
             `after: ${JSON.stringify(cutover.contentVerified?.value)}`,
     );
     console.log(`DNS answers at finalize: ${JSON.stringify(finalize.dnsAnswers?.value)}`);
+    for (const line of databases) console.log(`databases: ${line}`);
 }
 
 async function main(): Promise<void> {
     const sampleSizeMiB = Number(process.env.REHEARSAL_SAMPLE_MIB ?? 40);
-    console.log(`rehearsal: starting test hosts source, dest, reg-master, reg-slave (${sampleSizeMiB} MiB of sample data)`);
-    const hosts = await startTestHosts({ hosts: ["source", "dest", "reg-master", "reg-slave"], sampleSizeMiB });
-    const migration = await openMigrationStack(hosts);
+    console.log(
+        `rehearsal: starting test hosts source, dest, reg-master, reg-slave (Pryv.io's 2019 core in containers, ${sampleSizeMiB} MiB of sample data; ` +
+            `a fresh machine builds the image first)`,
+    );
+    const hosts = await startTestHosts({ hosts: ["source", "dest", "reg-master", "reg-slave"], engine: "docker", sampleSizeMiB });
+    const { source, dest } = hosts.hosts;
+    const migration = await openMigrationStack(hosts, "rehearsal", realStackConfig);
     const lines: [string, number, string][] = [];
     const outputsAt: Record<string, Outputs> = {};
+    const databases: string[] = [];
     let usersOutage: UsersOutage | undefined;
     try {
+        await writeSeedSeries(hosts, source);
+        // A new machine with Pryv.io installed, not running: prepare's check starts it.
+        await dest.exec(`${dest.confRoot}/stop-containers`);
         for (const step of steps) {
             console.log(`\n=== rehearsal: ${step.title} (pulumi up with phase ${step.phase}) ===`);
             const started = Date.now();
             const prober =
                 step.title === "cutover"
-                    ? new Prober(
-                          { ip: hosts.hosts.source.ip, domain: hosts.domain, subdomain: hosts.subdomain, ca: hosts.certificatePem },
-                          ["testuser01", "testuser02"],
-                          "rehearsal",
-                      )
+                    ? new Prober({ ip: source.ip, domain: hosts.domain, subdomain: hosts.subdomain, ca: hosts.certificatePem }, USERS, "rehearsal")
                     : undefined;
             prober?.start();
             const result = await migration.up(step.phase, step.extra, (text) => process.stdout.write(text)).finally(() => prober?.stop());
-            if (prober !== undefined) {
-                usersOutage = {
-                    outage: prober.outage(),
-                    acknowledgedWrites: prober.writes.length,
-                    missingWrites: missingWrites(prober.writes, (user) => writesOf(hosts.hosts.dest, user)).map((w) => `${w.user}/${w.id}`),
-                };
-                if (usersOutage.missingWrites.length > 0)
-                    throw new Error(`acknowledged writes missing on dest after the cutover: ${usersOutage.missingWrites.join(", ")}`);
-            }
+            if (prober !== undefined) usersOutage = { outage: prober.outage(), acknowledged: prober.writes };
             outputsAt[step.title] = result.outputs;
             const view = await usersView(hosts);
             lines.push([step.title, (Date.now() - started) / 1000, describeView(view)]);
@@ -123,9 +174,21 @@ async function main(): Promise<void> {
             if (JSON.stringify(view) !== JSON.stringify(step.expected)) {
                 throw new Error(`after ${step.title}, expected ${describeView(step.expected)}`);
             }
+            if (step.databasesServedBy !== undefined) {
+                const [serving, stopped] = step.databasesServedBy === "dest" ? [dest, source] : [source, dest];
+                const checked = await checkDatabases(serving, stopped, usersOutage?.acknowledged ?? []);
+                databases.push(`after ${step.title}: ${checked}`);
+                console.log(`rehearsal: ${checked}`);
+            }
         }
         if (usersOutage === undefined) throw new Error("the cutover ran without the prober");
-        report(lines, outputsAt.cutover, outputsAt.finalize, usersOutage);
+        // The serving machine's own databases, checked as the others were: stopped.
+        const stopped = await source.exec(`${source.confRoot}/stop-containers`);
+        if (stopped.code !== 0) throw new Error(`stop-containers on source: ${stopped.stderr}`);
+        const intact = await databasesIntact(source);
+        if (!intact.ok) throw new Error(`source's databases fail their own checks at the end: ${intact.output}`);
+        databases.push(`at the end, source's, stopped: ${intact.output}`);
+        report(lines, outputsAt.cutover, outputsAt.finalize, usersOutage, databases);
         console.log(`audit trail: ${(await migration.stack.history(1000)).length} updates in pulumi stack history`);
     } finally {
         await migration.destroyAndRemove();

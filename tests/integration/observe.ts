@@ -1,7 +1,7 @@
 // What the integration tests and the rehearsal look at, from outside the program.
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { TestHost, TestHosts } from "../hosts";
+import { databaseEvents, TestHost, TestHosts } from "../hosts";
 import { httpsRequest, websocketUpgrade } from "../hosts/checks";
 
 /** Which machine's core stand-in answers <name> through `host`'s nginx, or why none does. */
@@ -27,6 +27,19 @@ export async function writeEvent(hosts: TestHosts, through: TestHost, user: stri
 export function writesOf(host: TestHost, user: string): string {
     const file = `${host.confRoot}/core/core/data/${user}/fixture-writes.jsonl`;
     return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+}
+
+/**
+ * The ids of the user's events the host holds, read past nginx and the core: on docker
+ * hosts from its database (FerretDB), on process hosts from the fixture's write log.
+ */
+export async function eventIdsHeld(host: TestHost, user: string): Promise<Set<string>> {
+    if (host.engine === "docker") return new Set((await databaseEvents(host, user)).map((event) => event.id));
+    const ids = writesOf(host, user)
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => (JSON.parse(line) as { id?: string }).id ?? "");
+    return new Set(ids);
 }
 
 export const authorizedKeys = (host: TestHost): string => {

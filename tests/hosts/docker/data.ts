@@ -260,3 +260,17 @@ export async function sqliteIntegrity(host: TestHost): Promise<CheckResult & { f
     }
     return { ok, output: lines.join("\n") || `no .sqlite file under ${folder}`, files };
 }
+
+/**
+ * Both databases' own checks on the host's files (run them with its containers
+ * stopped): ok when InfluxDB's TSM blocks and every FerretDB file pass. The output
+ * gives each check's last words.
+ */
+export async function databasesIntact(host: TestHost): Promise<CheckResult> {
+    const influx = await influxVerify(host);
+    const sqlite = await sqliteIntegrity(host);
+    return {
+        ok: influx.ok && sqlite.ok,
+        output: `influx_inspect verify: ${influx.output.split("\n").at(-1)}; integrity_check: ${sqlite.output.replace(/\n/g, ", ")}`,
+    };
+}

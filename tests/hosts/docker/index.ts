@@ -22,6 +22,7 @@ export {
     containerStates,
     coreApiVersion,
     databaseEvents,
+    databasesIntact,
     databasePoints,
     INFLUX_INSPECT,
     influxTsmFiles,
