@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    absoluteDataFolderProblems,
     dataFolderNameProblems,
     dataFolderProblems,
     defaultDataFolders,
@@ -397,6 +398,60 @@ describe("config checks beyond the schema", () => {
                 refusal({ dataFolders: ["core/mongodb/data", "core/nginx", "reg-slave"] }),
                 `${header}  ${problem(1, "core/nginx", nginx)}\n  ${problem(2, "reg-slave", "register reg-slave's files (registers.1: reg-slave/, reg-slave/dns/conf/dns.json, reg-slave/dns/dns.json)")}`,
             );
+        });
+    });
+
+    describe("data folders outside confRoot, named by their absolute path (the audit trail)", () => {
+        const confRoots = [
+            { role: "source", confRoot: "/var/pryv" },
+            { role: "dest", confRoot: "/srv/pryv" },
+        ];
+        const problem = (index: number, folder: string, what: string) =>
+            `dataFolders.${index}: expected a folder of users' data outside confRoot; got "${folder}": ${what}`;
+
+        it("accepts the audit trail beside the default folders, and a folder whose name only starts like confRoot", () => {
+            const folders = [...defaultDataFolders, "/var/log/pryv/audit", "/var/pryvdata/extra"];
+            assert.deepEqual(absoluteDataFolderProblems(folders, confRoots), []);
+            assert.deepEqual(parseMigrationConfig(rawConfig({ dataFolders: folders }), "unit").dataFolders, folders);
+        });
+
+        it("refuses one in either machine's confRoot, saying how to list it, and one holding a confRoot", () => {
+            assert.deepEqual(absoluteDataFolderProblems(["/var/pryv/core/audit", "/srv/pryv/x", "/srv"], confRoots), [
+                problem(0, "/var/pryv/core/audit", `it lies in source.confRoot (/var/pryv): list it relative to confRoot, as "core/audit"`),
+                problem(1, "/srv/pryv/x", `it lies in dest.confRoot (/srv/pryv): list it relative to confRoot, as "x"`),
+                problem(2, "/srv", "it holds dest.confRoot (/srv/pryv): list the folders of users' data, not what holds them"),
+            ]);
+        });
+
+        it("refuses one that is or holds a system folder, or lies in the machine's programs and configuration", () => {
+            assert.deepEqual(absoluteDataFolderProblems(["/var/log", "/var", "/etc/pryv", "/usr/local/pryv"], confRoots), [
+                problem(0, "/var/log", "it holds the system folder /var/log"),
+                problem(
+                    1,
+                    "/var",
+                    "it holds source.confRoot (/var/pryv): list the folders of users' data, not what holds them; it holds the system folder /var/lib; it holds the system folder /var/log",
+                ),
+                problem(2, "/etc/pryv", "it lies in the system folder /etc"),
+                problem(3, "/usr/local/pryv", "it lies in the system folder /usr"),
+            ]);
+        });
+
+        it("refuses through parseMigrationConfig, and a path of one segment or with '..' in the schema", () => {
+            assert.match(
+                refusal({ dataFolders: ["core/core/data", "/var/log"] }),
+                /^ {2}dataFolders\.1: expected a folder of users' data outside confRoot; got "\/var\/log": it holds the system folder \/var\/log$/m,
+            );
+            for (const folder of ["/audit", "/var/log/../pryv", "/var//log", "/var/log/pryv/audit/"]) {
+                assert.match(
+                    refusal({ dataFolders: [folder] }),
+                    /dataFolders\.0: expected a folder relative to PRYV_CONF_ROOT \(like core\/mongodb\/data\), or one outside it by its absolute path \(like \/var\/log\/pryv\/audit\)/,
+                    folder,
+                );
+            }
+        });
+
+        it("refuses one whose name collides with a folder in confRoot", () => {
+            assert.deepEqual(dataFolderNameProblems(["var/log/pryv/audit", "/var/log/pryv/audit"]).length, 2);
         });
     });
 

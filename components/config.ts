@@ -44,6 +44,13 @@ const absolutePath = z
 const relativeFolder = z.string().refine((value) => !value.startsWith("/") && segmentsAreSafe(value), {
     message: "expected a folder relative to PRYV_CONF_ROOT (like core/mongodb/data): no leading '/', no '..', no empty segment",
 });
+// A folder outside PRYV_CONF_ROOT (the audit trail rsyslog writes) is named by its absolute path, the same on both machines.
+const dataFolder = z
+    .string()
+    .refine((value) => (value.startsWith("/") ? value.split("/").length >= 3 && segmentsAreSafe(value.slice(1)) : segmentsAreSafe(value)), {
+        message:
+            "expected a folder relative to PRYV_CONF_ROOT (like core/mongodb/data), or one outside it by its absolute path (like /var/log/pryv/audit): at least two segments, no '..', no empty segment, no trailing '/'",
+    });
 const argv = z
     .array(
         z
@@ -126,7 +133,7 @@ const configSchema = z
         coreSubdomain: z.string().regex(dnsLabel, { message: "expected one lower-case DNS label like co1 (no dots, no spaces)" }).default("co1"),
         destCoreIp: z.string().refine((value) => net.isIP(value) !== 0, { message: "expected an IPv4 or IPv6 address" }),
         dataFolders: z
-            .array(relativeFolder)
+            .array(dataFolder)
             .min(1)
             .default(defaultDataFolders)
             .refine(foldersAreDisjoint, { message: "expected distinct folders, none inside another" }),
@@ -384,6 +391,53 @@ export function dataFolderProblems(dataFolders: string[], siteFile: string, regi
     });
 }
 
+/** What a data folder named by its absolute path may not be or hold: a sync replaces it whole, and a rollback carries dest's back onto source. */
+const systemFolders = [
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/home",
+    "/lib",
+    "/lib64",
+    "/proc",
+    "/root",
+    "/run",
+    "/sbin",
+    "/sys",
+    "/tmp",
+    "/usr",
+    "/var/lib",
+    "/var/log",
+];
+/** Nor lie in, beside the above: the machine's programs and configuration. */
+const systemTrees = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/sbin", "/sys", "/usr"];
+
+/**
+ * A data folder named by its absolute path lies outside both machines' confRoot (one
+ * inside is listed relative to it) and holds neither confRoot nor a system folder.
+ * Where each resolves is checked on the machines by prepare (data-folders-resolve.sh).
+ */
+export function absoluteDataFolderProblems(dataFolders: string[], confRoots: { role: string; confRoot: string }[]): string[] {
+    return dataFolders.flatMap((folder, index) => {
+        if (!folder.startsWith("/")) return [];
+        const problems = [
+            ...confRoots.flatMap(({ role, confRoot }) =>
+                holds(confRoot, folder)
+                    ? [`it lies in ${role}.confRoot (${confRoot}): list it relative to confRoot, as ${describe(folder.slice(confRoot.length + 1))}`]
+                    : holds(folder, confRoot)
+                      ? [`it holds ${role}.confRoot (${confRoot}): list the folders of users' data, not what holds them`]
+                      : [],
+            ),
+            ...systemFolders.filter((system) => holds(folder, system)).map((system) => `it holds the system folder ${system}`),
+            ...systemTrees.filter((tree) => holds(tree, folder) && folder !== tree).map((tree) => `it lies in the system folder ${tree}`),
+        ];
+        return problems.length === 0
+            ? []
+            : [`dataFolders.${index}: expected a folder of users' data outside confRoot; got ${describe(folder)}: ${[...new Set(problems)].join("; ")}`];
+    });
+}
+
 /** Two folders whose names collide once encoded would share resource names, logs, manifests or key files. */
 export function dataFolderNameProblems(dataFolders: string[]): string[] {
     return folderNameEncodings.flatMap(({ encode, usedFor }) =>
@@ -415,6 +469,10 @@ function semanticProblems(parsed: ParsedConfig): string[] {
         ...registerMachineProblems(parsed.registers, parsed.source, parsed.dest),
         ...dataFolderProblems(parsed.dataFolders, parsed.proxy.siteFile, parsed.registers),
         ...dataFolderNameProblems(parsed.dataFolders),
+        ...absoluteDataFolderProblems(parsed.dataFolders, [
+            { role: "source", confRoot: parsed.source.confRoot },
+            { role: "dest", confRoot: parsed.dest.confRoot },
+        ]),
         ...destLostProblems(parsed.destLost, parsed.phase),
     ];
 }

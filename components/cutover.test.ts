@@ -170,7 +170,7 @@ touch "$marker_folder"/cutover-began
             const description = scriptsOf(resources, "cut-source-description").create;
             assert.ok(description.startsWith("# Describes each data folder on source as a copy must preserve it"), description);
             for (const [index, folder] of defaultDataFolders.entries()) {
-                assertInOrder(description, [`path='/var/pryv'/'${folder}'`, `manifest="$marker_folder"/manifest-'${keys[index]}'.'source'`]);
+                assertInOrder(description, [`path=$(folder_path '/var/pryv' '${folder}')`, `manifest="$marker_folder"/manifest-'${keys[index]}'.'source'`]);
             }
         });
 
@@ -217,7 +217,7 @@ touch "$marker_folder"/cutover-began
                 "journal=\"$marker_folder\"/change-journal-'2'",
                 "max_paths='20000'",
                 `for folder in ${defaultDataFolders.map((folder) => `'${folder}' `).join("")}; do`,
-                "prefix='/var/pryv'/\"$folder\"/",
+                'prefix="$(folder_path \'/var/pryv\' "$folder")"/',
             ]);
             for (const folder of defaultDataFolders) {
                 const stdin = String(resources.get(`cut-final-sync-${folderKey(folder)}`)!.inputs.stdin);

@@ -81,9 +81,10 @@ for (const executor of executors) {
             const { create } = scriptsOf(resources, "guard-dest-is-fresh");
             assertInOrder(create, [
                 "# Refuses to go on if dest looks like a live core rather than a fresh install: its data folders hold more than 42 files (setting freshDestMaxFiles).\n",
+                "folder_path() {",
                 "max_files='42'\nhost='dest.example.com'\n",
                 "for folder in 'core/mongodb/data' 'core/core/data' 'core/influxdb/data' 'core/hfs/data' ; do",
-                `path='/srv/pryv'/"$folder"`,
+                `path=$(folder_path '/srv/pryv' "$folder")`,
                 "head -n $(( max_files + 1 ))",
                 'if [ "$count" -gt "$max_files" ]; then',
                 "dest ($host) already holds user data: more than $max_files files in its data folders. Are source and dest swapped? A fresh install holds less; if dest really is the new machine, raise freshDestMaxFiles.",
@@ -167,6 +168,39 @@ describe("LiveCoreGuard scripts, run by bash", () => {
         );
         const missing = runBash((await scripts({ dest: { ...testConfig().dest, confRoot: path.join(folder, "nowhere") } }))("dest-paths"));
         assert.deepEqual([missing.status, missing.stderr], [1, `dest.confRoot: ${path.join(folder, "nowhere")} does not exist on dest\n`]);
+    });
+
+    it("paths: a folder named by its absolute path passes where it resolves to itself; missing on source, linked, or holding confRoot or the login's home, it is refused", async () => {
+        const confRoot = path.join(folder, "pryv");
+        const audit = path.join(folder, "log", "pryv", "audit");
+        fs.mkdirSync(path.join(confRoot, "core", "core", "data"), { recursive: true });
+        const run = async (role: "source" | "dest", dataFolders: string[], home = path.join(folder, "home")) => {
+            fs.mkdirSync(home, { recursive: true });
+            const machine = { ...testConfig()[role], confRoot };
+            const script = (await scripts({ [role]: machine, dataFolders }))(`${role}-paths`);
+            const result = runBash(script, { env: { ...process.env, HOME: home } });
+            return [result.status, result.stderr];
+        };
+        assert.deepEqual(await run("source", ["core/core/data", audit]), [
+            1,
+            `dataFolders: ${audit} does not exist on source: a folder named by its absolute path is one the operator listed, so it must be there\n`,
+        ]);
+        // dest gets it from the first warm round.
+        assert.deepEqual(await run("dest", ["core/core/data", audit]), [0, ""]);
+        fs.mkdirSync(audit, { recursive: true });
+        assert.deepEqual(await run("source", ["core/core/data", audit]), [0, ""]);
+
+        const linked = path.join(folder, "audit-link");
+        fs.symlinkSync(audit, linked);
+        assert.deepEqual(await run("dest", [linked]), [
+            1,
+            `dataFolders: ${linked} on dest resolves to ${fs.realpathSync(audit)}: give the folder as it resolves, every sync writes exactly where it is named\n`,
+        ]);
+        assert.deepEqual(await run("source", [folder]), [
+            1,
+            `dataFolders: ${folder} on source holds source.confRoot (${fs.realpathSync(confRoot)}): list the folders of users' data, not what holds them\n` +
+                `dataFolders: ${folder} on source holds ${path.join(folder, "home")}, where the migration keeps its keys and state\n`,
+        ]);
     });
 
     it("names source: passes when the register answers source's address, refuses when it answers one of dest's", async () => {

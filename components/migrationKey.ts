@@ -1,4 +1,4 @@
-import { keyFileName } from "../machinery/folderNames";
+import { folderPath, keyFileName } from "../machinery/folderNames";
 import * as pulumi from "@pulumi/pulumi";
 import { Machine } from "./config";
 import { declareStep, Transport } from "../machinery/remoteStep";
@@ -79,7 +79,7 @@ export class MigrationKey extends pulumi.ComponentResource {
                 create: this.publicKeys.apply((keys) =>
                     grantScript(
                         dataFolders.map((folder) =>
-                            render("authorized-key", { folder: `${granter.confRoot}/${folder}`, publicKey: keys[keyFileName(folder)], marker }).trimEnd(),
+                            render("authorized-key", { folder: folderPath(granter.confRoot, folder), publicKey: keys[keyFileName(folder)], marker }).trimEnd(),
                         ),
                     ),
                 ),

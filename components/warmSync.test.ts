@@ -94,7 +94,7 @@ for (const executor of executors) {
                 "marker_folder=\"$HOME\"/.pryv-migration/'unit'",
                 "journal=\"$marker_folder\"/change-journal-'2'",
                 "setsid inotifywait -m -r -e modify,attrib,close_write,create,delete,moved_from,moved_to --format '%e %w%f' -o \"$journal\" \\\n",
-                `  ${defaultDataFolders.map((folder) => `'/var/pryv'/'${folder}' `).join("")}</dev/null`,
+                `  ${defaultDataFolders.map((folder) => `"$(folder_path '/var/pryv' '${folder}')" `).join("")}</dev/null`,
             ]);
             assert.equal(undo, journalStop);
             assert.deepEqual(await promiseOf(component.journal), { journal: true });

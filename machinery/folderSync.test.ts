@@ -217,11 +217,11 @@ describe("pullScript, run by bash with a fake rsync", () => {
     });
     afterEach(() => remove());
 
-    const run = (round: RoundKind, env: Record<string, string> = {}, stdin = "", receiverConfRoot = confRoot) => {
+    const run = (round: RoundKind, env: Record<string, string> = {}, stdin = "", receiverConfRoot = confRoot, folder = "core/mongodb/data") => {
         fs.rmSync(log, { force: true });
         const stop = fakeCommand(bin, "stop-containers", `echo stop >> '${log}'`);
         const receiver = { ...dest, confRoot: receiverConfRoot, stopCommand: [stop] };
-        const result = runBash(pullScript(pullFromSource(round, { receiver, sync: { compress: "none", maxDeletions: 5 } })), {
+        const result = runBash(pullScript(pullFromSource(round, { receiver, folder, sync: { compress: "none", maxDeletions: 5 } })), {
             env: { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(confRoot, "home"), ...env },
             stdin,
         });
@@ -456,6 +456,26 @@ describe("pullScript, run by bash with a fake rsync", () => {
             assert.deepEqual(calls, ["stop"]);
         } finally {
             outside.remove();
+        }
+    });
+
+    it("syncs a folder named by its absolute path (the audit trail) into that path, and refuses it where it is a link", () => {
+        const audit = `${confRoot}-audit`;
+        try {
+            const { result, calls } = run({ kind: "warm", round: 1 }, {}, "", confRoot, audit);
+            assert.deepEqual([result.status, result.stderr], [0, ""]);
+            assert.match(realRun(calls)[0], new RegExp(` ${audit}/$`));
+            assert.ok(fs.statSync(audit).isDirectory());
+            fs.rmSync(audit, { recursive: true });
+            fs.symlinkSync(confRoot, audit);
+            const linked = run({ kind: "cold" }, {}, "", confRoot, audit);
+            assert.deepEqual(
+                [linked.result.status, linked.result.stderr],
+                [1, `refusing to sync into ${audit}: it resolves to ${fs.realpathSync(confRoot)}\n`],
+            );
+            assert.deepEqual(linked.calls, ["stop"]);
+        } finally {
+            fs.rmSync(audit, { recursive: true, force: true });
         }
     });
 

@@ -1,6 +1,6 @@
 import { Machine, SyncSettings } from "../components/config";
 import { PeerAccess } from "../components/migrationKey";
-import { folderKey } from "./folderNames";
+import { folderKey, folderPath } from "./folderNames";
 import { render } from "./templates";
 
 /** What one rsync round of one folder printed (rsync --stats, and the clock around it). */
@@ -58,7 +58,7 @@ export function peerRsyncValues(receiver: Machine, access: PeerAccess, folder: s
         peerUser: access.peerUser,
         peerAddress: access.peerAddress,
         peerPort: access.peerPort,
-        target: `${receiver.confRoot}/${folder}`,
+        target: folderPath(receiver.confRoot, folder),
     };
 }
 
