@@ -57,9 +57,25 @@ describe("wrapForBash", () => {
     it("wraps every script, verbatim, for bash with errexit, nounset and pipefail, whatever the login shell", async () => {
         const script = `echo "$0 'hi'" "$(cat)"\nfalse\necho never`;
         const command = await promiseOf(asBashCommand(script));
-        assert.equal(command, `bash -euo pipefail -c "$(cat <<'PRYV_MIGRATION_SCRIPT_END'\n${script}\nPRYV_MIGRATION_SCRIPT_END\n)"`);
+        assert.equal(command, `bash --norc -euo pipefail -c "$(cat <<'PRYV_MIGRATION_SCRIPT_END'\n${script}\nPRYV_MIGRATION_SCRIPT_END\n)"`);
         const run = spawnSync("sh", ["-c", command], { input: "from stdin", encoding: "utf8" });
         assert.deepEqual([run.status, run.stdout], [1, "bash 'hi' from stdin\n"]);
+    });
+
+    it("reads no bashrc under the login shell sshd starts (Debian's bash reads /etc/bash.bashrc there, which fails on PS1 under set -u)", async () => {
+        const home = fs.mkdtempSync(path.join(os.tmpdir(), "pryvmig-bashrc-"));
+        try {
+            const command = await promiseOf(asBashCommand("printf '{\"ok\":true}\\n'"));
+            // As sshd runs a command: the login shell's `bash -c`, SSH_CLIENT set, at the top level.
+            const login = (wrapped: string) =>
+                spawnSync("bash", ["-c", wrapped], { encoding: "utf8", env: { PATH: process.env.PATH, HOME: home, SSH_CLIENT: "10.0.0.1 50000 22" } });
+            const run = login(command);
+            assert.deepEqual([run.status, run.stdout, run.stderr], [0, '{"ok":true}\n', ""]);
+            // What the flag prevents, on Debian: the same script without it.
+            assert.match(login(command.replace("bash --norc ", "bash ")).stderr, /bash\.bashrc: line \d+: PS1: unbound variable/);
+        } finally {
+            fs.rmSync(home, { recursive: true, force: true });
+        }
     });
 
     it("refuses a script holding the here-document's end line", () => {

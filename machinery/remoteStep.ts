@@ -51,11 +51,13 @@ const scriptEnd = "PRYV_MIGRATION_SCRIPT_END";
  * Scripts run under bash whatever the user's login shell is, and stop at the first
  * error. The script travels verbatim in a quoted here-document, so the preview shows it
  * as written; `$(cat ...)` reads it whole first, so a command that reads its standard
- * input cannot swallow the rest of the script.
+ * input cannot swallow the rest of the script. --norc: a bash started by sshd reads
+ * /etc/bash.bashrc and ~/.bashrc (Debian builds it so), where a banner would corrupt
+ * the JSON a step prints and `set -u` makes Debian's own bashrc fail on PS1.
  */
 export function wrapForBash(script: string): string {
     if (script.split("\n").includes(scriptEnd)) throw new Error(`a script may not contain the line ${scriptEnd}`);
-    return `bash -euo pipefail -c "$(cat <<'${scriptEnd}'\n${script}\n${scriptEnd}\n)"`;
+    return `bash --norc -euo pipefail -c "$(cat <<'${scriptEnd}'\n${script}\n${scriptEnd}\n)"`;
 }
 
 export function asBashCommand(script: pulumi.Input<string>): pulumi.Output<string> {
@@ -81,7 +83,8 @@ export function keepingOutput(script: string, step: string, migrationId: string)
     return render("step-output-kept.sh", { opening: lines.slice(0, split).join("\n"), body: lines.slice(split).join("\n"), step, migrationId });
 }
 
-const bashWrapper = /^bash -euo pipefail -c "\$\(cat <<'PRYV_MIGRATION_SCRIPT_END'\n([\s\S]*)\nPRYV_MIGRATION_SCRIPT_END\n\)"$/;
+// Without --norc: as versions before it wrapped the steps a live stack's state still holds.
+const bashWrapper = /^bash (?:--norc )?-euo pipefail -c "\$\(cat <<'PRYV_MIGRATION_SCRIPT_END'\n([\s\S]*)\nPRYV_MIGRATION_SCRIPT_END\n\)"$/;
 const keptOutputWrapper = /^((?:#.*\n)*)\n?kept_output=.*\n[\s\S]*?\n\(\n {2}set -e\n([\s\S]*)\n\) >"\$kept_output\.partial"\n[\s\S]*$/;
 
 /** The script of a step as its component wrote it, from the command an executor runs (undefined: not a step's command). */

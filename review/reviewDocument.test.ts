@@ -151,7 +151,7 @@ describe("review document", () => {
 
     it("a dns.json whose content the state keeps secret: the values its script says change, never the content", () => {
         const preview = fixture<PreviewJson>("preview-dns");
-        const wrap = (script: string) => `bash -euo pipefail -c "$(cat <<'PRYV_MIGRATION_SCRIPT_END'\n${script}\nPRYV_MIGRATION_SCRIPT_END\n)"`;
+        const wrap = (script: string) => `bash --norc -euo pipefail -c "$(cat <<'PRYV_MIGRATION_SCRIPT_END'\n${script}\nPRYV_MIGRATION_SCRIPT_END\n)"`;
         const opening = "# file: /var/pryv/reg-master/dns/dns.json\n# Points co1 at dest.\n";
         for (const step of (preview.steps ?? []).filter((candidate) => candidate.urn.endsWith("::pryv-dns-reg"))) {
             const [before, after] = [step.oldState, step.newState];
@@ -310,7 +310,9 @@ describe("review document", () => {
 describe("step scripts", () => {
     it("unwraps the bash here-document the program puts around each script", () => {
         const script = "# Says hello.\necho hello";
-        assert.equal(unwrapScript(`bash -euo pipefail -c "$(cat <<'PRYV_MIGRATION_SCRIPT_END'\n${script}\nPRYV_MIGRATION_SCRIPT_END\n)"`), script);
+        for (const bash of ["bash --norc -euo pipefail", "bash -euo pipefail"]) {
+            assert.equal(unwrapScript(`${bash} -c "$(cat <<'PRYV_MIGRATION_SCRIPT_END'\n${script}\nPRYV_MIGRATION_SCRIPT_END\n)"`), script);
+        }
         assert.equal(unwrapScript("echo as is"), "echo as is");
     });
 
