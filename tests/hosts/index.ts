@@ -11,12 +11,13 @@ import { layOutHost } from "./layout";
 import { acquireTestHosts, releaseTestHosts } from "./lock";
 import { createBridge, createNamespace, HOST_OCTETS, HostName, hostIp, leftoverRunFolders, namespaceOf, PREFIX, RUN_MARKER, teardownSync } from "./network";
 import { isRegister, REGISTER_RESERVED_LABELS } from "./register";
-import { generateSampleData } from "./sample-data";
-import { check, run, RunResult, sleep } from "./shell";
+import { AUDIT_TRAIL, generateAuditTrail, generateSampleData } from "./sample-data";
+import { check, run, RunResult, shq, sleep } from "./shell";
 import { clearActiveCertificate, makeCertificate } from "./tls";
 
 export type { HostName } from "./network";
 export { registerDnsJson, REGISTER_STATIC_IPS } from "./register";
+export { AUDIT_TRAIL } from "./sample-data";
 export type { RegisterName } from "./register";
 export * from "./docker";
 
@@ -54,6 +55,8 @@ export interface TestHost {
     /** Docker hosts: unix://<dir>/docker.sock, the DOCKER_HOST of the host's sessions and of exec(). */
     dockerHost?: string;
     exec(script: string): Promise<RunResult>;
+    /** Where an absolute path of the host lies from this machine's side: itself, or for HOST_PRIVATE_PATHS the host's own copy. */
+    pathOnHost(absolute: string): string;
     /**
      * Commands sshd ran on this host since startTestHosts resolved; a forced command
      * reads "<forced> (requested: <what the client sent>)".
@@ -77,6 +80,32 @@ export interface TestHosts {
 }
 
 const SSH_READY_TIMEOUT_MS = 15000;
+
+/**
+ * Absolute paths outside confRoot that each host has of its own: the audit trail's
+ * (/var/log/pryv/audit, written by a core host's rsyslog). Each is bind-mounted from
+ * `<dir>/root<path>` in the mount namespace of the host's sshd and of exec(), so that
+ * the same path names two machines' folders; from this machine's side it is
+ * host.pathOnHost(path). The mount point is made, empty, on this machine.
+ */
+export const HOST_PRIVATE_PATHS = ["/var/log/pryv"];
+
+const privateRoot = (dir: string): string => `${dir}/root`;
+
+/** Where `absolute` of the host lies from this machine's side. */
+function pathOnHost(dir: string, absolute: string): string {
+    const owned = HOST_PRIVATE_PATHS.find((p) => absolute === p || absolute.startsWith(`${p}/`));
+    return owned === undefined ? absolute : `${privateRoot(dir)}${absolute}`;
+}
+
+/** The shell lines that give a new mount namespace the host's private paths. */
+function privateMounts(dir: string): string {
+    for (const p of HOST_PRIVATE_PATHS) {
+        fs.mkdirSync(p, { recursive: true });
+        fs.mkdirSync(`${privateRoot(dir)}${p}`, { recursive: true });
+    }
+    return HOST_PRIVATE_PATHS.map((p) => `mount --bind ${shq(`${privateRoot(dir)}${p}`)} ${shq(p)} || exit 1\n`).join("");
+}
 const HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** Tears down whatever a killed earlier run left: namespaces, processes, links, /etc/netns, run folders. */
@@ -86,7 +115,8 @@ export async function removeLeftoverTestHosts(): Promise<void> {
 
 function execIn(name: HostName, dir: string, extraEnv: Record<string, string> = {}): (script: string) => Promise<RunResult> {
     const env = { PATH: HOST_PATH, HOME: `${dir}/home/root`, USER: "root", LOGNAME: "root", SHELL: "/bin/bash", LANG: "C.UTF-8", ...extraEnv };
-    return (script) => run("ip", ["netns", "exec", namespaceOf(name), "bash", "-c", script], { env });
+    const mounts = privateMounts(dir);
+    return (script) => run("ip", ["netns", "exec", namespaceOf(name), "bash", "-c", `${mounts}${script}`], { env });
 }
 
 /**
@@ -153,7 +183,15 @@ async function startHost(
         ? await prepareDockerHost({ name, namespace: namespaceOf(name), octet: HOST_OCTETS[name], ip, dir, confRoot, domain, image: dockerImage })
         : undefined;
     fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 }); // sshd's privilege separation chroot
-    await check("ip", ["netns", "exec", namespaceOf(name), "/usr/sbin/sshd", "-f", `${dir}/sshd_config`, "-E", `${dir}/sshd.log`]);
+    // `ip netns exec` gives sshd a mount namespace of its own (for /etc/netns): the host's private paths are mounted in it.
+    await check("ip", [
+        "netns",
+        "exec",
+        namespaceOf(name),
+        "sh",
+        "-c",
+        `${privateMounts(dir)}exec /usr/sbin/sshd -f ${shq(`${dir}/sshd_config`)} -E ${shq(`${dir}/sshd.log`)}`,
+    ]);
     return {
         name,
         ip,
@@ -165,6 +203,7 @@ async function startHost(
         engine: daemon ? "docker" : "processes",
         dockerHost: daemon?.dockerHost,
         exec: execIn(name, dir, daemon ? { DOCKER_HOST: daemon.dockerHost } : {}),
+        pathOnHost: (absolute) => pathOnHost(dir, absolute),
         commandCount: () => readCommands(dir).length,
         commands: () => readCommands(dir),
     };
@@ -228,7 +267,8 @@ export async function startTestHosts(opts: TestHostsOptions): Promise<TestHosts>
 
         const hosts = Object.fromEntries(started.map((h) => [h.name, h])) as Record<HostName, TestHost>;
         if (hosts.source && opts.sampleData !== false) {
-            generateSampleData(hosts.source.confRoot, opts.sampleSizeMiB ?? 40);
+            const { users } = generateSampleData(hosts.source.confRoot, opts.sampleSizeMiB ?? 40);
+            generateAuditTrail(hosts.source.pathOnHost(AUDIT_TRAIL), users);
             if (dockerImage) emptyDatabaseFolders(hosts.source.confRoot);
         }
         await Promise.all(

@@ -160,3 +160,22 @@ export function generateSampleData(confRoot: string, sizeMiB: number, seed = "pr
         users,
     };
 }
+
+/** Where a core host's rsyslog writes Pryv's audit trail: outside confRoot (HOST_PRIVATE_PATHS gives each test host its own). */
+export const AUDIT_TRAIL = "/var/log/pryv/audit";
+const ADM_GID = 4;
+
+/** The audit trail as rsyslog keeps it: a log per user, owned root:adm, mode 0640 (Debian's rsyslog). */
+export function generateAuditTrail(folder: string, users: string[], linesPerUser = 40): void {
+    for (const user of users) {
+        const dir = path.join(folder, user);
+        fs.mkdirSync(dir, { recursive: true });
+        const file = path.join(dir, "audit.log");
+        const lines = Array.from(
+            { length: linesPerUser },
+            (_, i) => `2019-06-0${(i % 9) + 1}T10:00:${String(i % 60).padStart(2, "0")}Z ${user} events.get ok\n`,
+        );
+        fs.writeFileSync(file, lines.join(""), { mode: 0o640 });
+        fs.chownSync(file, 0, ADM_GID);
+    }
+}

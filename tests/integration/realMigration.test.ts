@@ -9,8 +9,9 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { UpResult } from "@pulumi/pulumi/automation";
-import { defaultDataFolders } from "../../components/config";
+import { folderPath } from "../../machinery/folderNames";
 import {
+    AUDIT_TRAIL,
     CORE_SERVICES,
     databaseEvents,
     databasePoints,
@@ -33,7 +34,7 @@ import { PRYV_UID } from "../hosts/host-files";
 import { run, sleep } from "../hosts/shell";
 import { MigrationStack, openMigrationStack } from "./migrationStack";
 import { servedBy, websocketReaches } from "./observe";
-import { realStackConfig } from "./realStackConfig";
+import { realDataFolders, realStackConfig } from "./realStackConfig";
 
 const ALL_CORE_SERVICES = [...CORE_SERVICES].sort();
 const USERS = ["alice", "bob"];
@@ -154,8 +155,11 @@ class Workload {
         }
     }
 
-    /** Attachment files of a user of source's sample data, changed in place as a serving core does. */
+    /** Attachment files of a user of source's sample data, changed in place as a serving core does; the audit trail grows as rsyslog writes it. */
     private churnFiles(i: number): void {
+        const audit = path.join(this.through.pathOnHost(AUDIT_TRAIL), "churnuser", "audit.log");
+        fs.mkdirSync(path.dirname(audit), { recursive: true });
+        fs.appendFileSync(audit, `${new Date().toISOString()} churnuser events.create ok ${i}\n`);
         const folder = `${this.through.confRoot}/core/core/data/churnuser/attachments`;
         if (!fs.existsSync(folder)) {
             fs.mkdirSync(folder, { recursive: true });
@@ -238,10 +242,12 @@ describe("migration on the docker test hosts: the program's defaults on Pryv's 2
         );
     };
     /** A manifest of a folder whose files may vanish while it is read (a serving dest): read again until one walk completes. */
+    /** A data folder of the host, from this machine's side: in its confRoot, or the audit trail's own copy. */
+    const folderOn = (host: TestHost, folder: string): string => host.pathOnHost(folderPath(host.confRoot, folder));
     const manifestOf = async (host: TestHost, folder: string): Promise<Map<string, string>> => {
         for (let attempt = 0; ; attempt++) {
             try {
-                const text = await treeManifest(host, `${host.confRoot}/${folder}`);
+                const text = await treeManifest(host, folderOn(host, folder));
                 return new Map(
                     text
                         .split("\n")
@@ -256,7 +262,7 @@ describe("migration on the docker test hosts: the program's defaults on Pryv's 2
     /** ctime in ms of a path on a host, or of its closest existing parent. */
     const changedAt = (host: TestHost, folder: string, rel: string): number => {
         for (let p = rel; ; p = path.dirname(p)) {
-            const full = p === "." ? `${host.confRoot}/${folder}` : `${host.confRoot}/${folder}/${p}`;
+            const full = p === "." ? folderOn(host, folder) : `${folderOn(host, folder)}/${p}`;
             try {
                 return fs.lstatSync(full).ctimeMs;
             } catch {
@@ -380,7 +386,7 @@ describe("migration on the docker test hosts: the program's defaults on Pryv's 2
             const stats = outputs.warmSync.value as { folder: string; round: string; vanished: number; files: number }[];
             assert.deepEqual(
                 stats.map((s) => [s.folder, s.round]),
-                defaultDataFolders.map((folder) => [folder, round]),
+                realDataFolders.map((folder) => [folder, round]),
             );
             for (const s of stats) assert.ok(Number.isInteger(s.vanished) && s.vanished >= 0, JSON.stringify(s));
             console.log(`      ${round}: vanished ${stats.map((s) => `${s.folder} ${s.vanished}`).join(", ")}`);
@@ -446,14 +452,14 @@ describe("migration on the docker test hosts: the program's defaults on Pryv's 2
         await assertDatabasesHold(dest, acked);
         assert.deepEqual(
             (outputs.contentVerified.value as { folder: string }[]).map((f) => f.folder),
-            defaultDataFolders,
+            realDataFolders,
         );
 
         // Identical trees, but for what dest changed since it started (its databases'
         // files, the attachments users wrote through the proxy): those entries, or for one
         // dest removed, their folder, changed on dest after its first container started.
         const destStarted = Math.min(...[...(await containerTimes(dest)).values()].map((t) => t.started));
-        for (const folder of defaultDataFolders) {
+        for (const folder of realDataFolders) {
             const [onSource, onDest] = [await manifestOf(source, folder), await manifestOf(dest, folder)];
             const differing = [...new Set([...onSource.keys(), ...onDest.keys()])].filter((rel) => onSource.get(rel) !== onDest.get(rel));
             const unexplained = differing.filter((rel) => changedAt(dest, folder, rel) < destStarted);
@@ -465,6 +471,10 @@ describe("migration on the docker test hosts: the program's defaults on Pryv's 2
             console.log(`      ${folder}: ${onSource.size} entries on source, ${differing.length} changed by dest since it started`);
         }
         assert.ok(fs.existsSync(`${dest.confRoot}/core/core/data/churnuser/attachments`));
+        // The audit trail, outside confRoot, is on dest where it was on source, as rsyslog left it.
+        const auditLog = (host: TestHost) => fs.readFileSync(path.join(host.pathOnHost(AUDIT_TRAIL), "churnuser", "audit.log"), "utf8");
+        assert.equal(auditLog(dest), auditLog(source));
+        assert.match(auditLog(dest), /churnuser events\.create ok \d+\n$/);
     });
 
     it("dns: every register answers dest's IP", async () => {

@@ -1,4 +1,5 @@
-import { TestHost, TestHosts } from "../hosts";
+import { defaultDataFolders } from "../../components/config";
+import { AUDIT_TRAIL, TestHost, TestHosts } from "../hosts";
 
 /**
  * Where the machine is and who it is; startCommand, stopCommand and addressForPeers stay
@@ -13,17 +14,23 @@ const machine = (host: TestHost) => ({
     confRoot: host.confRoot,
 });
 
+/** The program's data folders and, outside confRoot, the audit trail a 2019 core's rsyslog writes. */
+export const realDataFolders = [...defaultDataFolders, AUDIT_TRAIL];
+
 /**
  * The stack config of a migration between the docker test hosts (startTestHosts({
  * engine: "docker" })), which run Pryv.io's 2019 core shape: core.yml, run-core,
  * stop-containers, run-reg-*, <register>/dns/dns.json. Everything a real 2019 install
  * has is left to the program's defaults (startCommand, stopCommand, proxy.*,
  * healthCheck.path and its core-answer rule, the registers' commands and dnsJson,
- * dataFolders). Set here: the executor, the machines, domain, destCoreIp, the
- * registers, and a shorter health check timeout (a test host's core answers in
- * seconds; a failing run should not wait 180 s per check). The operator key is added
- * by openMigrationStack, as a secret.
+ * the data folders in confRoot). Set here: the executor, the machines, domain,
+ * destCoreIp, the registers, a shorter health check timeout (a test host's core answers
+ * in seconds; a failing run should not wait 180 s per check), and the audit trail
+ * added to the data folders: a 2019 core's rsyslog writes it outside confRoot
+ * (/var/log/pryv/audit), so an operator lists it. The operator key is added by
+ * openMigrationStack, as a secret.
  */
+
 export function realStackConfig(hosts: TestHosts): Record<string, unknown> {
     const { source, dest } = hosts.hosts;
     const registers = (["reg-master", "reg-slave"] as const).filter((name) => hosts.hosts[name] !== undefined);
@@ -35,6 +42,7 @@ export function realStackConfig(hosts: TestHosts): Record<string, unknown> {
         coreSubdomain: hosts.subdomain,
         destCoreIp: dest.ip,
         healthCheck: { timeoutSeconds: 60 },
+        dataFolders: realDataFolders,
         registers: registers.map((name) => ({ name, ...machine(hosts.hosts[name]) })),
     };
 }
