@@ -8,7 +8,7 @@ import { site443 } from "../hosts/nginx-conf";
 import { RunResult } from "../hosts/shell";
 import { authorizedKeys } from "./observe";
 import { OperatorProject, openOperatorProject, resourceBlock } from "./operatorProject";
-import { testHostsConfig } from "./stackConfig";
+import { realDataFolders, realStackConfig } from "./realStackConfig";
 
 const stack = "operator";
 
@@ -46,7 +46,7 @@ function reviewSection(review: string, headingStart: string): string {
 
 /**
  * The operator's path, end to end: the real `pulumi` CLI runs index.ts through the Node
- * language host (not the Automation API's inline program) against the four test hosts,
+ * language host (not the Automation API's inline program) against the four docker test hosts,
  * from a stack file as an operator writes it. Every phase forward and back, each with the
  * `pulumi preview --diff` a reviewer reads before `pulumi up`. Each `it` builds on the one before.
  */
@@ -115,12 +115,12 @@ describe("the operator's path: the pulumi CLI on index.ts (test hosts)", functio
         const version = await cli(["version"]);
         assert.equal(version.stdout.trim(), "v3.259.0", "run `source scripts/env.sh` first: the engine it builds is not on PATH");
         await cli(["stack", "init"]);
-        hosts = await startTestHosts({ hosts: ["source", "dest", ...registerNames], sampleSizeMiB: 8 });
+        hosts = await startTestHosts({ hosts: ["source", "dest", ...registerNames], engine: "docker", sampleSizeMiB: 8 });
         ({ source, dest } = hosts.hosts);
         // Plus the keys Pulumi.dest.yaml shows with their defaults: top-level numbers and
         // booleans reach the program as text under the CLI, and must be read as such.
         const exampleDefaults = { warmSyncRound: 1, sync: { compress: "none", maxDeletions: 1000 }, freshDestMaxFiles: 500, destLost: false };
-        project.setConfig({ phase: "prepare", ...testHostsConfig(hosts), ...exampleDefaults });
+        project.setConfig({ phase: "prepare", ...realStackConfig(hosts), ...exampleDefaults });
         await cli(["config", "set", "--secret", "operatorPrivateKey"], hosts.operatorPrivateKey);
     });
 
@@ -149,7 +149,7 @@ describe("the operator's path: the pulumi CLI on index.ts (test hosts)", functio
     it("prepare: preview and up from the stack file", async () => {
         const { preview } = await runPhase("prepare");
         assert.match(preview, /\+ pulumi-nodejs:dynamic\/pryv-migration:OpensshCommand: \(create\)/);
-        assert.equal(keyMarkers(source), 4);
+        assert.equal(keyMarkers(source), realDataFolders.length);
     });
 
     it("warm-sync", async () => {
@@ -214,7 +214,7 @@ describe("the operator's path: the pulumi CLI on index.ts (test hosts)", functio
 
     it("rollback to dns", async () => {
         await runPhase("dns");
-        assert.equal(keyMarkers(source), 4);
+        assert.equal(keyMarkers(source), realDataFolders.length);
     });
 
     it("rollback to cutover: the preview shows each register's ip going back", async () => {
