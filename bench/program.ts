@@ -2,7 +2,7 @@
 // and program as `pulumi up`). The per-step breakdown comes from what the engine prints
 // (each resource's "created (Ns)", stamped with when the line arrived) and from the
 // stack outputs the program exports about its own timings, whichever exist.
-import { phases } from "../components/config";
+import { phases } from "../config";
 import { MigrationStack } from "../tests/integration/migrationStack";
 import { since } from "./ssh";
 

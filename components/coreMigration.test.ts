@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { defaultDataFolders, Phase, phaseReached, phases } from "./config";
+import { defaultDataFolders, Phase, phaseReached, phases } from "../config";
 import { CoreMigration } from "./coreMigration";
 import { folderKey } from "../machinery/folderSync";
 import { describeScript } from "../machinery/remoteStep";

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { MigrationConfig, phaseReached } from "./config";
+import { MigrationConfig, phaseReached } from "../config";
 import { Cutover } from "./cutover";
 import { DestDeploymentCheck } from "./destDeploymentCheck";
 import { Finalize } from "./finalize";

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { defaultDataFolders } from "./config";
+import { defaultDataFolders } from "../config";
 import { ChangesBeforeStop, Cutover, destRoomInput, FolderChanges, FolderDescription, finalRoundInput } from "./cutover";
 import { peerAccess } from "./migrationKey";
 import { folderKey, peerRsyncValues, pullScript } from "../machinery/folderSync";

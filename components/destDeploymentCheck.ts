@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { Machine } from "./config";
+import { Machine } from "../config";
 import { declareStep, jsonLines, Transport } from "../machinery/remoteStep";
 import { ServiceCheck, startServicesScript } from "../machinery/services";
 import { render } from "../machinery/templates";

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
-import { parseMigrationConfig, phases } from "./config";
+import { parseMigrationConfig, phases } from "../config";
 
 describe("Pulumi.dest.yaml, the documented example stack", () => {
     const text = fs.readFileSync(path.join(__dirname, "..", "Pulumi.dest.yaml"), "utf8");

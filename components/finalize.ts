@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Register } from "./config";
+import { Register } from "../config";
 import { declareStep, jsonLines, Transport } from "../machinery/remoteStep";
 import { render } from "../machinery/templates";
 

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { LiveCoreGuard, LiveCoreGuardArgs } from "./liveCoreGuard";
-import { defaultDataFolders } from "./config";
+import { defaultDataFolders } from "../config";
 import {
     assertInOrder,
     build,

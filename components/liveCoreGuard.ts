@@ -1,6 +1,6 @@
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
-import { Machine, Register } from "./config";
+import { Machine, Register } from "../config";
 import { declareStep, Transport } from "../machinery/remoteStep";
 import { ServiceCheck, sourceServesScript } from "../machinery/services";
 import { render } from "../machinery/templates";

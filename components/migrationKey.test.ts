@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { defaultDataFolders } from "./config";
+import { defaultDataFolders } from "../config";
 import { MigrationKey, MigrationKeyArgs, parsePublicKeys, peerAccess } from "./migrationKey";
 import {
     build,

@@ -1,18 +1,8 @@
-import { folderPath, keyFileName } from "../machinery/folderNames";
 import * as pulumi from "@pulumi/pulumi";
-import { Machine } from "./config";
+import { folderPath, keyFileName, Machine } from "../config";
+import { PeerAccess } from "../machinery/folderSync";
 import { declareStep, Transport } from "../machinery/remoteStep";
 import { render } from "../machinery/templates";
-
-/** What an rsync step needs to pull a data folder through a migration key. */
-export interface PeerAccess {
-    keyFolderName: string;
-    keyFile(folder: string): string;
-    hostKeyAlias: string;
-    peerUser: string;
-    peerAddress: string;
-    peerPort: number;
-}
 
 export interface MigrationKeyArgs {
     /** Keeps the private halves and runs rsync. */

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { defaultDataFolders, phases } from "./config";
+import { defaultDataFolders, phases } from "../config";
 import {
     checkAgainstPreviousRun,
     dataFoldersChangeProblems,

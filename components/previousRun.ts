@@ -1,11 +1,6 @@
-import { Phase, phaseReached, phases, refuse } from "./config";
+import { Phase, phaseReached, phases, PreviousRun, refuse } from "../config";
 
-/** What the stack's last successful run left, read from its own outputs (nothing on a new stack). */
-export interface PreviousRun {
-    phase?: Phase;
-    warmSyncRound?: number;
-    dataFolders?: string[];
-}
+export type { PreviousRun } from "../config";
 
 /** The stack outputs this module reads; an output of another shape counts as none (an older version of the program wrote it). */
 export function previousRunFromOutputs(outputs: Record<string, unknown>): PreviousRun {

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Register } from "./config";
+import { Register } from "../config";
 import { editDnsJson } from "../machinery/dnsJsonEdit";
 import { captureScript, fileContentScript, parseCapture, restartScript, restoreScript } from "../machinery/machineFile";
 import { declareStep, StepDefinition, Transport } from "../machinery/remoteStep";

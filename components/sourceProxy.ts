@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Machine, ProxySettings } from "./config";
+import { Machine, ProxySettings } from "../config";
 import { captureScript, fileContentScript, parseCapture } from "../machinery/machineFile";
 import { renderProxyFile, siteLayout } from "../machinery/nginxProxyFile";
 import { declareStep, Transport } from "../machinery/remoteStep";

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { MigrationConfig, parseMigrationConfig, refuse } from "./config";
+import { MigrationConfig, parseMigrationConfig, refuse } from "../config";
 import { checkAgainstPreviousRun, PreviousRun, previousRunFromOutputs } from "./previousRun";
 
 export const projectName = "pryv-core-migration";

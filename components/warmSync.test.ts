@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { defaultDataFolders } from "./config";
+import { defaultDataFolders } from "../config";
 import { peerAccess } from "./migrationKey";
 import { WarmSync, WarmSyncArgs } from "./warmSync";
 import { folderKey, pullScript } from "../machinery/folderSync";

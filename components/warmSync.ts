@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Machine, SyncSettings } from "./config";
-import { folderResourceName, pullScript, SyncStats } from "../machinery/folderSync";
-import { PeerAccess } from "./migrationKey";
+import { Machine, SyncSettings } from "../config";
+import { folderResourceName, PeerAccess, pullScript, SyncStats } from "../machinery/folderSync";
 import { declareStep, jsonLines, Transport } from "../machinery/remoteStep";
 import { render } from "../machinery/templates";
 

@@ -1,7 +1,15 @@
-import { Machine, SyncSettings } from "../components/config";
-import { PeerAccess } from "../components/migrationKey";
-import { folderKey, folderPath } from "./folderNames";
+import { folderKey, folderPath, Machine, SyncSettings } from "../config";
 import { render } from "./templates";
+
+/** What an rsync step needs to pull a data folder through a migration key (components/migrationKey.ts makes one). */
+export interface PeerAccess {
+    keyFolderName: string;
+    keyFile(folder: string): string;
+    hostKeyAlias: string;
+    peerUser: string;
+    peerAddress: string;
+    peerPort: number;
+}
 
 /** What one rsync round of one folder printed (rsync --stats, and the clock around it). */
 export interface SyncStats {

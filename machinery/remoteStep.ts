@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { Machine } from "../components/config";
+import { Machine } from "../config";
 import { OpensshCommand } from "./openssh/opensshCommand";
 import { render } from "./templates";
 

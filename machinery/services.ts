@@ -1,4 +1,4 @@
-import { HealthCheck, Machine } from "../components/config";
+import { HealthCheck, Machine } from "../config";
 import { render } from "./templates";
 
 /** What "serving" means on one machine; built once at the edge from config. */

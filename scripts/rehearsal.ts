@@ -4,7 +4,7 @@
 // outside after each, the rollback to the start, a short report, and everything torn
 // down.
 import { AckedWrite, missingWrites, Outage, Prober } from "../bench/prober";
-import { Phase } from "../components/config";
+import { Phase } from "../config";
 import {
     databasePoints,
     databasesIntact,

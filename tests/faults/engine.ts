@@ -5,7 +5,7 @@ import { ChildProcessWithoutNullStreams, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigMap, EngineEvent, LocalWorkspace, UpResult } from "@pulumi/pulumi/automation";
-import { Phase } from "../../components/config";
+import { Phase } from "../../config";
 import { projectName } from "../../components/stackConfig";
 import { TestHosts } from "../hosts";
 import { commandLog } from "../hosts/faults";

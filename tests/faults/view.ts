@@ -3,7 +3,7 @@
 // them, the trees, the migration's keys and markers. Each check returns the problems it
 // found as sentences, so that a loop over many faults can report all of them at the end.
 import * as fs from "fs";
-import { defaultDataFolders } from "../../components/config";
+import { defaultDataFolders } from "../../config";
 import { TestHost, TestHosts } from "../hosts";
 import { databaseFilesDigest, isDatabaseRunning, lastDatabaseStartDigest, treeManifest } from "../hosts/checks";
 import { databaseLogFile, logSize, readFrom } from "../hosts/faults";

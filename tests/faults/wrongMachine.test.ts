@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { defaultDataFolders } from "../../components/config";
+import { defaultDataFolders } from "../../config";
 import { startTestHosts, TestHost, TestHosts } from "../hosts";
 import { isDatabaseRunning, treeManifest } from "../hosts/checks";
 import { MigrationStack, openMigrationStack } from "../integration/migrationStack";

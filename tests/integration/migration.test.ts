@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { UpResult } from "@pulumi/pulumi/automation";
-import { folderPath } from "../../machinery/folderNames";
+import { folderPath } from "../../config/folderNames";
 import { containerStates, registerDnsJson, runningServices, TestHost, TestHosts } from "../hosts";
 import { dnsQuery, httpsRequest, registerDnsJsonPath, treeManifest } from "../hosts/checks";
 import { site443 } from "../hosts/nginx-conf";

@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { ConfigMap, LocalWorkspace, Stack, UpResult } from "@pulumi/pulumi/automation";
 import { CoreMigration } from "../../components/coreMigration";
-import { Phase } from "../../components/config";
+import { Phase } from "../../config";
 import { projectName, readMigrationConfig } from "../../components/stackConfig";
 import { startTestHosts, TestHosts, TestHostsOptions } from "../hosts";
 import { testHostsConfig } from "./stackConfig";

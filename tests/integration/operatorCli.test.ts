@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { Phase } from "../../components/config";
+import { Phase } from "../../config";
 import { ConfigEntry, PreviewJson, renderReview } from "../../review/reviewDocument";
 import { startTestHosts, TestHost, TestHosts } from "../hosts";
 import { site443 } from "../hosts/nginx-conf";

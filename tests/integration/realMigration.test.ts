@@ -9,7 +9,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { UpResult } from "@pulumi/pulumi/automation";
-import { folderPath } from "../../machinery/folderNames";
+import { folderPath } from "../../config/folderNames";
 import {
     AUDIT_TRAIL,
     CORE_SERVICES,

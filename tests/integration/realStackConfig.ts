@@ -1,4 +1,4 @@
-import { defaultDataFolders } from "../../components/config";
+import { defaultDataFolders } from "../../config";
 import { AUDIT_TRAIL, TestHost, TestHosts } from "../hosts";
 
 /**

@@ -1,4 +1,4 @@
-import { defaultDataFolders } from "../../components/config";
+import { defaultDataFolders } from "../../config";
 import { TestHosts } from "../hosts";
 import { realStackConfig } from "./realStackConfig";
 

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { defaultDataFolders, Machine, MigrationConfig, parseMigrationConfig } from "../../components/config";
+import { defaultDataFolders, Machine, MigrationConfig, parseMigrationConfig } from "../../config";
 import { FolderChanges } from "../../components/cutover";
 import { folderKey } from "../../machinery/folderSync";
 import { stepScript, Transport } from "../../machinery/remoteStep";

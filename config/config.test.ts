@@ -12,7 +12,7 @@ import {
     phases,
     registerMachineProblems,
     sourceDestProblems,
-} from "./config";
+} from ".";
 import { destHostKey, rawConfig, registerHostKeys, sourceHostKey } from "../tests/unit/harness";
 
 function refusal(overrides: Record<string, unknown>): string {

@@ -2,7 +2,7 @@
 // cannot be used: in resource names, the names of logs and manifests on the machines
 // (folderKey), and migration key files (keyFileName).
 // Neither is injective on its own ("core/core-data" and "core-core/data" share a key), so
-// the config refuses folders whose names collide (config.ts dataFolderNameProblems); the
+// the config refuses folders whose names collide (checks.ts dataFolderNameProblems); the
 // encodings themselves stay as they are: a resource renamed in a live stack is deleted.
 
 /**
