@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { folderKey, peerRsyncValues, Pull, pullLogName, pullScript, RoundKind, SyncStats } from "./folderSync";
@@ -122,8 +123,8 @@ describe("pullScript, as written", () => {
             "target='/var/pryv/core/core/data'",
             "remote='pryv'@'10.0.0.12':./",
             "\n'/var/pryv/stop-containers' >/dev/null </dev/null\n",
-            `kept='/var/pryv/pryv-migration-kept/unit'/"$(date -u +%Y%m%dT%H%M%SZ)"/'core/core/data'`,
-            'options+=(--backup --backup-dir="$kept")',
+            `kept_in="$(date -u +%Y%m%dT%H%M%SZ)"/'core/core/data'\nkept='/var/pryv/pryv-migration-kept/unit'/"$kept_in"`,
+            'mkdir -p "$kept"\noptions+=(--backup --backup-dir="$kept")',
         ]);
         assert.match(script, /HostKeyAlias='pryv-migration-dest' -o ConnectTimeout=20 -o ServerAliveInterval=10 -p '2222'/);
         assert.doesNotMatch(script, /--inplace|--partial-dir|--dry-run/);
@@ -199,8 +200,10 @@ describe("pullScript, run by bash with a fake rsync", () => {
             "rsync",
             [
                 `echo "rsync $*" >> '${log}'`,
-                // What a real run would keep aside is there once it ran.
-                'for word in "$@"; do case "$word" in --backup-dir=*) mkdir -p "${word#--backup-dir=}" ;; esac; done',
+                // Whether the backup dir was made before rsync ran (rsync's own mkdir of it races: rsync-pull.sh), then what a real run would keep aside.
+                'for word in "$@"; do case "$word" in --backup-dir=*) dir="${word#--backup-dir=}"; [ -d "$dir" ] && echo "backup dir ready" >> \'' +
+                    log +
+                    '\'; [ -n "${FAKE_NOTHING_KEPT:-}" ] || { mkdir -p "$dir" && echo replaced > "$dir/b"; } ;; esac; done',
                 // The paths a journal round was handed, as rsync reads them.
                 `for word in "$@"; do case "$word" in --files-from=*) cp "\${word#--files-from=}" '${confRoot}/files-from' ;; esac; done`,
                 'case " $* " in',
@@ -440,6 +443,21 @@ describe("pullScript, run by bash with a fake rsync", () => {
         const [stats, keptAside] = jsonLines<Record<string, unknown>>(result.stdout);
         assert.equal(stats.round, "carry-back");
         assert.deepEqual(keptAside, { keptAside: kept });
+        // Made by the script before rsync ran: rsync 3.5's own mkdir of it fails when another carry-back made a parent a moment before.
+        assert.ok(calls.includes("backup dir ready"), calls.join("\n"));
+    });
+
+    it("carry-back that replaced nothing: says nothing of keeping, and leaves no empty folder under keepAside", () => {
+        const keepAside = path.join(confRoot, "kept");
+        fs.mkdirSync(keepAside);
+        const { result, calls } = run({ kind: "carry-back", keepAside }, { FAKE_NOTHING_KEPT: "1" });
+        assert.equal(result.status, 0, result.stderr);
+        assert.ok(calls.includes("backup dir ready"), calls.join("\n"));
+        assert.deepEqual(
+            jsonLines<Record<string, unknown>>(result.stdout).map((line) => Object.keys(line).includes("keptAside")),
+            [false],
+        );
+        assert.deepEqual(fs.readdirSync(keepAside), []);
     });
 
     it("refuses a target that resolves outside confRoot", () => {
@@ -494,5 +512,82 @@ describe("pullScript, run by bash with a fake rsync", () => {
         } finally {
             fs.rmSync(link);
         }
+    });
+});
+
+describe("carry-backs of every folder at once, with the real rsync", () => {
+    let root: string;
+    let remove: () => void;
+    beforeEach(() => ({ folder: root, remove } = temporaryFolder("carry-backs")));
+    afterEach(() => remove());
+
+    /** A bash script run as a step runs it, without waiting: the engine runs the folders' carry-backs in parallel. */
+    const runAsync = (script: string, env: Record<string, string>): Promise<{ status: number; stdout: string; stderr: string }> =>
+        new Promise((resolve) => {
+            const child = spawn("bash", ["-euo", "pipefail", "-c", script], { env: { ...process.env, ...env } });
+            let [stdout, stderr] = ["", ""];
+            child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+            child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+            child.on("close", (code) => resolve({ status: code ?? 1, stdout, stderr }));
+        });
+
+    it("each keeps what it replaces aside, every time: rsync 3.5 fails one now and then (code 11) when it makes the shared backup folders itself", async () => {
+        const bin = path.join(root, "bin");
+        fs.mkdirSync(bin);
+        // As dest's sshd with rrsync -ro would: the remote rsync runs in the one folder the key reaches.
+        fakeCommand(
+            bin,
+            "ssh",
+            [
+                'key=""',
+                'while [ $# -gt 0 ]; do case "$1" in -i) key=$2; shift 2 ;; -o | -p | -l) shift 2 ;; -*) shift ;; *) shift; break ;; esac; done',
+                'cd "$FAKE_PEER/$(basename "$key" | tr _ /)"',
+                'exec "$@"',
+            ].join("\n"),
+        );
+        const stop = fakeCommand(bin, "stop-containers", "true");
+        const confRoot = path.join(root, "source");
+        const peer = path.join(root, "dest");
+        const folders = ["core/mongodb/data", "core/core/data", "core/influxdb/data", "core/hfs/data"];
+        const failures: string[] = [];
+        for (let round = 0; round < 40; round++) {
+            const keepAside = path.join(confRoot, "kept", String(round));
+            for (const folder of folders) {
+                for (const [side, content, time] of [
+                    [confRoot, "source's", new Date("2020-01-01")],
+                    [peer, "dest's", new Date()],
+                ] as const) {
+                    fs.mkdirSync(path.join(side, folder, "sub"), { recursive: true });
+                    fs.writeFileSync(path.join(side, folder, "sub", "file"), `${content} ${folder}\n`);
+                    fs.utimesSync(path.join(side, folder, "sub", "file"), time, time);
+                }
+            }
+            const receiver = { ...source, confRoot, stopCommand: [stop] };
+            const results = await Promise.all(
+                folders.map((folder) =>
+                    runAsync(
+                        pullScript(
+                            pullFromSource(
+                                { kind: "carry-back", keepAside },
+                                { receiver, peerRole: "dest", access: peerAccess(dest, "carry-back", "unit"), folder },
+                            ),
+                        ),
+                        { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(root, "home"), FAKE_PEER: peer },
+                    ),
+                ),
+            );
+            results.forEach((result, index) => {
+                const folder = folders[index];
+                const kept = jsonLines<{ keptAside?: string }>(result.stdout).find((line) => line.keptAside !== undefined)?.keptAside;
+                const keptFile = kept === undefined ? undefined : path.join(kept, "sub", "file");
+                const carried = fs.readFileSync(path.join(confRoot, folder, "sub", "file"), "utf8") === `dest's ${folder}\n`;
+                if (result.status !== 0 || !carried || keptFile === undefined || fs.readFileSync(keptFile, "utf8") !== `source's ${folder}\n`) {
+                    failures.push(
+                        `round ${round}, ${folder}: exit ${result.status}, carried back ${carried}, kept ${kept}: ${result.stderr.trim().split("\n").slice(-2).join(" | ")}`,
+                    );
+                }
+            });
+        }
+        assert.deepEqual(failures, []);
     });
 });
