@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { MigrationConfig, phaseReached } from "../config";
+import { MigrationConfig, planFor } from "../config";
 import { Cutover } from "./cutover";
 import { DestDeploymentCheck } from "./destDeploymentCheck";
 import { Finalize } from "./finalize";
@@ -35,7 +35,8 @@ export class CoreMigration extends pulumi.ComponentResource {
             migrationId,
         };
         const check = serviceCheck(config.healthCheck, config.domain, config.coreSubdomain);
-        const child = { parent: this, protect: phase === "finalize" };
+        const plan = planFor(phase);
+        const child = { parent: this, protect: plan.finalized };
         const after = (dependsOn: pulumi.Resource[]) => ({ ...child, dependsOn });
         const pullAccess = peerAccess(source, "pull", migrationId);
         const carryBackAccess = peerAccess(dest, "carry-back", migrationId);
@@ -58,9 +59,8 @@ export class CoreMigration extends pulumi.ComponentResource {
             child,
         );
         // finalize takes the keys and what rollbacks kept aside out of the stack: Pulumi deletes them after the DNS check passed.
-        const prepared = phaseReached(phase, "finalize")
-            ? []
-            : [
+        const prepared = plan.migrationKeys
+            ? [
                   new MigrationKey(
                       `${name}-pull-key`,
                       { holder: dest, granter: source, dataFolders, purpose: "pull", migrationId, transport },
@@ -85,7 +85,8 @@ export class CoreMigration extends pulumi.ComponentResource {
                       transport,
                       after(guard.checks),
                   ).resource,
-              ];
+              ]
+            : [];
         if (config.destLost) {
             // Shown in the preview of the run that declares dest lost: what the way back gives up.
             declareStep(
@@ -118,7 +119,7 @@ export class CoreMigration extends pulumi.ComponentResource {
         };
 
         let warmSync: WarmSync | undefined;
-        if (phaseReached(phase, "warm-sync")) {
+        if (plan.warmRounds) {
             const deferred = deferredRoundNotice(config.previousRun, phase, config.warmSyncRound);
             if (deferred !== undefined) void pulumi.log.warn(deferred, this);
             warmSync = new WarmSync(
@@ -152,7 +153,7 @@ export class CoreMigration extends pulumi.ComponentResource {
                 domain: config.domain,
                 migrationId,
                 transport,
-                active: phaseReached(phase, "cutover"),
+                active: plan.cutover,
                 after: warmSync === undefined ? [] : [warmSync],
             },
             child,
@@ -162,7 +163,7 @@ export class CoreMigration extends pulumi.ComponentResource {
         this.outputs.siteFileSha256 = proxy.siteFileSha256;
 
         let cutover: Cutover | undefined;
-        if (phaseReached(phase, "cutover")) {
+        if (plan.cutover) {
             cutover = new Cutover(
                 `${name}-cutover`,
                 {
@@ -202,13 +203,13 @@ export class CoreMigration extends pulumi.ComponentResource {
                     destIp: config.destCoreIp,
                     migrationId,
                     transport,
-                    active: phaseReached(phase, "dns"),
+                    active: plan.registersNameDest,
                     after: cutover === undefined ? [] : [cutover],
                 },
                 child,
             );
             this.outputs.dnsChanges = registerDns.changes;
-            if (phaseReached(phase, "finalize")) {
+            if (plan.finalized) {
                 const finalize = new Finalize(
                     `${name}-finalize`,
                     { registers: config.registers, coreName, destIp: config.destCoreIp, timeoutSeconds: config.healthCheck.timeoutSeconds, transport },

@@ -1,4 +1,4 @@
-import { Phase, phaseReached, phases, PreviousRun, refuse } from "../config";
+import { Phase, phases, planFor, PreviousRun, refuse } from "../config";
 
 export type { PreviousRun } from "../config";
 
@@ -18,7 +18,7 @@ export function previousRunFromOutputs(outputs: Record<string, unknown>): Previo
  * asked for: a rollback asks for an earlier phase while dest still holds the writes.
  */
 export function destMayHoldWrites(previous: PreviousRun): boolean {
-    return previous.phase !== undefined && phaseReached(previous.phase, "cutover");
+    return previous.phase !== undefined && planFor(previous.phase).cutover;
 }
 
 /**
@@ -27,12 +27,12 @@ export function destMayHoldWrites(previous: PreviousRun): boolean {
  * until the carry-back.
  */
 export function destStepsFrozen(previous: PreviousRun, phase: Phase): boolean {
-    return phaseReached(phase, "cutover") || destMayHoldWrites(previous);
+    return planFor(phase).cutover || destMayHoldWrites(previous);
 }
 
 /** What the operator is told when a changed warmSyncRound waits for the next `pulumi up`; nothing when it does not. */
 export function deferredRoundNotice(previous: PreviousRun, phase: Phase, warmSyncRound: number): string | undefined {
-    if (phaseReached(phase, "cutover") || !destMayHoldWrites(previous) || previous.warmSyncRound === warmSyncRound) return undefined;
+    if (planFor(phase).cutover || !destMayHoldWrites(previous) || previous.warmSyncRound === warmSyncRound) return undefined;
     return (
         `warmSyncRound: ${warmSyncRound} is recorded, but no warm round runs in this update: dest may hold users' writes since the cutover ` +
         `(last run at phase ${previous.phase}, round ${previous.warmSyncRound ?? "unknown"}), and this rollback carries them back to source first. ` +
