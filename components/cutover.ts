@@ -4,6 +4,17 @@ import { folderKey, PeerAccess, peerRsyncValues, pullLogName, pullScript, SyncSt
 import { declareStep, jsonLines, RemoteStep, StepDefinition, Transport } from "../machinery/remoteStep";
 import { NginxAlone, proxyServingScript, ServiceCheck, startServicesScript, stopServicesScript, stopSourceScript } from "../machinery/services";
 import { render } from "../machinery/templates";
+import {
+    ChangesBeforeStop,
+    destRoomInput,
+    FolderChanges,
+    FolderDescription,
+    finalRoundInput,
+    maxJournalPaths,
+    Outage,
+    outageOf,
+    spanOf,
+} from "./cutoverReports";
 
 export interface CutoverArgs {
     source: Machine;
@@ -28,61 +39,6 @@ export interface CutoverArgs {
     destLost: boolean;
     transport: Transport;
 }
-
-/** A folder as the verification described it on one machine. */
-export interface FolderDescription {
-    folder: string;
-    entries?: number;
-    bytes?: number;
-    metadataDigest?: string;
-    missing?: boolean;
-}
-
-/** What changed under one folder since the last warm round began, from source's change journal. */
-export interface FolderChanges {
-    folder: string;
-    journal: boolean;
-    paths?: number;
-    /** NUL-separated paths relative to the folder, in base64. */
-    list?: string;
-    reason?: string;
-}
-
-/** Past this many changed paths in a folder, its final round walks every file instead (the list would bloat the state). */
-const maxJournalPaths = 20000;
-
-/** The final round's standard input: the journal's paths, or a full walk. */
-export function finalRoundInput(changes: FolderChanges | undefined): string {
-    return changes?.journal === true && changes.list !== undefined ? `journal\n${changes.list}\n` : "walk\n";
-}
-
-/** What source's journal says the final round will do in one folder, counted before source stops. */
-export interface ChangesBeforeStop {
-    folder: string;
-    journal: boolean;
-    deleted?: number;
-    /** Bytes of the listed paths source still has (a listed directory whole). */
-    bytes?: number;
-    /** NUL-separated paths source still has, relative to the folder, in base64. */
-    list?: string;
-}
-
-/** dest's room check reads one line per folder the journal covers: folder, bytes, the paths' list. */
-export function destRoomInput(changes: ChangesBeforeStop[]): string {
-    return changes
-        .filter((entry) => entry.journal)
-        .map((entry) => `${entry.folder}\t${entry.bytes ?? 0}\t${entry.list ?? ""}\n`)
-        .join("");
-}
-
-/** Where the users' outage went: each span measured on the machine that ran it. */
-export interface Outage {
-    /** Source stopped -> a request through source's nginx reaches dest, both on source's clock. */
-    seconds: number;
-    steps: { sourceProxyStarted: number; coldSync: number; verify: number; destStart: number; betweenSteps: number };
-}
-
-const seconds = (value: number): number => Math.round(value * 100) / 100;
 
 /**
  * The cold part of "Transfer user data", dest started, and source proxying to it, in one
@@ -274,28 +230,19 @@ export class Cutover extends pulumi.ComponentResource {
         this.contentVerified = pulumi.all(
             contentChecks.map((check) => check.stdout.apply((stdout) => firstLine<{ folder: string; filesCompared: number }>(stdout))),
         );
-        this.coldSyncSeconds = this.coldSync.apply((stats) =>
-            seconds(Math.max(...stats.map((s) => s.finishedAt)) - Math.min(...stats.map((s) => s.startedAt))),
-        );
+        this.coldSyncSeconds = this.coldSync.apply(spanOf);
         const verifyTimes = pulumi.all(verifies.map((verify) => verify.stdout.apply((stdout) => firstLine<{ verifiedAt: number }>(stdout).verifiedAt)));
         this.outage = pulumi
             .all([stopSource.stdout, startDest.stdout, proxyServing.stdout, this.coldSync, verifyTimes])
-            .apply(([stopped, started, serving, cold, verifiedAt]): Outage => {
-                const { stoppedAt, proxyStartedAt } = firstLine<{ stoppedAt: number; proxyStartedAt: number }>(stopped);
-                const { startedAt, healthyAt } = firstLine<{ startedAt: number; healthyAt: number }>(started);
-                const { servingAt } = firstLine<{ servingAt: number }>(serving);
-                const coldFinished = Math.max(...cold.map((s) => s.finishedAt));
-                // Each span is read on one machine's clock; what the engine and the links add between steps is the rest.
-                const steps = {
-                    sourceProxyStarted: seconds(proxyStartedAt - stoppedAt),
-                    coldSync: seconds(coldFinished - Math.min(...cold.map((s) => s.startedAt))),
-                    verify: seconds(Math.max(...verifiedAt) - coldFinished),
-                    destStart: seconds(healthyAt - startedAt),
-                };
-                const total = seconds(servingAt - stoppedAt);
-                const measured = Object.values(steps).reduce((sum, value) => sum + value, 0);
-                return { seconds: total, steps: { ...steps, betweenSteps: seconds(Math.max(0, total - measured)) } };
-            });
+            .apply(([stopped, started, serving, cold, verifiedAt]) =>
+                outageOf({
+                    stop: firstLine(stopped),
+                    destStart: firstLine(started),
+                    serving: firstLine(serving),
+                    cold,
+                    verifiedAt,
+                }),
+            );
         this.registerOutputs({ coldSync: this.coldSync, verified: this.verified, contentVerified: this.contentVerified, outage: this.outage });
     }
 }

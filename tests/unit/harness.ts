@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { defaultDataFolders, Machine, MigrationConfig, parseMigrationConfig } from "../../config";
-import { FolderChanges } from "../../components/cutover";
+import { FolderChanges } from "../../components/cutoverReports";
 import { folderKey } from "../../machinery/folderSync";
 import { stepScript, Transport } from "../../machinery/remoteStep";
 import { serviceCheck, ServiceCheck } from "../../machinery/services";

@@ -1,0 +1,85 @@
+// What the cutover's steps print and read, as pure data: folder descriptions, the change
+// journal's lists, the room dest needs, and where the users' outage went.
+
+/** A folder as the verification described it on one machine. */
+export interface FolderDescription {
+    folder: string;
+    entries?: number;
+    bytes?: number;
+    metadataDigest?: string;
+    missing?: boolean;
+}
+
+/** What changed under one folder since the last warm round began, from source's change journal. */
+export interface FolderChanges {
+    folder: string;
+    journal: boolean;
+    paths?: number;
+    /** NUL-separated paths relative to the folder, in base64. */
+    list?: string;
+    reason?: string;
+}
+
+/** Past this many changed paths in a folder, its final round walks every file instead (the list would bloat the state). */
+export const maxJournalPaths = 20000;
+
+/** The final round's standard input: the journal's paths, or a full walk. */
+export function finalRoundInput(changes: FolderChanges | undefined): string {
+    return changes?.journal === true && changes.list !== undefined ? `journal\n${changes.list}\n` : "walk\n";
+}
+
+/** What source's journal says the final round will do in one folder, counted before source stops. */
+export interface ChangesBeforeStop {
+    folder: string;
+    journal: boolean;
+    deleted?: number;
+    /** Bytes of the listed paths source still has (a listed directory whole). */
+    bytes?: number;
+    /** NUL-separated paths source still has, relative to the folder, in base64. */
+    list?: string;
+}
+
+/** dest's room check reads one line per folder the journal covers: folder, bytes, the paths' list. */
+export function destRoomInput(changes: ChangesBeforeStop[]): string {
+    return changes
+        .filter((entry) => entry.journal)
+        .map((entry) => `${entry.folder}\t${entry.bytes ?? 0}\t${entry.list ?? ""}\n`)
+        .join("");
+}
+
+/** Where the users' outage went: each span measured on the machine that ran it. */
+export interface Outage {
+    /** Source stopped -> a request through source's nginx reaches dest, both on source's clock. */
+    seconds: number;
+    steps: { sourceProxyStarted: number; coldSync: number; verify: number; destStart: number; betweenSteps: number };
+}
+
+const seconds = (value: number): number => Math.round(value * 100) / 100;
+
+/** From the first round's start to the last one's end, in seconds: rounds run at once. */
+export const spanOf = (rounds: { startedAt: number; finishedAt: number }[]): number =>
+    seconds(Math.max(...rounds.map((round) => round.finishedAt)) - Math.min(...rounds.map((round) => round.startedAt)));
+
+/** What the steps between source's stop and dest serving through it printed, each on its own machine's clock. */
+export interface OutageReports {
+    stop: { stoppedAt: number; proxyStartedAt: number };
+    destStart: { startedAt: number; healthyAt: number };
+    serving: { servingAt: number };
+    cold: { startedAt: number; finishedAt: number }[];
+    verifiedAt: number[];
+}
+
+/** Where the users' outage went; what the engine and the links add between steps is the rest. */
+export function outageOf(reports: OutageReports): Outage {
+    const { stop, destStart, serving, cold, verifiedAt } = reports;
+    const coldFinished = Math.max(...cold.map((round) => round.finishedAt));
+    const steps = {
+        sourceProxyStarted: seconds(stop.proxyStartedAt - stop.stoppedAt),
+        coldSync: spanOf(cold),
+        verify: seconds(Math.max(...verifiedAt) - coldFinished),
+        destStart: seconds(destStart.healthyAt - destStart.startedAt),
+    };
+    const total = seconds(serving.servingAt - stop.stoppedAt);
+    const measured = Object.values(steps).reduce((sum, value) => sum + value, 0);
+    return { seconds: total, steps: { ...steps, betweenSteps: seconds(Math.max(0, total - measured)) } };
+}
