@@ -5,7 +5,7 @@ import * as path from "path";
 import { defaultDataFolders } from "../config";
 import { Cutover } from "./cutover";
 import { ChangesBeforeStop, destRoomInput, FolderChanges, FolderDescription, finalRoundInput } from "./cutoverReports";
-import { peerAccess } from "./migrationKey";
+import { peerAccess } from "../machinery/folderSync";
 import { folderKey, peerRsyncValues, pullScript } from "../machinery/folderSync";
 import { jsonLines } from "../machinery/remoteStep";
 import { proxyServingScript, startServicesScript, stopServicesScript } from "../machinery/services";

@@ -2,7 +2,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { defaultDataFolders } from "../config";
-import { MigrationKey, MigrationKeyArgs, parsePublicKeys, peerAccess } from "./migrationKey";
+import { peerAccess } from "../machinery/folderSync";
+import { MigrationKey, MigrationKeyArgs, parsePublicKeys } from "./migrationKey";
 import {
     build,
     childrenOf,

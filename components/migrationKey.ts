@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { folderPath, keyFileName, Machine } from "../config";
-import { PeerAccess } from "../machinery/folderSync";
+import { KeyPurpose, PeerAccess, peerAccess } from "../machinery/folderSync";
 import { declareStep, Transport } from "../machinery/remoteStep";
 import { render } from "../machinery/templates";
 
@@ -10,22 +10,9 @@ export interface MigrationKeyArgs {
     /** Accepts them, each for read-only rsync of one data folder (rrsync -ro). */
     granter: Machine;
     dataFolders: string[];
-    /** `pull`: dest reads source; `carry-back`: source reads dest on rollback. */
-    purpose: "pull" | "carry-back";
+    purpose: KeyPurpose;
     migrationId: string;
     transport: Transport;
-}
-
-/** Where a migration key lives and what it reaches; known from config alone, so a sync can be declared (and undone) whether or not the key is. */
-export function peerAccess(granter: Machine, purpose: MigrationKeyArgs["purpose"], migrationId: string): PeerAccess {
-    return {
-        keyFolderName: `pryv-migration-${migrationId}-${purpose}`,
-        keyFile: keyFileName,
-        hostKeyAlias: `pryv-migration-${granter.role}`,
-        peerUser: granter.user,
-        peerAddress: granter.addressForPeers,
-        peerPort: granter.port,
-    };
 }
 
 /**

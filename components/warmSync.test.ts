@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { defaultDataFolders } from "../config";
-import { peerAccess } from "./migrationKey";
+import { peerAccess } from "../machinery/folderSync";
 import { WarmSync, WarmSyncArgs } from "./warmSync";
 import { folderKey, pullScript } from "../machinery/folderSync";
 import { render } from "../machinery/templates";

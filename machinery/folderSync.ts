@@ -1,7 +1,10 @@
-import { folderKey, folderPath, Machine, SyncSettings } from "../config";
+import { folderKey, folderPath, keyFileName, Machine, SyncSettings } from "../config";
 import { render } from "./templates";
 
-/** What an rsync step needs to pull a data folder through a migration key (components/migrationKey.ts makes one). */
+/** `pull`: dest reads source; `carry-back`: source reads dest on rollback. */
+export type KeyPurpose = "pull" | "carry-back";
+
+/** What an rsync step needs to pull a data folder through a migration key (the MigrationKey component makes the key). */
 export interface PeerAccess {
     keyFolderName: string;
     keyFile(folder: string): string;
@@ -9,6 +12,18 @@ export interface PeerAccess {
     peerUser: string;
     peerAddress: string;
     peerPort: number;
+}
+
+/** Where a migration key lives and what it reaches; known from config alone, so a sync can be declared (and undone) whether or not the key is. */
+export function peerAccess(granter: Machine, purpose: KeyPurpose, migrationId: string): PeerAccess {
+    return {
+        keyFolderName: `pryv-migration-${migrationId}-${purpose}`,
+        keyFile: keyFileName,
+        hostKeyAlias: `pryv-migration-${granter.role}`,
+        peerUser: granter.user,
+        peerAddress: granter.addressForPeers,
+        peerPort: granter.port,
+    };
 }
 
 /** What one rsync round of one folder printed (rsync --stats, and the clock around it). */
