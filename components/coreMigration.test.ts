@@ -1,7 +1,6 @@
 import { strict as assert } from "assert";
-import { defaultDataFolders, Phase, phaseReached, phases } from "../config";
+import { defaultDataFolders, folderKey, Phase, phaseReached, phases } from "../config";
 import { CoreMigration } from "./coreMigration";
-import { folderKey } from "../machinery/folderSync";
 import { describeScript } from "../machinery/remoteStep";
 import { build, childrenOf, executors, fakeMachines, hostOf, promiseOf, Recorded, scriptOf, stepType, testConfig } from "../tests/unit/harness";
 

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Machine, SyncSettings } from "../config";
-import { folderKey, PeerAccess, peerRsyncValues, pullLogName, pullScript, SyncStats } from "../machinery/folderSync";
+import { folderKey, Machine, SyncSettings } from "../config";
+import { PeerAccess, peerRsyncValues, pullLogName, pullScript, SyncStats } from "../machinery/folderSync";
 import { declareStep, jsonLines, RemoteStep, StepDefinition, Transport } from "../machinery/remoteStep";
 import { NginxAlone, proxyServingScript, ServiceCheck, startServicesScript, stopServicesScript, stopSourceScript } from "../machinery/services";
 import { render } from "../machinery/templates";

@@ -1,9 +1,8 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { defaultDataFolders } from "../config";
-import { peerAccess } from "../machinery/folderSync";
+import { defaultDataFolders, folderKey } from "../config";
 import { WarmSync, WarmSyncArgs } from "./warmSync";
-import { folderKey, pullScript } from "../machinery/folderSync";
+import { peerAccess, pullScript } from "../machinery/folderSync";
 import { render } from "../machinery/templates";
 import {
     assertInOrder,

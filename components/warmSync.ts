@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Machine, SyncSettings } from "../config";
-import { folderResourceName, PeerAccess, pullScript, SyncStats } from "../machinery/folderSync";
+import { folderKey, Machine, SyncSettings } from "../config";
+import { PeerAccess, pullScript, SyncStats } from "../machinery/folderSync";
 import { declareStep, jsonLines, Transport } from "../machinery/remoteStep";
 import { render } from "../machinery/templates";
 
@@ -68,7 +68,7 @@ export class WarmSync extends pulumi.ComponentResource {
         this.journal = journal.stdout.apply((stdout) => jsonLines<ChangeJournal>(stdout)[0]);
         const rounds = dataFolders.map((folder) =>
             declareStep(
-                `${name}-${folderResourceName(folder)}`,
+                `${name}-${folderKey(folder)}`,
                 {
                     machine: dest,
                     create: pullScript({ receiver: dest, peerRole: "source", access: pullAccess, folder, migrationId, sync, round: { kind: "warm", round } }),

@@ -2,7 +2,8 @@ import { strict as assert } from "assert";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { folderKey, peerAccess, peerRsyncValues, Pull, pullLogName, pullScript, RoundKind, SyncStats } from "./folderSync";
+import { folderKey } from "../config";
+import { peerAccess, peerRsyncValues, Pull, pullLogName, pullScript, RoundKind, SyncStats } from "./folderSync";
 import { jsonLines } from "./remoteStep";
 import { assertInOrder, fakeCommand, machines, runBash, temporaryFolder } from "../tests/unit/harness";
 

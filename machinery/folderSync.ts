@@ -66,9 +66,6 @@ export interface Pull {
 
 const roundWords = { warm: "a warm round while source serves", cold: "the final round, source stopped", "carry-back": "carrying dest's data back on rollback" };
 
-export { folderKey };
-export const folderResourceName = folderKey;
-
 /** Names of the files a pull leaves in the migration's folder on the receiver: its log and the list of files it wrote. */
 export const pullLogName = (kind: RoundKind["kind"], folder: string): string => `${kind}-${folderKey(folder)}`;
 
