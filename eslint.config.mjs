@@ -3,7 +3,7 @@
 import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
-export default tseslint.config({ ignores: ["node_modules/", "tests/hosts/fixture/", "eslint.config.mjs"] }, ...tseslint.configs.recommendedTypeChecked, {
+export default tseslint.config({ ignores: ["node_modules/", "testbed/fixture/", "eslint.config.mjs"] }, ...tseslint.configs.recommendedTypeChecked, {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     plugins: { "@pulumi": pulumi },
     rules: {

@@ -5,7 +5,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { PRYV_UID } from "../tests/hosts/host-files";
+import { PRYV_UID } from "../testbed/host-files";
 import { cuid, Dataset, FastWriter, random, sizes } from "./dataset";
 import { Profile } from "./profile";
 

@@ -7,7 +7,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { MONGODB_UID, PRYV_UID } from "../tests/hosts/host-files";
+import { MONGODB_UID, PRYV_UID } from "../testbed/host-files";
 import { Profile } from "./profile";
 
 const KiB = 1024;

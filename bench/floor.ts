@@ -6,9 +6,9 @@
 // the same run; floorSeconds is their sum. The stream is a header line per range and the
 // range's bytes: nothing is compared or listed, which is what makes it a floor.
 import * as fs from "fs";
-import { TestHosts } from "../tests/hosts";
-import { PRYV_UID } from "../tests/hosts/host-files";
-import { shq } from "../tests/hosts/shell";
+import { TestHosts } from "../testbed";
+import { PRYV_UID } from "../testbed/host-files";
+import { shq } from "../testbed/shell";
 import { ChurnRecord } from "./churn";
 import { ProberTarget, untilServedBy } from "./prober";
 import { sh, startServices, stopServices } from "./snapshot";

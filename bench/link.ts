@@ -1,10 +1,10 @@
 // The link between the test hosts, shaped to a rate with tc tbf (netem is not in this
 // kernel). Each host's own veth is shaped on egress, so source -> dest (syncs, streams)
 // and dest -> source (proxied answers, carry-backs) both cross a link of that rate.
-import { TestHost, TestHosts } from "../tests/hosts";
-import { shq } from "../tests/hosts/shell";
+import { TestHost, TestHosts } from "../testbed";
+import { shq } from "../testbed/shell";
 
-/** The host's end of its veth, found by the naming of tests/hosts/network.ts. */
+/** The host's end of its veth, found by the naming of testbed/network.ts. */
 async function hostInterface(host: TestHost): Promise<string> {
     const r = await host.exec("ip -o link show | awk -F': ' '/pryvmig-e/ {print $2}' | cut -d@ -f1");
     const name = r.stdout.trim();

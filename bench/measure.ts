@@ -1,9 +1,9 @@
 // One cutover method under the prober: source checked serving, probes and writes
 // started, the method run, probes kept going until users have been served again for a
 // second, then every acknowledged write looked up on dest, which serves from now on.
-import { TestHosts } from "../tests/hosts";
-import { sleep } from "../tests/hosts/shell";
-import { eventIdsHeld } from "../tests/integration/observe";
+import { TestHosts } from "../testbed";
+import { sleep } from "../testbed/shell";
+import { eventIdsHeld } from "../testbed/migration/observe";
 import { missingWrites, Prober, ProberTarget, untilServedBy } from "./prober";
 import { MethodFigures } from "./report";
 

@@ -3,7 +3,7 @@
 // write retried until it is acknowledged. A new connection per request (no keep-alive),
 // so that a stopped nginx shows at once instead of hiding behind a pooled socket.
 import * as https from "https";
-import { sleep } from "../tests/hosts/shell";
+import { sleep } from "../testbed/shell";
 
 export interface ProberTarget {
     ip: string;

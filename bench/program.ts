@@ -3,7 +3,7 @@
 // (each resource's "created (Ns)", stamped with when the line arrived) and from the
 // stack outputs the program exports about its own timings, whichever exist.
 import { phases } from "../config";
-import { MigrationStack } from "../tests/integration/migrationStack";
+import { MigrationStack } from "../testbed/migration/migrationStack";
 import { since } from "./ssh";
 
 export interface EngineStep {

@@ -1,8 +1,8 @@
 // The warm round's yardstick: the same folders as one `tar | ssh | tar` stream from
 // source into a scratch folder on dest, over the same shaped link. No comparison, no
 // checksums, no compression: what the link and ssh alone cost for a full copy.
-import { TestHosts } from "../tests/hosts";
-import { shq } from "../tests/hosts/shell";
+import { TestHosts } from "../testbed";
+import { shq } from "../testbed/shell";
 import { DATA_FOLDERS } from "./dataset";
 import { sh } from "./snapshot";
 import { sshCommand, since } from "./ssh";

@@ -3,8 +3,8 @@
 // filesystem) with both machines stopped, and put back (rsync) before each method,
 // which then starts from source serving and dest stopped.
 import * as path from "path";
-import { TestHost, TestHosts } from "../tests/hosts";
-import { shq } from "../tests/hosts/shell";
+import { TestHost, TestHosts } from "../testbed";
+import { shq } from "../testbed/shell";
 import { DATA_FOLDERS } from "./dataset";
 
 const NGINX_CONF = "core/nginx/conf";

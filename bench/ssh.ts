@@ -1,8 +1,8 @@
 // What the operator (and one machine reaching the other) types: ssh with the test
 // hosts' operator key and their pinned host keys. Commands that stand for an operator's
 // steps go through sshd, as they would on real machines, so their cost is counted.
-import { sshArgs, TestHost, TestHosts } from "../tests/hosts";
-import { run, RunResult, shq } from "../tests/hosts/shell";
+import { sshArgs, TestHost, TestHosts } from "../testbed";
+import { run, RunResult, shq } from "../testbed/shell";
 
 /** `script` run by bash on `host` through its sshd, from the root namespace; sshd hands it to the login shell as one word. */
 export async function overSsh(hosts: TestHosts, host: TestHost, script: string): Promise<RunResult> {

@@ -5,8 +5,8 @@
 // says and its nginx started alone. Every data folder is synced (the procedure lists
 // two), so that the methods move the same data.
 import * as fs from "fs";
-import { TestHosts } from "../tests/hosts";
-import { shq } from "../tests/hosts/shell";
+import { TestHosts } from "../testbed";
+import { shq } from "../testbed/shell";
 import { DATA_FOLDERS } from "./dataset";
 import { overSsh, rsyncShell, since } from "./ssh";
 

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { editDnsJson } from "./dnsJsonEdit";
 import { originalDnsJson } from "../tests/unit/harness";
-import { registerDnsJson } from "../tests/hosts/register";
+import { registerDnsJson } from "../testbed/register";
 
 describe("dns.json edit", () => {
     it("changes the one value and nothing else, formatting included", () => {

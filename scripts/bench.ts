@@ -20,8 +20,8 @@ import { machine, MethodFigures, RunFigures, writeResults } from "../bench/repor
 import { restoreSnapshot, startServices, stopServices, takeSnapshot } from "../bench/snapshot";
 import { since } from "../bench/ssh";
 import { writtenProcedureCutover } from "../bench/writtenProcedure";
-import { startTestHosts, TestHosts } from "../tests/hosts";
-import { MigrationStack, openMigrationStack } from "../tests/integration/migrationStack";
+import { startTestHosts, TestHosts } from "../testbed";
+import { MigrationStack, openMigrationStack } from "../testbed/migration/migrationStack";
 
 const say = (line: string): void => console.log(`bench: ${line}`);
 

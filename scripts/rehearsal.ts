@@ -17,11 +17,11 @@ import {
     waitForTsmFiles,
     writeEvents,
     writePoints,
-} from "../tests/hosts";
-import { dnsQuery } from "../tests/hosts/checks";
-import { openMigrationStack } from "../tests/integration/migrationStack";
-import { eventIdsHeld, servedBy, websocketReaches } from "../tests/integration/observe";
-import { realStackConfig } from "../tests/integration/realStackConfig";
+} from "../testbed";
+import { dnsQuery } from "../testbed/checks";
+import { openMigrationStack } from "../testbed/migration/migrationStack";
+import { eventIdsHeld, servedBy, websocketReaches } from "../testbed/migration/observe";
+import { realStackConfig } from "../testbed/migration/realStackConfig";
 
 type Outputs = Record<string, { value: unknown }>;
 

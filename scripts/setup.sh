@@ -9,7 +9,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$here/scripts/env.sh"
 
 debian_packages=(rsync openssh-client openssh-server nginx-light iproute2 curl openssl procps psmisc dnsutils ca-certificates python3 jq inotify-tools)
-# Docker test hosts (tests/hosts/docker): an engine per host, compose v1 as 2019 installs
+# Docker test hosts (testbed/docker): an engine per host, compose v1 as 2019 installs
 # ran it, the image's root filesystem, InfluxDB's client and SQLite for the databases' checks.
 debian_packages+=(docker.io docker-compose mmdebstrap influxdb influxdb-client sqlite3)
 missing=()
@@ -61,7 +61,7 @@ chmod +x "$provider_host.tmp"
 mv "$provider_host.tmp" "$provider_host"
 
 # The docker test hosts' image and database binaries (FerretDB, influx_inspect), cached.
-bash "$here/tests/hosts/docker/build-image.sh" >/dev/null
+bash "$here/testbed/docker/build-image.sh" >/dev/null
 
 if [ ! -d "$here/node_modules/@pulumi/pulumi" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
   echo "setup: installing npm packages"

@@ -1,9 +1,9 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { startTestHosts, TestHost, TestHosts } from "../hosts";
-import { isDatabaseRunning } from "../hosts/checks";
-import { MigrationStack, openMigrationStack } from "../integration/migrationStack";
-import { servedBy } from "../integration/observe";
+import { startTestHosts, TestHost, TestHosts } from "../../testbed";
+import { isDatabaseRunning } from "../../testbed/checks";
+import { MigrationStack, openMigrationStack } from "../../testbed/migration/migrationStack";
+import { servedBy } from "../../testbed/migration/observe";
 
 /**
  * A copy on dest whose bytes differ from source's while its size and mtime match: what a

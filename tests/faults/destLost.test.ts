@@ -1,10 +1,10 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { startTestHosts, TestHost, TestHosts } from "../hosts";
-import { isDatabaseRunning, lastDatabaseStartDigest } from "../hosts/checks";
-import { stopServices, stopSshd } from "../hosts/faults";
-import { site443 } from "../hosts/nginx-conf";
-import { commandCounts, servedBy, writeEvent, writesOf } from "../integration/observe";
+import { startTestHosts, TestHost, TestHosts } from "../../testbed";
+import { isDatabaseRunning, lastDatabaseStartDigest } from "../../testbed/checks";
+import { stopServices, stopSshd } from "../../testbed/faults";
+import { site443 } from "../../testbed/nginx-conf";
+import { commandCounts, servedBy, writeEvent, writesOf } from "../../testbed/migration/observe";
 import { diagnostics, FaultStack, openFaultStack } from "./engine";
 import { databaseDigest, databaseFolder, manifests, Mark, mark, quietFolders, siteFile, writesUnderRunningDatabase } from "./view";
 

@@ -1,10 +1,10 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { startTestHosts, TestHost, TestHosts } from "../hosts";
-import { httpsRequest, isDatabaseRunning } from "../hosts/checks";
-import { filesystemSeenBySshd, mountSmallFilesystem, unmount } from "../hosts/faults";
-import { run } from "../hosts/shell";
-import { servedBy } from "../integration/observe";
+import { startTestHosts, TestHost, TestHosts } from "../../testbed";
+import { httpsRequest, isDatabaseRunning } from "../../testbed/checks";
+import { filesystemSeenBySshd, mountSmallFilesystem, unmount } from "../../testbed/faults";
+import { run } from "../../testbed/shell";
+import { servedBy } from "../../testbed/migration/observe";
 import { FaultStack, openFaultStack } from "./engine";
 import { databaseDigest, databaseFolder, Mark, mark, markerFolder, sourceServesProblems, writesUnderRunningDatabase } from "./view";
 

@@ -7,10 +7,10 @@ import * as path from "path";
 import { ConfigMap, EngineEvent, LocalWorkspace, UpResult } from "@pulumi/pulumi/automation";
 import { Phase } from "../../config";
 import { projectName } from "../../components/stackConfig";
-import { TestHosts } from "../hosts";
-import { commandLog } from "../hosts/faults";
-import { MigrationStack, openMigrationStack } from "../integration/migrationStack";
-import { testHostsConfig } from "../integration/stackConfig";
+import { TestHosts } from "../../testbed";
+import { commandLog } from "../../testbed/faults";
+import { MigrationStack, openMigrationStack } from "../../testbed/migration/migrationStack";
+import { testHostsConfig } from "../../testbed/migration/stackConfig";
 import type { Kill, KilledUpJob } from "./killedUp";
 
 export type { Kill } from "./killedUp";

@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { startTestHosts, TestHost, TestHosts } from "../hosts";
-import { isDatabaseRunning } from "../hosts/checks";
-import { servedBy } from "../integration/observe";
+import { startTestHosts, TestHost, TestHosts } from "../../testbed";
+import { isDatabaseRunning } from "../../testbed/checks";
+import { servedBy } from "../../testbed/migration/observe";
 import { diagnostics, FaultStack, Kill, openFaultStack } from "./engine";
 import { databaseDigest, destServesProblems, mark, sourceServesProblems } from "./view";
 

@@ -12,7 +12,7 @@ import * as path from "path";
 import { LocalWorkspace, StepEventMetadata } from "@pulumi/pulumi/automation";
 import { CoreMigration } from "../../components/coreMigration";
 import { projectName, readStackConfig } from "../../components/stackConfig";
-import { commandsSince, logSize } from "../hosts/faults";
+import { commandsSince, logSize } from "../../testbed/faults";
 
 export interface KilledUpJob {
     /** The workspace folder of the stack the tests drive (its project and stack settings, its config). */
@@ -21,7 +21,7 @@ export interface KilledUpJob {
     envVars: Record<string, string>;
     /** The step to kill the engine at: a resource name, the last part of its URN. */
     step: string;
-    /** The machines whose sshd logs the commands it runs (tests/hosts command logs). */
+    /** The machines whose sshd logs the commands it runs (testbed command logs). */
     machines: { name: string; commandLog: string }[];
 }
 

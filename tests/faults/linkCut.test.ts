@@ -1,10 +1,10 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { startTestHosts, TestHost, TestHosts } from "../hosts";
-import { httpsRequest, isDatabaseRunning, treeManifest } from "../hosts/checks";
-import { killIn, linkDown, linkUp, processesIn, slowLinkInto, unslowLink } from "../hosts/faults";
-import { sleep } from "../hosts/shell";
-import { servedBy } from "../integration/observe";
+import { startTestHosts, TestHost, TestHosts } from "../../testbed";
+import { httpsRequest, isDatabaseRunning, treeManifest } from "../../testbed/checks";
+import { killIn, linkDown, linkUp, processesIn, slowLinkInto, unslowLink } from "../../testbed/faults";
+import { sleep } from "../../testbed/shell";
+import { servedBy } from "../../testbed/migration/observe";
 import { FaultStack, openFaultStack } from "./engine";
 import { destServesProblems, Mark, mark, writesUnderRunningDatabase } from "./view";
 

@@ -1,9 +1,9 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { registerDnsJson, startTestHosts, TestHost, TestHosts } from "../hosts";
-import { dnsQuery, registerDnsJsonPath } from "../hosts/checks";
-import { startSshd, stopSshd } from "../hosts/faults";
-import { servedBy } from "../integration/observe";
+import { registerDnsJson, startTestHosts, TestHost, TestHosts } from "../../testbed";
+import { dnsQuery, registerDnsJsonPath } from "../../testbed/checks";
+import { startSshd, stopSshd } from "../../testbed/faults";
+import { servedBy } from "../../testbed/migration/observe";
 import { diagnostics, FaultStack, openFaultStack } from "./engine";
 import { markerFolder } from "./view";
 

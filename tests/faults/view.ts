@@ -4,11 +4,11 @@
 // found as sentences, so that a loop over many faults can report all of them at the end.
 import * as fs from "fs";
 import { defaultDataFolders } from "../../config";
-import { TestHost, TestHosts } from "../hosts";
-import { databaseFilesDigest, isDatabaseRunning, lastDatabaseStartDigest, treeManifest } from "../hosts/checks";
-import { databaseLogFile, logSize, readFrom } from "../hosts/faults";
-import { site443 } from "../hosts/nginx-conf";
-import { authorizedKeys, servedBy, websocketReaches, writeEvent, writesOf } from "../integration/observe";
+import { TestHost, TestHosts } from "../../testbed";
+import { databaseFilesDigest, isDatabaseRunning, lastDatabaseStartDigest, treeManifest } from "../../testbed/checks";
+import { databaseLogFile, logSize, readFrom } from "../../testbed/faults";
+import { site443 } from "../../testbed/nginx-conf";
+import { authorizedKeys, servedBy, websocketReaches, writeEvent, writesOf } from "../../testbed/migration/observe";
 
 export const databaseFolder = "core/mongodb/data";
 /** Folders nothing rewrites on its own: compared byte for byte between machines. */

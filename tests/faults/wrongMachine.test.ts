@@ -1,10 +1,10 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import { defaultDataFolders } from "../../config";
-import { startTestHosts, TestHost, TestHosts } from "../hosts";
-import { isDatabaseRunning, treeManifest } from "../hosts/checks";
-import { MigrationStack, openMigrationStack } from "../integration/migrationStack";
-import { authorizedKeys, databaseLog, servedBy } from "../integration/observe";
+import { startTestHosts, TestHost, TestHosts } from "../../testbed";
+import { isDatabaseRunning, treeManifest } from "../../testbed/checks";
+import { MigrationStack, openMigrationStack } from "../../testbed/migration/migrationStack";
+import { authorizedKeys, databaseLog, servedBy } from "../../testbed/migration/observe";
 
 // The live database rewrites its own files: its folder is checked through the stand-in's log of writes under it.
 const dataTrees = (host: TestHost) =>

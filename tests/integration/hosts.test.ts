@@ -2,9 +2,9 @@
 // they have to behave like the machines they stand for.
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { dnsQuery, httpsRequest, isDatabaseRunning, lastRegisterDnsStart, registerDnsJsonPath, treeManifest, websocketUpgrade } from "../hosts/checks";
-import { HostName, registerDnsJson, REGISTER_STATIC_IPS, sshArgs, startTestHosts, TestHost, TestHosts } from "../hosts";
-import { run, RunResult, sleep } from "../hosts/shell";
+import { dnsQuery, httpsRequest, isDatabaseRunning, lastRegisterDnsStart, registerDnsJsonPath, treeManifest, websocketUpgrade } from "../../testbed/checks";
+import { HostName, registerDnsJson, REGISTER_STATIC_IPS, sshArgs, startTestHosts, TestHost, TestHosts } from "../../testbed";
+import { run, RunResult, sleep } from "../../testbed/shell";
 
 const ALL: HostName[] = ["source", "dest", "reg-master", "reg-slave"];
 

@@ -4,12 +4,12 @@ import * as os from "os";
 import * as path from "path";
 import { UpResult } from "@pulumi/pulumi/automation";
 import { folderPath } from "../../config/folderNames";
-import { containerStates, registerDnsJson, runningServices, TestHost, TestHosts } from "../hosts";
-import { dnsQuery, httpsRequest, registerDnsJsonPath, treeManifest } from "../hosts/checks";
-import { site443 } from "../hosts/nginx-conf";
-import { MigrationStack, migrationOnTestHosts } from "./migrationStack";
-import { authorizedKeys, commandCounts, eventIdsHeld, servedBy, websocketReaches, writeEvent } from "./observe";
-import { realDataFolders, realStackConfig } from "./realStackConfig";
+import { containerStates, registerDnsJson, runningServices, TestHost, TestHosts } from "../../testbed";
+import { dnsQuery, httpsRequest, registerDnsJsonPath, treeManifest } from "../../testbed/checks";
+import { site443 } from "../../testbed/nginx-conf";
+import { MigrationStack, migrationOnTestHosts } from "../../testbed/migration/migrationStack";
+import { authorizedKeys, commandCounts, eventIdsHeld, servedBy, websocketReaches, writeEvent } from "../../testbed/migration/observe";
+import { realDataFolders, realStackConfig } from "../../testbed/migration/realStackConfig";
 
 /** What an update changed, beyond the program reading its own stack's last outputs. */
 const changedResources = (result: UpResult): string[] => Object.keys(result.summary.resourceChanges ?? {}).filter((kind) => kind !== "same" && kind !== "read");
@@ -47,7 +47,7 @@ describe("migration on the test hosts (real engine)", function () {
             .readdirSync(folder, { withFileTypes: true })
             .map((entry) => (entry.isDirectory() ? storedState(path.join(folder, entry.name)) : fs.readFileSync(path.join(folder, entry.name), "utf8")))
             .join("\n");
-    // What the registers' dns.json holds besides the core's IP (tests/hosts/register.ts): never in the state in clear.
+    // What the registers' dns.json holds besides the core's IP (testbed/register.ts): never in the state in clear.
     const fixtureSecrets = ["fixture-admin-key", "fixture-redis-password"];
     const up = async (phase: Parameters<MigrationStack["up"]>[0], extra: Record<string, unknown> = {}) => {
         const result = await session.up(phase, extra);

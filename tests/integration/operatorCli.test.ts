@@ -3,12 +3,12 @@ import * as fs from "fs";
 import * as path from "path";
 import { Phase } from "../../config";
 import { ConfigEntry, PreviewJson, renderReview } from "../../review/reviewDocument";
-import { startTestHosts, TestHost, TestHosts } from "../hosts";
-import { site443 } from "../hosts/nginx-conf";
-import { RunResult } from "../hosts/shell";
-import { authorizedKeys } from "./observe";
+import { startTestHosts, TestHost, TestHosts } from "../../testbed";
+import { site443 } from "../../testbed/nginx-conf";
+import { RunResult } from "../../testbed/shell";
+import { authorizedKeys } from "../../testbed/migration/observe";
 import { OperatorProject, openOperatorProject, resourceBlock } from "./operatorProject";
-import { realDataFolders, realStackConfig } from "./realStackConfig";
+import { realDataFolders, realStackConfig } from "../../testbed/migration/realStackConfig";
 
 const stack = "operator";
 
@@ -108,7 +108,7 @@ describe("the operator's path: the pulumi CLI on index.ts (test hosts)", functio
             .filter((line) => line.includes(`pryv-migration:${stack}:`)).length;
 
     before(async function () {
-        // Other runs on this machine may hold the test hosts for a while (tests/hosts/lock.ts).
+        // Other runs on this machine may hold the test hosts for a while (testbed/lock.ts).
         this.timeout(1_800_000);
         // The copy first: after() removes it even if waiting for the hosts times out.
         project = openOperatorProject(stack);

@@ -2,10 +2,10 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { UpResult } from "@pulumi/pulumi/automation";
-import { runningServices, TestHost, TestHosts, TestHostsOptions } from "../hosts";
-import { MigrationStack, migrationOnTestHosts } from "./migrationStack";
-import { eventIdsHeld, servedBy, writeEvent } from "./observe";
-import { realDataFolders, realStackConfig } from "./realStackConfig";
+import { runningServices, TestHost, TestHosts, TestHostsOptions } from "../../testbed";
+import { MigrationStack, migrationOnTestHosts } from "../../testbed/migration/migrationStack";
+import { eventIdsHeld, servedBy, writeEvent } from "../../testbed/migration/observe";
+import { realDataFolders, realStackConfig } from "../../testbed/migration/realStackConfig";
 
 interface RoundStats {
     folder: string;

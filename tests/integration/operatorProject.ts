@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { projectName } from "../../components/stackConfig";
-import { run, RunResult } from "../hosts/shell";
+import { run, RunResult } from "../../testbed/shell";
 
 const repository = path.resolve(__dirname, "..", "..");
 /** What `pulumi up` needs of the project: the program, its templates, and how to compile it. */

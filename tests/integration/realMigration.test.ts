@@ -28,13 +28,13 @@ import {
     waitForTsmFiles,
     writeEvents,
     writePoints,
-} from "../hosts";
-import { dnsQuery, httpsRequest, HttpsResponse, treeManifest } from "../hosts/checks";
-import { PRYV_UID } from "../hosts/host-files";
-import { run, sleep } from "../hosts/shell";
-import { MigrationStack, openMigrationStack } from "./migrationStack";
-import { servedBy, websocketReaches } from "./observe";
-import { realDataFolders, realStackConfig } from "./realStackConfig";
+} from "../../testbed";
+import { dnsQuery, httpsRequest, HttpsResponse, treeManifest } from "../../testbed/checks";
+import { PRYV_UID } from "../../testbed/host-files";
+import { run, sleep } from "../../testbed/shell";
+import { MigrationStack, openMigrationStack } from "../../testbed/migration/migrationStack";
+import { servedBy, websocketReaches } from "../../testbed/migration/observe";
+import { realDataFolders, realStackConfig } from "../../testbed/migration/realStackConfig";
 
 const ALL_CORE_SERVICES = [...CORE_SERVICES].sort();
 const USERS = ["alice", "bob"];
@@ -350,7 +350,7 @@ describe("migration on the docker test hosts: the program's defaults on Pryv's 2
     });
 
     it("prepare: dest's check starts its containers, its core answers through its nginx, and it stops them again", async () => {
-        // site-443.conf's access log (tests/hosts/nginx-conf.ts), in nginx's combined format.
+        // site-443.conf's access log (testbed/nginx-conf.ts), in nginx's combined format.
         const accessLog = `${dest.confRoot}/core/nginx/log/core.access.log`;
         const statusAnswers = () =>
             (fs.existsSync(accessLog) ? fs.readFileSync(accessLog, "utf8") : "").split("\n").filter((l) => / "GET \/status HTTP\/[0-9.]+" 200 /.test(l)).length;

@@ -9,7 +9,7 @@ import { strict as assert } from "assert";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { dnsQuery, httpsRequest, lastRegisterDnsStart, registerDnsJsonPath } from "../hosts/checks";
+import { dnsQuery, httpsRequest, lastRegisterDnsStart, registerDnsJsonPath } from "../../testbed/checks";
 import {
     containerStates,
     CORE_SERVICES,
@@ -30,9 +30,9 @@ import {
     waitForTsmFiles,
     writeEvents,
     writePoints,
-} from "../hosts";
-import { run, RunResult } from "../hosts/shell";
-import { servedBy, websocketReaches } from "./observe";
+} from "../../testbed";
+import { run, RunResult } from "../../testbed/shell";
+import { servedBy, websocketReaches } from "../../testbed/migration/observe";
 
 const ALL_CORE_SERVICES = [...CORE_SERVICES].sort();
 const DATA_FOLDERS = ["core/mongodb/data", "core/influxdb/data", "core/core/data", "core/hfs/data"];

@@ -8,8 +8,8 @@ import { defaultDataFolders, folderKey, Machine, MigrationConfig, parseMigration
 import { FolderChanges } from "../../components/cutoverReports";
 import { stepScript, Transport } from "../../machinery/remoteStep";
 import { serviceCheck, ServiceCheck } from "../../machinery/services";
-import { site443 } from "../hosts/nginx-conf";
-import { registerDnsJson } from "../hosts/register";
+import { site443 } from "../../testbed/nginx-conf";
+import { registerDnsJson } from "../../testbed/register";
 
 /** Files as a 2019 install has them, from the test hosts' own generators. */
 export const originalSite = site443("pryv.example.com", "/var/pryv");

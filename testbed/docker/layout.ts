@@ -1,4 +1,4 @@
-// What a docker test host adds to the layout of tests/hosts/layout.ts: the compose
+// What a docker test host adds to the layout of testbed/layout.ts: the compose
 // files and Pryv's scripts in place of the process fixture's run-core and
 // stop-containers, the reverse_proxy container's nginx.conf, DOCKER_HOST for the
 // host's sessions, and its own Docker engine with the image loaded.
@@ -102,7 +102,7 @@ export async function prepareDockerHost(o: DockerHostOptions): Promise<DockerDae
     const daemon = await startDockerDaemon(o.namespace, o.dir, o.octet);
     // sshd runs every session's command through the host's login shell: SetEnv puts the
     // host's own engine in its environment, as on a machine whose docker is local.
-    fs.appendFileSync(`${o.dir}/sshd_config`, `# The host's own Docker engine (tests/hosts/docker).\nSetEnv DOCKER_HOST=${daemon.dockerHost}\n`);
+    fs.appendFileSync(`${o.dir}/sshd_config`, `# The host's own Docker engine (testbed/docker).\nSetEnv DOCKER_HOST=${daemon.dockerHost}\n`);
     write(`${o.dir}/home/root/.bashrc`, `export DOCKER_HOST=${daemon.dockerHost}\n`);
     await loadImage(daemon, o.image.tar, o.image.tag);
     return daemon;

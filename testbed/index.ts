@@ -25,7 +25,7 @@ export * from "./docker";
  * What runs Pryv.io's services on the hosts. "processes" (the default): fixture
  * processes started by the fixture's run-core. "docker": each host runs its own Docker
  * engine, and core.yml, reg-*.yml and Pryv's scripts run real containers with real
- * databases (tests/hosts/docker).
+ * databases (testbed/docker).
  */
 export type TestHostEngine = "processes" | "docker";
 

@@ -1,5 +1,5 @@
 import { defaultDataFolders } from "../../config";
-import { TestHosts } from "../hosts";
+import { TestHosts } from "..";
 import { realStackConfig } from "./realStackConfig";
 
 /**

@@ -86,7 +86,7 @@ export function hostsFile(host: HostName): string {
  */
 export function loginShell(dir: string): string {
     return `#!/bin/bash
-# Counting shell of a test host (tests/hosts): logs, then runs bash unchanged.
+# Counting shell of a test host (testbed): logs, then runs bash unchanged.
 exec 9>>${dir}/commands.log
 flock 9
 encoded=$( (($#)) && printf '%s\\0' "$@" | base64 -w0)
@@ -98,7 +98,7 @@ exec /bin/bash "$@"
 }
 
 export function sshdConfig(dir: string, ip: string): string {
-    return `# sshd of test host ${dir} (tests/hosts), started inside its network namespace.
+    return `# sshd of test host ${dir} (testbed), started inside its network namespace.
 ListenAddress ${ip}:22
 HostKey ${dir}/ssh_host_ed25519_key
 PidFile ${dir}/run/sshd.pid

@@ -1,8 +1,8 @@
 // What the integration tests and the rehearsal look at, from outside the program.
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { databaseEvents, TestHost, TestHosts } from "../hosts";
-import { httpsRequest, websocketUpgrade } from "../hosts/checks";
+import { databaseEvents, TestHost, TestHosts } from "..";
+import { httpsRequest, websocketUpgrade } from "../checks";
 
 /** Which machine's core stand-in answers <name> through `host`'s nginx, or why none does. */
 export async function servedBy(hosts: TestHosts, host: TestHost, user = hosts.subdomain): Promise<string> {

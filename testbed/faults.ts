@@ -7,7 +7,7 @@ import type { TestHost } from "./index";
 import { namespaceOf, processAlive } from "./network";
 import { check, run, shq, sleep } from "./shell";
 
-/** Where a host's sshd writes its pid (tests/hosts/host-files.ts, sshdConfig). */
+/** Where a host's sshd writes its pid (testbed/host-files.ts, sshdConfig). */
 const sshdPidFile = (host: TestHost): string => `${host.dir}/run/sshd.pid`;
 
 function sshdPid(host: TestHost): number | undefined {
@@ -158,7 +158,7 @@ export const databaseLogFile = (host: TestHost): string => `${host.dir}/database
 /**
  * The commands sshd ran after `offset` in a host's command log (commandLog), as the
  * client sent them. The log's format is the counting login shell's
- * (tests/hosts/host-files.ts): time, then the shell's arguments base64-encoded and
+ * (testbed/host-files.ts): time, then the shell's arguments base64-encoded and
  * NUL-separated. Takes the file, not the host, so that a process without the test
  * hosts' handle (the killed engine's runner) can read it.
  */

@@ -6,7 +6,7 @@ import { ConfigMap, LocalWorkspace, Stack, UpResult } from "@pulumi/pulumi/autom
 import { CoreMigration } from "../../components/coreMigration";
 import { Phase } from "../../config";
 import { projectName, readMigrationConfig } from "../../components/stackConfig";
-import { startTestHosts, TestHosts, TestHostsOptions } from "../hosts";
+import { startTestHosts, TestHosts, TestHostsOptions } from "..";
 import { testHostsConfig } from "./stackConfig";
 
 /** The program the engine runs: the same as index.ts, inline so no language host is needed. */

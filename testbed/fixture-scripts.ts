@@ -25,7 +25,7 @@ export function writeFixtureScripts(host: string, dir: string, confRoot: string,
         fs.writeFileSync(
             file,
             `#!/usr/bin/env bash
-# \${PRYV_CONF_ROOT}/${script.name} of test host ${host} (tests/hosts fixture): ${script.purpose},
+# \${PRYV_CONF_ROOT}/${script.name} of test host ${host} (testbed fixture): ${script.purpose},
 # with processes instead of containers; the logic is in ${dir}/fixture/services.sh.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 ${Object.entries(variables)

@@ -49,7 +49,7 @@ const lent = (c: ComposeContext): string => `      - ${c.nodeBinary}:${CONTAINER
 const CORE_PORTS = [3000, 3001, 3002, 3003, 3004, 3005];
 
 export function coreYml(c: ComposeContext): string {
-    return `# \${PRYV_CONF_ROOT}/core.yml of test host ${c.machine} (tests/hosts/docker): the services and
+    return `# \${PRYV_CONF_ROOT}/core.yml of test host ${c.machine} (testbed/docker): the services and
 # links of Pryv.io's 2019 core template, on images built on this machine. reverse_proxy
 # links core, hfs, preview (and core_audit, which this install's site-443.conf names
 # audit); they link mongodb and influxdb: \`up -d reverse_proxy\` starts them all,
@@ -176,7 +176,7 @@ networks:
  * reads <register>/dns/dns.json at start and answers on 53/udp of the host's address.
  */
 export function registerYml(c: ComposeContext, register: string): string {
-    return `# \${PRYV_CONF_ROOT}/${register}.yml of test host ${c.machine} (tests/hosts/docker): the DNS
+    return `# \${PRYV_CONF_ROOT}/${register}.yml of test host ${c.machine} (testbed/docker): the DNS
 # container of Pryv.io's 2019 register template (register, redis, mail and nginx left out).
 version: '3'
 services:
@@ -206,7 +206,7 @@ networks:
 
 /** nginx.conf for the reverse_proxy container: the install's files under /app/conf. */
 export function containerNginxConf(domain: string): string {
-    return `# Test host fixture (tests/hosts/docker): nginx.conf of the reverse_proxy container,
+    return `# Test host fixture (testbed/docker): nginx.conf of the reverse_proxy container,
 # which mounts core/nginx/conf at /app/conf; started with -g 'daemon off;'.
 user root;
 worker_processes 1;
@@ -235,7 +235,7 @@ http {
 }
 
 const header = (script: string, machine: string, yml: string): string => `#!/usr/bin/env bash
-# \${PRYV_CONF_ROOT}/${script} of test host ${machine} (tests/hosts/docker), as Pryv.io's 2019
+# \${PRYV_CONF_ROOT}/${script} of test host ${machine} (testbed/docker), as Pryv.io's 2019
 # template ships it, except that it changes into its own folder first (the template asks
 # the operator to) and passes its arguments on.
 cd "$(dirname "$0")" || exit 1
@@ -262,7 +262,7 @@ docker stop $(docker ps -a -q)
 `;
 
 export const ENSURE_PERMISSIONS_CORE = `#!/usr/bin/env bash
-# \${PRYV_CONF_ROOT}/ensure-permissions-core as Pryv.io's 2019 template ships it (test hosts: tests/hosts/docker).
+# \${PRYV_CONF_ROOT}/ensure-permissions-core as Pryv.io's 2019 template ships it (test hosts: testbed/docker).
 set -e
 cd "$(dirname "$0")"
 

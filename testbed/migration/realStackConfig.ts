@@ -1,5 +1,5 @@
 import { defaultDataFolders } from "../../config";
-import { AUDIT_TRAIL, TestHost, TestHosts } from "../hosts";
+import { AUDIT_TRAIL, TestHost, TestHosts } from "..";
 
 /**
  * Where the machine is and who it is; startCommand, stopCommand and addressForPeers stay
