@@ -10,7 +10,7 @@ import { RegisterDns } from "./registerDns";
 import { SourceProxy } from "./sourceProxy";
 import { WarmSync } from "./warmSync";
 import { peerAccess } from "../machinery/folderSync";
-import { declareStep, Transport } from "../machinery/remoteStep";
+import { declareStep, Transport, undoRecord } from "../machinery/remoteStep";
 import { serviceCheck } from "../machinery/services";
 import { render } from "../machinery/templates";
 
@@ -74,15 +74,11 @@ export class CoreMigration extends pulumi.ComponentResource {
                   ),
                   declareStep(
                       `${name}-kept-aside`,
-                      {
-                          machine: source,
-                          create: render("step-marker.sh", {
-                              comment:
-                                  "Does nothing now: on rollback, what a carry-back replaces or deletes on source is kept in this folder until the migration is finalized or destroyed.",
-                              message: keepAside,
-                          }),
-                          delete: render("kept-aside-remove.sh", { folder: keepAside }),
-                      },
+                      undoRecord(source, {
+                          why: "on rollback, what a carry-back replaces or deletes on source is kept in this folder until the migration is finalized or destroyed.",
+                          message: keepAside,
+                          undo: render("kept-aside-remove.sh", { folder: keepAside }),
+                      }),
                       transport,
                       after(guard.checks),
                   ).resource,

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { folderKey, Machine, SyncSettings } from "../config";
 import { PeerAccess, peerRsyncValues, pullLogName, pullScript, SyncStats } from "../machinery/folderSync";
-import { declareStep, jsonLines, RemoteStep, StepDefinition, Transport } from "../machinery/remoteStep";
+import { declareStep, jsonLines, RemoteStep, StepDefinition, Transport, undoRecord } from "../machinery/remoteStep";
 import { NginxAlone, proxyServingScript, ServiceCheck, startServicesScript, stopServicesScript, stopSourceScript } from "../machinery/services";
 import { render } from "../machinery/templates";
 import {
@@ -62,7 +62,6 @@ export class Cutover extends pulumi.ComponentResource {
                 parent: this,
                 dependsOn: dependsOn.map((s) => ("resource" in s ? s.resource : s)),
             });
-        const marker = (comment: string, message: string) => render("step-marker.sh", { comment, message });
 
         // Before the final rounds write anything on dest: no warm round overwrites dest until the carry-backs (deleted before it) ran.
         const destTakenOver = step(
@@ -178,13 +177,10 @@ export class Cutover extends pulumi.ComponentResource {
         const carryBacks = dataFolders.map((folder) =>
             declareStep(
                 `${name}-carry-back-${folderKey(folder)}`,
-                {
-                    machine: source,
-                    create: marker(
-                        "Does nothing now: recorded before dest starts, so that a rollback carries dest's writes back even after a crash.",
-                        `on rollback, ${folder} is carried back from dest`,
-                    ),
-                    delete: pullScript({
+                undoRecord(source, {
+                    why: "recorded before dest starts, so that a rollback carries dest's writes back even after a crash.",
+                    message: `on rollback, ${folder} is carried back from dest`,
+                    undo: pullScript({
                         receiver: source,
                         peerRole: "dest",
                         access: carryBackAccess,
@@ -193,7 +189,7 @@ export class Cutover extends pulumi.ComponentResource {
                         sync,
                         round: { kind: "carry-back", keepAside: args.keepAside },
                     }),
-                },
+                }),
                 transport,
                 // With dest lost there is nothing to carry back: the step leaves the stack without running.
                 { parent: this, dependsOn: verifies.map((verify) => verify.resource), retainOnDelete: args.destLost ? true : undefined },
@@ -201,14 +197,11 @@ export class Cutover extends pulumi.ComponentResource {
         );
         const destBack = step(
             "dest-back",
-            {
-                machine: dest,
-                create: marker(
-                    "Does nothing now: recorded before dest starts, so that a rollback stops dest even after a crash.",
-                    "on rollback, dest is stopped",
-                ),
-                delete: stopServicesScript(dest),
-            },
+            undoRecord(dest, {
+                why: "recorded before dest starts, so that a rollback stops dest even after a crash.",
+                message: "on rollback, dest is stopped",
+                undo: stopServicesScript(dest),
+            }),
             carryBacks,
         );
         const startDest = step("start-dest", { machine: dest, create: startServicesScript(dest, check, { stopAfterwards: false }) }, [destBack]);

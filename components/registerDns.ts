@@ -2,8 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Register } from "../config";
 import { editDnsJson } from "../machinery/dnsJsonEdit";
 import { captureScript, fileContentScript, parseCapture, restartScript, restoreScript } from "../machinery/machineFile";
-import { declareStep, StepDefinition, Transport } from "../machinery/remoteStep";
-import { render } from "../machinery/templates";
+import { declareStep, StepDefinition, Transport, undoRecord } from "../machinery/remoteStep";
 
 export interface RegisterDnsArgs {
     registers: Register[];
@@ -57,16 +56,11 @@ export class RegisterDns extends pulumi.ComponentResource {
                 ? [
                       step(
                           "back",
-                          {
-                              machine: register,
-                              create: dnsJson.apply((path) =>
-                                  render("step-marker.sh", {
-                                      comment: "Does nothing now: recorded before dns.json changes, so that its undo runs whatever a crash interrupts.",
-                                      message: `on rollback: ${path} back byte for byte, ${register.role}'s services restarted`,
-                                  }),
-                              ),
-                              delete: dnsJson.apply((path) => restoreScript(path, migrationId, restart, restartMarker)),
-                          },
+                          undoRecord(register, {
+                              why: "recorded before dns.json changes, so that its undo runs whatever a crash interrupts.",
+                              message: dnsJson.apply((path) => `on rollback: ${path} back byte for byte, ${register.role}'s services restarted`),
+                              undo: dnsJson.apply((path) => restoreScript(path, migrationId, restart, restartMarker)),
+                          }),
                           args.after,
                       ).resource,
                   ]

@@ -2,9 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { Machine, ProxySettings } from "../config";
 import { captureScript, fileContentScript, parseCapture } from "../machinery/machineFile";
 import { renderProxyFile, siteLayout } from "../machinery/nginxProxyFile";
-import { declareStep, Transport } from "../machinery/remoteStep";
+import { declareStep, Transport, undoRecord } from "../machinery/remoteStep";
 import { ServiceCheck, sourceBackScript } from "../machinery/services";
-import { render } from "../machinery/templates";
 
 export interface SourceProxyArgs {
     source: Machine;
@@ -63,14 +62,11 @@ export class SourceProxy extends pulumi.ComponentResource {
             ? [
                   step(
                       "source-back",
-                      {
-                          machine: source,
-                          create: render("step-marker.sh", {
-                              comment: "Does nothing now: recorded before the cutover acts on source, so that its undo runs whatever a crash interrupts.",
-                              message: "on rollback: source's original nginx file back, source restarted and healthy",
-                          }),
-                          delete: sourceBackScript(source, settings.siteFile, check, migrationId),
-                      },
+                      undoRecord(source, {
+                          why: "recorded before the cutover acts on source, so that its undo runs whatever a crash interrupts.",
+                          message: "on rollback: source's original nginx file back, source restarted and healthy",
+                          undo: sourceBackScript(source, settings.siteFile, check, migrationId),
+                      }),
                       args.after,
                   ).resource,
               ]

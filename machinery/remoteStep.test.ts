@@ -14,6 +14,7 @@ import {
     StepDefinition,
     stepScript,
     Transport,
+    undoRecord,
     wrapForBash,
 } from "./remoteStep";
 import { render } from "./templates";
@@ -52,6 +53,23 @@ async function declareOne(step: StepDefinition, transport: Transport): Promise<{
 
 const describedScript =
     "# Stops every service on this machine\n# (nothing runs under the files a sync writes).\n#\n'stop-containers'\n# not the opening any more\n";
+
+describe("undoRecord", () => {
+    it("runs nothing but an echo when created, says so first, and holds the undo as its delete", async () => {
+        const {
+            machine,
+            create,
+            delete: undo,
+        } = undoRecord(machines().source, {
+            why: "recorded before dest starts.",
+            message: pulumi.output("on rollback, dest is stopped"),
+            undo: "'/var/pryv/stop-containers'",
+        });
+        assert.equal(machine.role, "source");
+        assert.equal(await promiseOf(pulumi.output(create)), "# Does nothing now: recorded before dest starts.\necho 'on rollback, dest is stopped'\n");
+        assert.equal(undo, "'/var/pryv/stop-containers'");
+    });
+});
 
 describe("wrapForBash", () => {
     it("wraps every script, verbatim, for bash with errexit, nounset and pipefail, whatever the login shell", async () => {

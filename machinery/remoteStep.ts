@@ -40,6 +40,19 @@ export interface StepDefinition {
     secretStdin?: boolean;
 }
 
+/**
+ * An undo recorded in the state before the step it undoes acts: created, it runs nothing
+ * but an echo of what its undo will do; deleted (on rollback), it runs `undo`. So the
+ * undo runs whatever a crash interrupts, and whether or not its step ran.
+ */
+export function undoRecord(machine: Machine, record: { why: string; message: pulumi.Input<string>; undo: pulumi.Input<string> }): StepDefinition {
+    return {
+        machine,
+        create: pulumi.output(record.message).apply((message) => render("step-marker.sh", { comment: `Does nothing now: ${record.why}`, message })),
+        delete: record.undo,
+    };
+}
+
 export interface RemoteStep {
     resource: pulumi.CustomResource;
     stdout: pulumi.Output<string>;
