@@ -62,14 +62,10 @@ export class CoreMigration extends pulumi.ComponentResource {
         // finalize takes the keys and what rollbacks kept aside out of the stack: Pulumi deletes them after the DNS check passed.
         const prepared = plan.migrationKeys
             ? [
-                  new MigrationKey(
-                      `${name}-pull-key`,
-                      { holder: dest, granter: source, dataFolders, purpose: "pull", migrationId, transport },
-                      after(guard.checks),
-                  ),
+                  new MigrationKey(`${name}-pull-key`, { holder: dest, granter: source, dataFolders, purpose: "pull", transport }, after(guard.checks)),
                   new MigrationKey(
                       `${name}-carry-back-key`,
-                      { holder: source, granter: dest, dataFolders, purpose: "carry-back", migrationId, transport },
+                      { holder: source, granter: dest, dataFolders, purpose: "carry-back", transport },
                       after(guard.checks),
                   ),
                   declareStep(
@@ -128,7 +124,6 @@ export class CoreMigration extends pulumi.ComponentResource {
                     round: config.warmSyncRound,
                     pullAccess,
                     sync,
-                    migrationId,
                     frozen: destFrozen,
                     destStartSeconds: destCheck.healthySeconds,
                     transport,
@@ -148,7 +143,6 @@ export class CoreMigration extends pulumi.ComponentResource {
                 check,
                 destIp: config.destCoreIp,
                 domain: config.domain,
-                migrationId,
                 transport,
                 active: plan.cutover,
                 after: warmSync === undefined ? [] : [warmSync],
@@ -172,7 +166,6 @@ export class CoreMigration extends pulumi.ComponentResource {
                     carryBackAccess,
                     sync,
                     warmSyncRound: config.warmSyncRound,
-                    migrationId,
                     nginxAlone: config.proxy,
                     sourceSwitched: proxy.switched,
                     keepAside,
@@ -198,7 +191,6 @@ export class CoreMigration extends pulumi.ComponentResource {
                     registers: config.registers,
                     coreSubdomain: config.coreSubdomain,
                     destIp: config.destCoreIp,
-                    migrationId,
                     transport,
                     active: plan.registersNameDest,
                     after: cutover === undefined ? [] : [cutover],

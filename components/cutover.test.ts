@@ -57,7 +57,6 @@ const make = (executor: Executor, destLost = false) =>
                 carryBackAccess,
                 sync,
                 warmSyncRound: 2,
-                migrationId: "unit",
                 nginxAlone: testConfig().proxy,
                 sourceSwitched,
                 keepAside,

@@ -28,7 +28,6 @@ export interface CutoverArgs {
     sync: SyncSettings;
     /** The last warm round: its change journal lists what the final round copies. */
     warmSyncRound: number;
-    migrationId: string;
     /** Starts source's nginx alone, on the proxy file, and lists what runs on source then. */
     nginxAlone: NginxAlone;
     /** Source's proxy file in place and source's undo recorded (SourceProxy). */
@@ -56,7 +55,8 @@ export class Cutover extends pulumi.ComponentResource {
 
     constructor(name: string, args: CutoverArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pryv:migration:Cutover", name, {}, opts);
-        const { source, dest, dataFolders, check, pullAccess, carryBackAccess, sync, migrationId, transport } = args;
+        const { source, dest, dataFolders, check, pullAccess, carryBackAccess, sync, transport } = args;
+        const { migrationId } = transport;
         const step = (suffix: string, definition: StepDefinition, dependsOn: (RemoteStep | pulumi.Resource)[]): RemoteStep =>
             declareStep(`${name}-${suffix}`, definition, transport, {
                 parent: this,

@@ -33,7 +33,6 @@ const keyArgs = (executor: Executor, purpose: MigrationKeyArgs["purpose"], lostM
     granter: purpose === "pull" ? source : dest,
     dataFolders: defaultDataFolders,
     purpose,
-    migrationId: "unit",
     transport: transportFor(executor, lostMachine),
 });
 const make = (executor: Executor, purpose: MigrationKeyArgs["purpose"] = "pull", lostMachine?: string) =>

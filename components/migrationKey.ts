@@ -11,7 +11,6 @@ export interface MigrationKeyArgs {
     granter: Machine;
     dataFolders: string[];
     purpose: KeyPurpose;
-    migrationId: string;
     transport: Transport;
 }
 
@@ -26,7 +25,8 @@ export class MigrationKey extends pulumi.ComponentResource {
 
     constructor(name: string, args: MigrationKeyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pryv:migration:MigrationKey", name, {}, opts);
-        const { holder, granter, dataFolders, purpose, migrationId, transport } = args;
+        const { holder, granter, dataFolders, purpose, transport } = args;
+        const { migrationId } = transport;
         const marker = `pryv-migration:${migrationId}:${purpose}`;
         this.access = peerAccess(granter, purpose, migrationId);
         const { keyFolderName, hostKeyAlias } = this.access;

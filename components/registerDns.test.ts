@@ -30,11 +30,7 @@ const restartOf = (role: string) => [["/var/pryv/stop-containers"], [`/var/pryv/
 const make = (executor: Executor, active: boolean) =>
     build((opts) => {
         const after = [new StandIn("cutover", opts)];
-        return new RegisterDns(
-            "dns",
-            { registers, coreSubdomain: "co1", destIp: "192.0.2.12", migrationId: "unit", transport: transportFor(executor), active, after },
-            opts,
-        );
+        return new RegisterDns("dns", { registers, coreSubdomain: "co1", destIp: "192.0.2.12", transport: transportFor(executor), active, after }, opts);
     }, fakeMachines);
 
 for (const executor of executors) {

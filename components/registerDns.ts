@@ -8,7 +8,6 @@ export interface RegisterDnsArgs {
     registers: Register[];
     coreSubdomain: string;
     destIp: string;
-    migrationId: string;
     transport: Transport;
     /** Whether the registers point at dest (phase dns and later); before that their dns.json is only read. */
     active: boolean;
@@ -35,7 +34,8 @@ export class RegisterDns extends pulumi.ComponentResource {
 
     constructor(name: string, args: RegisterDnsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pryv:migration:RegisterDns", name, {}, opts);
-        const { coreSubdomain, destIp, migrationId, transport } = args;
+        const { coreSubdomain, destIp, transport } = args;
+        const { migrationId } = transport;
         const changes = args.registers.map((register) => {
             const step = (suffix: string, definition: StepDefinition, dependsOn: pulumi.Resource[]) =>
                 declareStep(`${name}-${register.role}-${suffix}`, definition, transport, { parent: this, dependsOn });

@@ -46,7 +46,6 @@ const make = (executor: Executor, active: boolean) =>
                 check: checkFor(config),
                 destIp: config.destCoreIp,
                 domain: config.domain,
-                migrationId: "unit",
                 transport: transportFor(executor),
                 active,
                 after,

@@ -12,7 +12,6 @@ export interface SourceProxyArgs {
     check: ServiceCheck;
     destIp: string;
     domain: string;
-    migrationId: string;
     transport: Transport;
     /** Whether source proxies to dest (phase cutover and later); before that its file is only read. */
     active: boolean;
@@ -37,7 +36,8 @@ export class SourceProxy extends pulumi.ComponentResource {
 
     constructor(name: string, args: SourceProxyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pryv:migration:SourceProxy", name, {}, opts);
-        const { source, settings, check, migrationId, transport } = args;
+        const { source, settings, check, transport } = args;
+        const { migrationId } = transport;
         const step = (suffix: string, definition: Parameters<typeof declareStep>[1], dependsOn: pulumi.Resource[]) =>
             declareStep(`${name}-${suffix}`, definition, transport, { parent: this, dependsOn });
 

@@ -37,7 +37,6 @@ const make = (executor: Executor, overrides: Partial<WarmSyncArgs> = {}) =>
                     round: 2,
                     pullAccess: peerAccess(source, "pull", "unit"),
                     sync,
-                    migrationId: "unit",
                     frozen: false,
                     destStartSeconds: pulumi.output(warmClock.destStartSeconds),
                     transport: transportFor(executor),

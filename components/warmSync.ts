@@ -13,7 +13,6 @@ export interface WarmSyncArgs {
     round: number;
     pullAccess: PeerAccess;
     sync: SyncSettings;
-    migrationId: string;
     /** dest may hold users' writes (from the cutover on, and on the way back until the carry-back): a changed round must not sync (and stop) it. */
     frozen: boolean;
     /** The last measured start of dest's services (prepare's check), for the estimate. */
@@ -52,7 +51,8 @@ export class WarmSync extends pulumi.ComponentResource {
 
     constructor(name: string, args: WarmSyncArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pryv:migration:WarmSync", name, {}, opts);
-        const { source, dest, dataFolders, round, pullAccess, sync, migrationId, transport } = args;
+        const { source, dest, dataFolders, round, pullAccess, sync, transport } = args;
+        const { migrationId } = transport;
         // Started before the round copies anything, so that every change the round may miss is in the journal.
         const journal = declareStep(
             `${name}-change-journal`,
