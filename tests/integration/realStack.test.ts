@@ -292,7 +292,7 @@ describe("docker test hosts: a killed run's engines", function () {
 
     it("are removed by the next run: daemons, containers, mounts, cgroups, run folder", async () => {
         // A run of its own, killed with -9 once its hosts serve: no exit handler runs.
-        const hostsModule = path.resolve(__dirname, "../hosts");
+        const hostsModule = path.resolve(__dirname, "../../testbed");
         const code = `require(${JSON.stringify(hostsModule)}).startTestHosts({ hosts: ["source"], engine: "docker", sampleData: false })
             .then((h) => { console.log("ready " + h.runDir); setInterval(() => undefined, 1000); })
             .catch((e) => { console.error(e); process.exit(1); });`;
