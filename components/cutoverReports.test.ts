@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { outageOf, spanOf } from "./cutoverReports";
+import { finalRoundInput, outageOf, spanOf } from "./cutoverReports";
+import { folderChangesOf } from "../tests/unit/harness";
 
 describe("cutover reports", () => {
     it("spans rounds that ran at once from the first start to the last end", () => {
@@ -39,5 +40,16 @@ describe("cutover reports", () => {
         });
         assert.equal(outage.steps.betweenSteps, 0);
         assert.equal(outage.seconds, 5);
+    });
+});
+
+describe("finalRoundInput", () => {
+    it("hands the final round the journal's list when the journal is reliable for its folder, and a full walk otherwise", () => {
+        assert.equal(finalRoundInput({ folder: "core/core/data", journal: true, paths: 2, list: "YQBi" }), "journal\nYQBi\n");
+        assert.equal(finalRoundInput({ folder: "core/core/data", journal: true, paths: 0, list: "" }), "journal\n\n");
+        assert.equal(finalRoundInput(folderChangesOf("core/influxdb/data")), "walk\n");
+        assert.equal(finalRoundInput({ folder: "core/core/data", journal: false, reason: "no change journal was recording" }), "walk\n");
+        assert.equal(finalRoundInput({ folder: "core/core/data", journal: true }), "walk\n");
+        assert.equal(finalRoundInput(undefined), "walk\n");
     });
 });

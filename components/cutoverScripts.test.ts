@@ -1,0 +1,359 @@
+// The cutover's scripts run by bash on this machine, against fake journals, fake rsyncs and
+// temporary folders: what each does with what it finds (the component tests check the wiring).
+import { strict as assert } from "assert";
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { folderKey } from "../config";
+import { ChangesBeforeStop, destRoomInput, FolderChanges, FolderDescription, finalRoundInput } from "./cutoverReports";
+import { peerAccess, peerRsyncValues } from "../machinery/folderSync";
+import { jsonLines } from "../machinery/remoteStep";
+import { render } from "../machinery/templates";
+import { fakeCommand, machines, runBash, temporaryFolder } from "../tests/unit/harness";
+
+const { source, dest } = machines();
+const pullAccess = peerAccess(source, "pull", "unit");
+
+/** changes-since-warm.sh run by bash on this machine, on a journal written as inotifywait writes it, with a stand-in recorder. */
+describe("changes-since-warm.sh, run by bash on a fake change journal", () => {
+    const folders = ["core/mongodb/data", "core/core/data", "core/hfs/data"];
+    let remove: () => void;
+    let confRoot: string;
+    let home: string;
+    let markers: string;
+    let recorders: ChildProcess[];
+
+    beforeEach(() => {
+        const temporary = temporaryFolder("changes");
+        remove = temporary.remove;
+        confRoot = fs.realpathSync(temporary.folder);
+        home = path.join(confRoot, "home");
+        markers = path.join(home, ".pryv-migration", "unit");
+        fs.mkdirSync(markers, { recursive: true });
+        recorders = [];
+    });
+    afterEach(() => {
+        for (const recorder of recorders) recorder.kill("SIGKILL");
+        remove();
+    });
+
+    /** A process standing in for inotifywait, named so (the scripts stop nothing else): its pid in round 3's pid file. */
+    const startRecorder = (): ChildProcess => {
+        const standIn = path.join(confRoot, "inotifywait");
+        fs.copyFileSync("/bin/sleep", standIn);
+        fs.chmodSync(standIn, 0o755);
+        const recorder = spawn(standIn, ["60"], { stdio: "ignore" });
+        recorders.push(recorder);
+        fs.writeFileSync(path.join(markers, "change-journal-3.pid"), `${recorder.pid}\n`);
+        return recorder;
+    };
+    /** How the recorder ended, or "running" if it still runs after a second. */
+    const ending = (recorder: ChildProcess): Promise<string> =>
+        recorder.exitCode !== null || recorder.signalCode !== null
+            ? Promise.resolve(String(recorder.signalCode ?? recorder.exitCode))
+            : Promise.race([
+                  new Promise<string>((resolve) => recorder.once("exit", (code, signal) => resolve(String(signal ?? code)))),
+                  new Promise<string>((resolve) => setTimeout(() => resolve("running"), 1000)),
+              ]);
+    /** inotifywait's lines, `--format '%e %w%f'`. */
+    const writeJournal = (events: [string, string][]) =>
+        fs.writeFileSync(path.join(markers, "change-journal-3"), events.map(([event, at]) => `${event} ${confRoot}/${at}\n`).join(""));
+    const run = (maxPaths = 20000) => {
+        const result = runBash(render("changes-since-warm.sh", { migrationId: "unit", round: 3, confRoot, folders, maxPaths }), { env: { HOME: home } });
+        return { result, changes: jsonLines<FolderChanges>(result.stdout) };
+    };
+    const list = (paths: string[]) => Buffer.from(paths.join("\0")).toString("base64");
+
+    const events: [string, string][] = [
+        ["CREATE", "core/mongodb/data/collection-1.wt"],
+        ["MODIFY", "core/mongodb/data/collection-1.wt"],
+        ["CLOSE_WRITE,CLOSE", "core/mongodb/data/collection-1.wt"],
+        ["CREATE,ISDIR", "core/mongodb/data/journal"],
+        ["CREATE", "core/mongodb/data/journal/WiredTigerLog 1"],
+        // The watched folder itself, as inotifywait writes it (a trailing slash): not a path to copy.
+        ["ATTRIB,ISDIR", "core/mongodb/data/"],
+        ["DELETE", "core/mongodb/data/old.wt"],
+        ["MOVED_FROM", "core/core/data/a"],
+        ["MOVED_TO", "core/core/data/b"],
+        ["MODIFY", "core/core/data/b"],
+        // A sibling whose name starts like a folder's, and a folder not asked for.
+        ["MODIFY", "core/core/data-old/c"],
+        ["MODIFY", "core/influxdb/data/d"],
+    ];
+    const mongodbPaths = ["collection-1.wt", "journal", "journal/WiredTigerLog 1", "old.wt"];
+
+    it("a reliable journal: each folder's paths relative to it, once each, sorted, NUL-separated in base64; the recorder stopped", async () => {
+        const recorder = startRecorder();
+        writeJournal(events);
+        const { result, changes } = run();
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(changes, [
+            { folder: "core/mongodb/data", journal: true, paths: 4, list: list(mongodbPaths) },
+            { folder: "core/core/data", journal: true, paths: 2, list: list(["a", "b"]) },
+            { folder: "core/hfs/data", journal: true, paths: 0, list: "" },
+        ]);
+        assert.equal(await ending(recorder), "SIGTERM");
+        // What the final round reads: the list decodes back to the paths; an unchanged folder copies nothing.
+        const [mode, encoded] = finalRoundInput(changes[0]).split("\n");
+        assert.deepEqual([mode, Buffer.from(encoded, "base64").toString().split("\0")], ["journal", mongodbPaths]);
+        assert.equal(finalRoundInput(changes[2]), "journal\n\n");
+    });
+
+    it("changes-before-stop: counts, the recorder still running, each folder's deletions and bytes to write; refuses over sync.maxDeletions", async () => {
+        const recorder = startRecorder();
+        writeJournal(events);
+        const write = (at: string, bytes: number) => {
+            fs.mkdirSync(path.dirname(path.join(confRoot, at)), { recursive: true });
+            fs.writeFileSync(path.join(confRoot, at), "x".repeat(bytes));
+        };
+        write("core/mongodb/data/collection-1.wt", 100);
+        write("core/mongodb/data/journal/WiredTigerLog 1", 50);
+        write("core/core/data/b", 10);
+        const nulTerminated = (paths: string[]) => Buffer.from(paths.map((at) => `${at}\0`).join("")).toString("base64");
+        const check = (maxDeletions: number) =>
+            runBash(render("changes-before-stop.sh", { migrationId: "unit", round: 3, confRoot, folders, maxDeletions }), { env: { HOME: home } });
+        const passed = check(1);
+        assert.deepEqual([passed.status, passed.stderr], [0, ""]);
+        const counted = jsonLines<ChangesBeforeStop>(passed.stdout);
+        assert.deepEqual(
+            counted.map(({ folder, journal, deleted, list: paths }) => [folder, journal, deleted, paths]),
+            [
+                ["core/mongodb/data", true, 1, nulTerminated(["collection-1.wt", "journal", "journal/WiredTigerLog 1"])],
+                ["core/core/data", true, 1, nulTerminated(["b"])],
+                ["core/hfs/data", true, 0, ""],
+            ],
+        );
+        assert.ok(counted[0].bytes! >= 150 && counted[1].bytes === 10 && counted[2].bytes === 0, JSON.stringify(counted));
+        assert.equal(await ending(recorder), "running");
+
+        const refused = check(0);
+        assert.equal(refused.status, 1);
+        assert.equal(
+            refused.stderr,
+            "core/mongodb/data: 1 entries deleted on source since the last warm round began, more than sync.maxDeletions (0)\n" +
+                "core/core/data: 1 entries deleted on source since the last warm round began, more than sync.maxDeletions (0)\n" +
+                "The cutover stops here, source still serving: the final round would stop deleting at that bound with users locked out. Raise sync.maxDeletions if these deletions are expected, or run another warm round first.\n",
+        );
+
+        // dest: room for what source would write, less what dest already holds under the same paths.
+        const destRoot = path.join(confRoot, "dest");
+        const room = (changes: ChangesBeforeStop[]) => runBash(render("dest-room.sh", { confRoot: destRoot }), { stdin: destRoomInput(changes) });
+        const enough = room(counted);
+        assert.deepEqual([enough.status, enough.stderr], [0, ""]);
+        assert.equal(jsonLines<{ needed: number }>(enough.stdout)[1].needed, 10);
+        const short = room([{ ...counted[1], bytes: 1e18 }]);
+        assert.equal(short.status, 1);
+        assert.match(
+            short.stderr,
+            /^core\/core\/data: the final round may write 1000000000000000000 bytes more than dest holds there, and .*\/dest\/core\/core\/data has \d+ bytes free\nThe cutover stops here, source still serving: free space on dest first\.\n$/,
+        );
+    });
+
+    it("changes-before-stop: without a live recorder, says so and refuses nothing (the final round's own bound applies)", () => {
+        const result = runBash(render("changes-before-stop.sh", { migrationId: "unit", round: 3, confRoot, folders, maxDeletions: 0 }), {
+            env: { HOME: home },
+        });
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(
+            jsonLines<ChangesBeforeStop>(result.stdout),
+            folders.map((folder) => ({ folder, journal: false })),
+        );
+    });
+
+    it("more paths than maxPaths in a folder: that folder walks, the others keep their lists", async () => {
+        startRecorder();
+        writeJournal(events);
+        const { result, changes } = run(2);
+        assert.equal(result.status, 0, result.stderr);
+        assert.deepEqual(changes, [
+            { folder: "core/mongodb/data", journal: false, reason: "4 paths changed, more than 2" },
+            { folder: "core/core/data", journal: true, paths: 2, list: list(["a", "b"]) },
+            { folder: "core/hfs/data", journal: true, paths: 0, list: "" },
+        ]);
+        assert.deepEqual(changes.map(finalRoundInput), ["walk\n", `journal\n${list(["a", "b"])}\n`, "journal\n\n"]);
+    });
+
+    it("the kernel's queue overflowed: every folder walks, saying why", async () => {
+        const recorder = startRecorder();
+        writeJournal(events.slice(0, 3));
+        fs.appendFileSync(path.join(markers, "change-journal-3"), "Q_OVERFLOW \n");
+        const { result, changes } = run();
+        assert.equal(result.status, 0, result.stderr);
+        assert.deepEqual(
+            changes,
+            folders.map((folder) => ({ folder, journal: false, reason: "the kernel dropped change events (queue overflow)" })),
+        );
+        assert.equal(await ending(recorder), "SIGTERM");
+    });
+
+    it("a recorder that died, or none at all: every folder walks, saying why", async () => {
+        const dead = startRecorder();
+        dead.kill("SIGKILL");
+        assert.equal(await ending(dead), "SIGKILL");
+        writeJournal(events);
+        const walks = folders.map((folder) => ({ folder, journal: false, reason: "no change journal was recording since warm round 3 began" }));
+        const afterDeath = run();
+        assert.deepEqual([afterDeath.result.status, afterDeath.changes], [0, walks], afterDeath.result.stderr);
+        fs.rmSync(path.join(markers, "change-journal-3.pid"), { force: true });
+        const never = run();
+        assert.deepEqual([never.result.status, never.changes], [0, walks], never.result.stderr);
+    });
+});
+
+/**
+ * The verifications on dest, run by bash on this machine with a fake rsync: source's copy is
+ * a local folder, dest's description is the one data-manifest.sh (describe-folder) writes.
+ */
+describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", () => {
+    const folder = "core/core/data";
+    const key = folderKey(folder);
+    let remove: () => void;
+    let root: string;
+    let env: Record<string, string>;
+    let log: string;
+    let sourceCopy: string;
+    let target: string;
+
+    beforeEach(() => {
+        const temporary = temporaryFolder("verify");
+        remove = temporary.remove;
+        root = fs.realpathSync(temporary.folder);
+        const bin = path.join(root, "bin");
+        log = path.join(root, "calls.log");
+        sourceCopy = path.join(root, "source", folder);
+        target = path.join(root, "dest", folder);
+        fs.mkdirSync(bin);
+        for (const copy of [sourceCopy, target]) {
+            fs.mkdirSync(path.join(copy, "journal"), { recursive: true });
+            fs.writeFileSync(path.join(copy, "same 1.wt"), "source bytes");
+            fs.writeFileSync(path.join(copy, "journal", "rewritten.log"), "log");
+            for (const file of ["same 1.wt", "journal/rewritten.log"]) fs.utimesSync(path.join(copy, file), 1_600_000_000, 1_600_000_000);
+        }
+        fakeCommand(
+            bin,
+            "rsync",
+            [
+                `echo "rsync $*" >> '${log}'`,
+                'case " $* " in',
+                '  *" --list-only "*) echo "drwxr-xr-x 4096 2019/06/04 10:00:00 ."; echo "-rw-r--r-- 12 2019/06/04 10:00:00 same 1.wt" ;;',
+                // The content comparisons: what differs, as rsync itemizes it.
+                '  *" --dry-run "*) printf \'%b\' "${FAKE_ITEMS:-}"; case " $* " in *" --stats "*) echo \'Number of files: 4 (reg: 2, dir: 2)\' ;; esac; exit "${FAKE_DRY_RUN_STATUS:-0}" ;;',
+                // A copy: source's folder onto the target, as rsync --archive would leave it.
+                `  *) cp -a '${sourceCopy}'/. "\${@: -1}"; [ -z "\${FAKE_COPIED:-}" ] || printf '>f+++++++++ %s\\n' "$FAKE_COPIED" ;;`,
+                "esac",
+            ].join("\n"),
+        );
+        env = { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(root, "home") };
+    });
+    afterEach(() => remove());
+
+    const rsyncValues = () => ({ ...peerRsyncValues({ ...dest, confRoot: path.join(root, "dest") }, pullAccess, folder), migrationId: "unit", folder, key });
+    /** source's digest of its folder, as its description step prints it. */
+    const sourceDigest = (): string => {
+        const described = runBash(
+            render("data-manifest.sh", { role: "source", confRoot: path.join(root, "source"), migrationId: "unit", folders: [{ folder, key }] }),
+            { env },
+        );
+        assert.equal(described.status, 0, described.stderr);
+        return jsonLines<FolderDescription>(described.stdout)[0].metadataDigest!;
+    };
+    const calls = (): string[] => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trimEnd().split("\n") : []);
+    const markers = () => path.join(root, "home", ".pryv-migration", "unit");
+    const verifyCopy = (extra: Record<string, string> = {}) => {
+        const script = render("verify-copy.sh", { ...rsyncValues(), expected: sourceDigest(), maxDeletions: 7, changedList: `cold-${key}.changed` });
+        fs.mkdirSync(markers(), { recursive: true });
+        fs.writeFileSync(path.join(markers(), `cold-${key}.changed`), "same 1.wt\n");
+        const result = runBash(script, { env: { ...env, ...extra } });
+        return { result, verified: jsonLines<{ metadataDigest: string; contentChecked: number; fullWalk: boolean }>(result.stdout) };
+    };
+    const verifyContent = (items: string) => {
+        const result = runBash(render("verify-content.sh", rsyncValues()), { env: { ...env, FAKE_ITEMS: items } });
+        return { result, compared: jsonLines<{ folder: string; filesCompared: number }>(result.stdout) };
+    };
+
+    it("verify-copy: a copy with source's metadata is content-checked on what the final round wrote, without a second copy", () => {
+        const { result, verified } = verifyCopy();
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(
+            verified.map(({ metadataDigest, contentChecked, fullWalk }) => [metadataDigest, contentChecked, fullWalk]),
+            [[sourceDigest(), 1, false]],
+        );
+        assert.deepEqual(
+            calls().map((call) => call.replace(/ -e .*/, "")),
+            [
+                `rsync --dry-run --checksum --itemize-changes --archive --hard-links --sparse --numeric-ids --modify-window=-1 --files-from=${markers()}/cold-${key}.changed`,
+            ],
+        );
+    });
+
+    it("verify-copy: fails when the content comparison cannot run (source's sshd gone after the final round): no comparison is no proof", () => {
+        const { result } = verifyCopy({ FAKE_DRY_RUN_STATUS: "255" });
+        assert.equal(result.status, 1);
+        assert.equal(
+            result.stderr,
+            "core/core/data: the content of the files the final round wrote could not be compared with source's (rsync failed, see above): dest is not started on an unverified copy. Run pulumi up again once source is reachable.\n",
+        );
+    });
+
+    it("verify-copy: on a metadata mismatch, copies the folder again with a full walk (deletions bounded), then compares again", () => {
+        fs.rmSync(path.join(target, "same 1.wt"));
+        const { result, verified } = verifyCopy({ FAKE_COPIED: "same 1.wt" });
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(
+            verified.map(({ metadataDigest, contentChecked, fullWalk }) => [metadataDigest, contentChecked, fullWalk]),
+            [[sourceDigest(), 2, true]],
+        );
+        assert.deepEqual(
+            calls().map((call) => call.replace(/ -e .*/, "")),
+            [
+                "rsync --list-only",
+                "rsync --archive --hard-links --sparse --numeric-ids --modify-window=-1 --inplace --delete --max-delete=7 --out-format=%i %n",
+                `rsync --dry-run --checksum --itemize-changes --archive --hard-links --sparse --numeric-ids --modify-window=-1 --files-from=${markers()}/cold-${key}.changed`,
+            ],
+        );
+        // What the full walk wrote is content-checked too.
+        assert.equal(fs.readFileSync(path.join(markers(), `cold-${key}.changed`), "utf8"), "same 1.wt\nsame 1.wt\n");
+    });
+
+    it("verify-copy: fails, saying what differs, when the copy still differs after the full walk", () => {
+        fs.chmodSync(path.join(sourceCopy, "same 1.wt"), 0o600);
+        const expected = sourceDigest();
+        fs.chmodSync(path.join(sourceCopy, "same 1.wt"), 0o644);
+        const script = render("verify-copy.sh", { ...rsyncValues(), expected, maxDeletions: 7, changedList: `cold-${key}.changed` });
+        const result = runBash(script, { env: { ...env, FAKE_ITEMS: ".f...p..... same 1.wt\n" } });
+        assert.equal(result.status, 1);
+        assert.equal(
+            result.stderr,
+            `${folder}: dest's copy differs from source's in metadata. What differs, as rsync itemizes it (> content or metadata to update, + missing on dest, *deleting only on dest; s size, t mtime, p mode, o owner, g group, L link target):\n.f...p..... same 1.wt\n`,
+        );
+        assert.equal(calls().filter((call) => call.includes("--max-delete=7")).length, 1);
+    });
+
+    it("verify-content: reports a file whose content differs while its size and mtime are still those dest had before it started", () => {
+        assert.equal(verifyCopy().result.status, 0);
+        const { result, compared } = verifyContent(">fc........ same 1.wt\n>fc........ journal/rewritten.log\n");
+        assert.equal(result.status, 1);
+        assert.equal(
+            result.stderr,
+            `${folder}: CONTENT DIFFERS between source and dest for files dest has not written since it started. Roll back (phase: warm-sync) to serve from source again:\n>fc........ same 1.wt\n>fc........ journal/rewritten.log\n`,
+        );
+        assert.deepEqual(compared, []);
+    });
+
+    it("verify-content: ignores a file dest rewrote since it started (mtime changed), one it removed, and metadata differences", () => {
+        assert.equal(verifyCopy().result.status, 0);
+        // dest's services rewrote the log while rsync read it: same size and mtime as source's when rsync compared, not now.
+        fs.utimesSync(path.join(target, "journal", "rewritten.log"), 1_600_000_100, 1_600_000_100);
+        fs.rmSync(path.join(target, "same 1.wt"));
+        const { result, compared } = verifyContent(">fc........ journal/rewritten.log\n>fc........ same 1.wt\n>fcst...... other.wt\n");
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(
+            compared.map(({ folder, filesCompared }) => [folder, filesCompared]),
+            [[folder, 4]],
+        );
+        assert.match(
+            calls().at(-1)!,
+            /^rsync --dry-run --checksum --itemize-changes --stats --archive --hard-links --sparse --numeric-ids --modify-window=-1 -e /,
+        );
+    });
+});
