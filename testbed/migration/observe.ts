@@ -2,7 +2,9 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import { databaseEvents, TestHost, TestHosts } from "..";
+import { folderPath } from "../../config";
 import { httpsRequest, websocketUpgrade } from "../checks";
+import { shq } from "../shell";
 
 /** Which machine's core stand-in answers <name> through `host`'s nginx, or why none does. */
 export async function servedBy(hosts: TestHosts, host: TestHost, user = hosts.subdomain): Promise<string> {
@@ -51,3 +53,13 @@ export const databaseLog = (host: TestHost): string => fs.readFileSync(`${host.d
 
 /** Commands each host's sshd ran so far, counted by its login shell. */
 export const commandCounts = (hosts: TestHosts): number[] => Object.values(hosts.hosts).map((host) => host.commandCount());
+
+/** Whether a serving host's database holds the user's event (read past nginx and the core). */
+export const holdsEvent = async (host: TestHost, user: string, id: string): Promise<boolean> => (await eventIdsHeld(host, user)).has(id);
+
+/** Whether a host's stopped database files hold the text (FerretDB's SQLite keeps it as written). */
+export const databaseFilesHold = async (host: TestHost, folder: string, text: string): Promise<boolean> =>
+    (await host.exec(`grep -rqF -- ${shq(text)} ${shq(folder)}`)).code === 0;
+
+/** A data folder of the host, from this machine's side: in its confRoot, or its own copy of a folder outside it (the audit trail). */
+export const dataFolderOn = (host: TestHost, folder: string): string => host.pathOnHost(folderPath(host.confRoot, folder));

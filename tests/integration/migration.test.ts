@@ -3,12 +3,20 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { UpResult } from "@pulumi/pulumi/automation";
-import { folderPath } from "../../config/folderNames";
 import { containerStates, registerDnsJson, runningServices, TestHost, TestHosts } from "../../testbed";
 import { dnsQuery, httpsRequest, registerDnsJsonPath, treeManifest } from "../../testbed/checks";
 import { site443 } from "../../testbed/nginx-conf";
 import { MigrationStack, migrationOnTestHosts } from "../../testbed/migration/migrationStack";
-import { authorizedKeys, commandCounts, eventIdsHeld, servedBy, websocketReaches, writeEvent } from "../../testbed/migration/observe";
+import {
+    authorizedKeys,
+    commandCounts,
+    dataFolderOn,
+    databaseFilesHold,
+    holdsEvent,
+    servedBy,
+    websocketReaches,
+    writeEvent,
+} from "../../testbed/migration/observe";
 import { realDataFolders, realStackConfig } from "../../testbed/migration/realStackConfig";
 
 /** What an update changed, beyond the program reading its own stack's last outputs. */
@@ -17,11 +25,6 @@ const changedResources = (result: UpResult): string[] => Object.keys(result.summ
 /** Whether a database runs on the host (a running core writes under its files). */
 const databaseRuns = async (host: TestHost): Promise<boolean> =>
     (await runningServices(host)).some((service) => service === "mongodb" || service === "influxdb");
-/** Whether a serving host's database holds the user's event (read past nginx and the core). */
-const holds = async (host: TestHost, user: string, id: string): Promise<boolean> => (await eventIdsHeld(host, user)).has(id);
-/** Whether a host's stopped database files hold the text (FerretDB's SQLite keeps it as written). */
-const databaseFilesHold = async (host: TestHost, folder: string, text: string): Promise<boolean> =>
-    (await host.exec(`grep -rqF ${JSON.stringify(text)} ${folder}`)).code === 0;
 
 /**
  * The program on the real engine (Automation API, openssh executor) against the four
@@ -58,9 +61,8 @@ describe("migration on the test hosts (real engine)", function () {
     const siteFile = () => `${source.confRoot}/core/nginx/conf/site-443.conf`;
     const coreName = () => `${hosts.subdomain}.${hosts.domain}`;
     const answers = () => Promise.all(registers.map((register) => dnsQuery(register.ip, coreName())));
-    const folderOn = (host: TestHost, folder: string) => host.pathOnHost(folderPath(host.confRoot, folder));
     const sameTree = async (from: TestHost, to: TestHost, folder: string) =>
-        assert.equal(await treeManifest(to, folderOn(to, folder)), await treeManifest(from, folderOn(from, folder)), folder);
+        assert.equal(await treeManifest(to, dataFolderOn(to, folder)), await treeManifest(from, dataFolderOn(from, folder)), folder);
     /** The folders nothing rewrites once copied: InfluxDB and FerretDB rewrite theirs as soon as they run (realMigration.test.ts tells those changes apart). */
     const quietFolders = () => realDataFolders.filter((folder) => folder !== "core/mongodb/data" && folder !== "core/influxdb/data");
     const keyMarkers = (host: TestHost) =>
@@ -179,7 +181,7 @@ describe("migration on the test hosts (real engine)", function () {
         assert.equal(await servedBy(hosts, source, "carol"), "dest");
         assert.equal(await websocketReaches(hosts, source), "dest");
         for (const folder of quietFolders()) await sameTree(source, dest, folder);
-        assert.ok(await holds(dest, "bob", "last-write-before-cutover"));
+        assert.ok(await holdsEvent(dest, "bob", "last-write-before-cutover"));
         const owners = await dest.exec(`stat -c '%u:%g' ${dest.confRoot}/core/mongodb/data/* ${dest.confRoot}/core/core/data/testuser01 | sort -u`);
         assert.deepEqual(owners.stdout.trim().split("\n").sort(), ["9999:9999", "999:999"]);
         assert.doesNotMatch((await dest.exec("getent passwd 9999 || true")).stdout, /9999/);
@@ -202,7 +204,7 @@ describe("migration on the test hosts (real engine)", function () {
             realDataFolders,
         );
         await writeEvent(hosts, source, "carol", "written-through-the-proxy");
-        assert.ok(await holds(dest, "carol", "written-through-the-proxy"));
+        assert.ok(await holdsEvent(dest, "carol", "written-through-the-proxy"));
     });
 
     it("a second up on the converged stack changes nothing and runs no command on any host", async () => {
@@ -294,7 +296,7 @@ describe("migration on the test hosts (real engine)", function () {
         assert.equal(await servedBy(hosts, source), "source");
         assert.equal(fs.readFileSync(siteFile(), "utf8"), site443(hosts.domain, source.confRoot));
         assert.equal(fs.existsSync(`${siteFile()}.pryv-migration-original`), false);
-        assert.ok(await holds(source, "carol", "written-through-the-proxy"));
+        assert.ok(await holdsEvent(source, "carol", "written-through-the-proxy"));
         for (const folder of quietFolders()) await sameTree(dest, source, folder);
         // The carry-back replaced source's database files: source's own version waits in the kept-aside folder.
         const kept = String(outputs.keptAside.value);
@@ -302,7 +304,7 @@ describe("migration on the test hosts (real engine)", function () {
         assert.equal(keptDatabase.length, 1, `source's replaced database files not kept aside under ${kept}`);
         assert.ok(await databaseFilesHold(source, keptDatabase[0], "last-write-before-cutover"));
         assert.equal(await databaseFilesHold(source, keptDatabase[0], "written-on-dest-before-the-rollback"), false);
-        assert.ok(await holds(source, "bob", "written-on-dest-before-the-rollback"));
+        assert.ok(await holdsEvent(source, "bob", "written-on-dest-before-the-rollback"));
     });
 
     it("rollback to prepare, then destroy: source still serving, the keys gone, every update in the history", async () => {

@@ -4,7 +4,7 @@ import * as path from "path";
 import { UpResult } from "@pulumi/pulumi/automation";
 import { runningServices, TestHost, TestHosts, TestHostsOptions } from "../../testbed";
 import { MigrationStack, migrationOnTestHosts } from "../../testbed/migration/migrationStack";
-import { eventIdsHeld, servedBy, writeEvent } from "../../testbed/migration/observe";
+import { databaseFilesHold, holdsEvent, servedBy, writeEvent } from "../../testbed/migration/observe";
 import { realDataFolders, realStackConfig } from "../../testbed/migration/realStackConfig";
 
 interface RoundStats {
@@ -16,7 +16,6 @@ interface RoundStats {
 
 /** The hosts these tests migrate between: the docker test hosts (Pryv's 2019 core shape), with the program's defaults. */
 const dockerHosts = (sampleSizeMiB: number): TestHostsOptions => ({ hosts: ["source", "dest", "reg-master", "reg-slave"], engine: "docker", sampleSizeMiB });
-const holds = async (host: TestHost, user: string, id: string): Promise<boolean> => (await eventIdsHeld(host, user)).has(id);
 
 /**
  * What operators do with a stack file between phases, on the real engine and the docker
@@ -70,14 +69,14 @@ describe("operator habits on the test hosts (real engine)", function () {
 
     it("a rollback by reverting the stack file (phase warm-sync, warmSyncRound 1): every write made on dest is back on source", async () => {
         await writeEvent(hosts, source, "dora", "written-on-dest-then-rolled-back");
-        assert.ok(await holds(dest, "dora", "written-on-dest-then-rolled-back"));
+        assert.ok(await holdsEvent(dest, "dora", "written-on-dest-then-rolled-back"));
         // What the commit before the cutover holds: warmSyncRound 1 and the setting as it was.
         const result = await up("warm-sync", { warmSyncRound: 1, sync: {} });
         assert.match(log.join(""), /warmSyncRound: 1 is recorded, but no warm round runs in this update: dest may hold users' writes since the cutover/);
         assert.equal(await servedBy(hosts, source), "source");
         assert.equal(await servedBy(hosts, dest), "nobody");
         assert.deepEqual(await runningServices(dest), []);
-        assert.ok(await holds(source, "dora", "written-on-dest-then-rolled-back"));
+        assert.ok(await holdsEvent(source, "dora", "written-on-dest-then-rolled-back"));
         // No warm round ran: their outputs are still those of round 2.
         assert.deepEqual(result.outputs.warmSync.value, warmRoundTwo);
     });
@@ -91,11 +90,10 @@ describe("operator habits on the test hosts (real engine)", function () {
         );
         assert.ok(stats.every((s, index) => s.startedAt > warmRoundTwo[index].finishedAt));
         assert.equal(await servedBy(hosts, source), "source");
-        assert.ok(await holds(source, "dora", "written-on-dest-then-rolled-back"));
+        assert.ok(await holdsEvent(source, "dora", "written-on-dest-then-rolled-back"));
         // dest, stopped, has it in the database files the round copied (FerretDB's SQLite stores the text as is).
         assert.deepEqual(await runningServices(dest), []);
-        const copied = await dest.exec(`grep -rlF written-on-dest-then-rolled-back ${dest.confRoot}/core/mongodb/data`);
-        assert.notEqual(copied.stdout.trim(), "", copied.stderr);
+        assert.ok(await databaseFilesHold(dest, `${dest.confRoot}/core/mongodb/data`, "written-on-dest-then-rolled-back"));
     });
 });
 
@@ -129,6 +127,6 @@ describe("a symlinked confRoot on source (real engine)", function () {
         await writeEvent(hosts, source, "erin", "written-on-dest-behind-a-linked-conf-root");
         await up("warm-sync");
         assert.equal(await servedBy(hosts, source), "source");
-        assert.ok(await holds(source, "erin", "written-on-dest-behind-a-linked-conf-root"));
+        assert.ok(await holdsEvent(source, "erin", "written-on-dest-behind-a-linked-conf-root"));
     });
 });

@@ -9,11 +9,9 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { UpResult } from "@pulumi/pulumi/automation";
-import { folderPath } from "../../config/folderNames";
 import {
     AUDIT_TRAIL,
     CORE_SERVICES,
-    databaseEvents,
     databasePoints,
     databasesIntact,
     docker,
@@ -33,7 +31,7 @@ import { dnsQuery, httpsRequest, HttpsResponse, treeManifest } from "../../testb
 import { PRYV_UID } from "../../testbed/host-files";
 import { run, sleep } from "../../testbed/shell";
 import { MigrationStack, openMigrationStack } from "../../testbed/migration/migrationStack";
-import { servedBy, websocketReaches } from "../../testbed/migration/observe";
+import { dataFolderOn, eventIdsHeld, servedBy, websocketReaches } from "../../testbed/migration/observe";
 import { realDataFolders, realStackConfig } from "../../testbed/migration/realStackConfig";
 
 const ALL_CORE_SERVICES = [...CORE_SERVICES].sort();
@@ -243,11 +241,10 @@ describe("migration on the docker test hosts: the program's defaults on Pryv's 2
     };
     /** A manifest of a folder whose files may vanish while it is read (a serving dest): read again until one walk completes. */
     /** A data folder of the host, from this machine's side: in its confRoot, or the audit trail's own copy. */
-    const folderOn = (host: TestHost, folder: string): string => host.pathOnHost(folderPath(host.confRoot, folder));
     const manifestOf = async (host: TestHost, folder: string): Promise<Map<string, string>> => {
         for (let attempt = 0; ; attempt++) {
             try {
-                const text = await treeManifest(host, folderOn(host, folder));
+                const text = await treeManifest(host, dataFolderOn(host, folder));
                 return new Map(
                     text
                         .split("\n")
@@ -262,7 +259,7 @@ describe("migration on the docker test hosts: the program's defaults on Pryv's 2
     /** ctime in ms of a path on a host, or of its closest existing parent. */
     const changedAt = (host: TestHost, folder: string, rel: string): number => {
         for (let p = rel; ; p = path.dirname(p)) {
-            const full = p === "." ? folderOn(host, folder) : `${folderOn(host, folder)}/${p}`;
+            const full = p === "." ? dataFolderOn(host, folder) : `${dataFolderOn(host, folder)}/${p}`;
             try {
                 return fs.lstatSync(full).ctimeMs;
             } catch {
@@ -270,11 +267,10 @@ describe("migration on the docker test hosts: the program's defaults on Pryv's 2
             }
         }
     };
-    const eventIds = async (host: TestHost, user: string): Promise<Set<string>> => new Set((await databaseEvents(host, user)).map((e) => e.id));
     /** Every acknowledged event and point of the snapshot is in the host's databases (read past nginx and the core). */
     const assertDatabasesHold = async (host: TestHost, acked: ReturnType<Workload["acknowledged"]>): Promise<void> => {
         for (const user of USERS) {
-            const ids = await eventIds(host, user);
+            const ids = await eventIdsHeld(host, user);
             const missing = acked.events.filter((e) => e.user === user && !ids.has(e.id));
             assert.deepEqual(
                 missing.map((e) => `${e.id} (acknowledged by ${e.by})`),
