@@ -118,11 +118,27 @@ async function inSshdMounts(host: TestHost, args: string[]): Promise<string> {
     return check("nsenter", ["-t", String(pid), "-m", "--", ...args]);
 }
 
-/** A tmpfs of `sizeKiB` over `folder` (absolute), owned like the folder it hides, seen by every command sshd runs on the host. */
+/**
+ * A tmpfs of `sizeKiB` over `folder` (absolute), owned like the folder it hides, seen by
+ * every command sshd runs on the host, and holding a copy of what the folder held (sparse
+ * files kept sparse): the same files on a smaller disk.
+ */
 export async function mountSmallFilesystem(host: TestHost, folder: string, sizeKiB: number): Promise<void> {
     const st = fs.statSync(folder);
     const mode = (st.mode & 0o7777).toString(8);
-    await inSshdMounts(host, ["mount", "-t", "tmpfs", "-o", `size=${sizeKiB}k,mode=${mode},uid=${st.uid},gid=${st.gid}`, "pryvmig-small", folder]);
+    const stash = fs.mkdtempSync(`${host.dir}/small-filesystem-`);
+    try {
+        await check("cp", ["-a", "--sparse=always", `${folder}/.`, stash]);
+        await inSshdMounts(host, ["mount", "-t", "tmpfs", "-o", `size=${sizeKiB}k,mode=${mode},uid=${st.uid},gid=${st.gid}`, "pryvmig-small", folder]);
+        await inSshdMounts(host, ["cp", "-a", "--sparse=always", `${stash}/.`, folder]);
+    } finally {
+        fs.rmSync(stash, { recursive: true, force: true });
+    }
+}
+
+/** Kibibytes the files under `folder` take on disk as the commands sshd runs on the host see it (a sparse file's holes take none). */
+export async function diskUsageSeenBySshd(host: TestHost, folder: string): Promise<number> {
+    return Number((await inSshdMounts(host, ["du", "-sk", folder])).split("\t")[0]);
 }
 
 /** The filesystem type of `folder` as the commands sshd runs on the host see it. */

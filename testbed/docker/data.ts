@@ -51,6 +51,22 @@ export async function containerStates(host: TestHost): Promise<string[]> {
     return r.stdout.split("\n").filter(Boolean).sort();
 }
 
+/**
+ * When the container of a compose service on the host last started (ms since the epoch,
+ * docker's clock: this machine's), or undefined if the host has no such container.
+ */
+export async function serviceStartedAt(host: TestHost, service: string): Promise<number | undefined> {
+    const d = dockerOf(host);
+    const ids = await docker(d, ["ps", "-a", "-q", "--filter", `label=com.docker.compose.service=${service}`]);
+    const id = ids.stdout.split("\n").find(Boolean);
+    if (ids.code !== 0 || id === undefined) return undefined;
+    const r = await docker(d, ["inspect", "-f", "{{.State.StartedAt}}", id]);
+    if (r.code !== 0) throw new Error(`docker inspect on ${host.name}: ${r.stderr.trim()}`);
+    // RFC 3339 with nanoseconds: milliseconds are what Date reads.
+    const started = Date.parse(r.stdout.trim().replace(/(\.\d{3})\d*/, "$1"));
+    return Number.isNaN(started) || started <= 0 ? undefined : started;
+}
+
 async function api(
     site: Site,
     host: TestHost,

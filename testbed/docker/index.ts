@@ -30,6 +30,7 @@ export {
     readEvents,
     readPoints,
     runningServices,
+    serviceStartedAt,
     sqliteIntegrity,
     waitForCore,
     waitForTsmFiles,

@@ -15,7 +15,8 @@ const program = async (): Promise<Record<string, unknown>> => new CoreMigration(
 /** The config a stack of the test hosts starts from, before a test's own keys. */
 export type HostsConfig = (hosts: TestHosts) => Record<string, unknown>;
 
-function migrationConfig(hosts: TestHosts, phase: Phase, extra: Record<string, unknown> = {}, base: HostsConfig = testHostsConfig): ConfigMap {
+/** The stack's config at `phase`: the base's keys, then the test's, and the operator key as a secret. */
+export function migrationConfig(hosts: TestHosts, phase: Phase, extra: Record<string, unknown> = {}, base: HostsConfig = testHostsConfig): ConfigMap {
     const values: Record<string, unknown> = { phase, ...base(hosts), ...extra };
     const config: ConfigMap = Object.fromEntries(
         Object.entries(values).map(([key, value]) => [key, { value: typeof value === "string" ? value : JSON.stringify(value) }]),

@@ -49,8 +49,6 @@ export const authorizedKeys = (host: TestHost): string => {
     return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
 };
 
-export const databaseLog = (host: TestHost): string => fs.readFileSync(`${host.dir}/database-standin.log`, "utf8");
-
 /** Commands each host's sshd ran so far, counted by its login shell. */
 export const commandCounts = (hosts: TestHosts): number[] => Object.values(hosts.hosts).map((host) => host.commandCount());
 

@@ -1,9 +1,10 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { startTestHosts, TestHost, TestHosts } from "../../testbed";
-import { isDatabaseRunning } from "../../testbed/checks";
+import { TestHost, TestHosts } from "../../testbed";
 import { MigrationStack, openMigrationStack } from "../../testbed/migration/migrationStack";
 import { servedBy } from "../../testbed/migration/observe";
+import { faultStackConfig } from "./engine";
+import { databaseRuns, startFaultHosts } from "./view";
 
 /**
  * A copy on dest whose bytes differ from source's while its size and mtime match: what a
@@ -20,9 +21,9 @@ describe("a damaged copy on dest (real engine, test hosts)", function () {
     const attachment = "core/core/data/testuser05/attachments/rewritten-with-its-time-kept";
 
     before(async () => {
-        hosts = await startTestHosts({ hosts: ["source", "dest"], sampleSizeMiB: 8 });
+        hosts = await startFaultHosts(["source", "dest"], 8);
         ({ source, dest } = hosts.hosts);
-        migration = await openMigrationStack(hosts, "damaged");
+        migration = await openMigrationStack(hosts, "damaged", faultStackConfig);
     });
 
     after(async () => {
@@ -51,7 +52,7 @@ describe("a damaged copy on dest (real engine, test hosts)", function () {
         await migration.up("warm-sync");
         assert.equal(await servedBy(hosts, source), "source");
         assert.equal(await servedBy(hosts, dest), "nobody");
-        assert.equal(await isDatabaseRunning(dest), false);
+        assert.equal(await databaseRuns(dest), false);
         assert.equal(fs.readFileSync(onSource, "utf8"), "other version\n");
     });
 });

@@ -4,13 +4,13 @@
 import { ChildProcessWithoutNullStreams, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigMap, EngineEvent, LocalWorkspace, UpResult } from "@pulumi/pulumi/automation";
-import { Phase } from "../../config";
+import { EngineEvent, LocalWorkspace, UpResult } from "@pulumi/pulumi/automation";
+import { defaultDataFolders, Phase } from "../../config";
 import { projectName } from "../../components/stackConfig";
 import { TestHosts } from "../../testbed";
 import { commandLog } from "../../testbed/faults";
-import { MigrationStack, openMigrationStack } from "../../testbed/migration/migrationStack";
-import { testHostsConfig } from "../../testbed/migration/stackConfig";
+import { migrationConfig, MigrationStack, openMigrationStack } from "../../testbed/migration/migrationStack";
+import { realStackConfig } from "../../testbed/migration/realStackConfig";
 import type { Kill, KilledUpJob } from "./killedUp";
 
 export type { Kill } from "./killedUp";
@@ -34,6 +34,13 @@ interface DeploymentState {
     resources?: { urn: string; retainOnDelete?: boolean; protect?: boolean }[];
     pending_operations?: { type: string; resource: { urn: string } }[];
 }
+
+/**
+ * The program's defaults on the docker test hosts (realStackConfig), with the default data
+ * folders only: the audit trail outside confRoot is migrated by the integration tests, and
+ * each folder more is four steps more for the engine-killed matrix to kill at.
+ */
+export const faultStackConfig = (hosts: TestHosts): Record<string, unknown> => ({ ...realStackConfig(hosts), dataFolders: defaultDataFolders });
 
 const nameOf = (urn: string): string => urn.split("::").pop() ?? urn;
 
@@ -61,19 +68,14 @@ export interface FaultStack extends Pick<MigrationStack, "stack" | "backendFolde
 }
 
 export async function openFaultStack(hosts: TestHosts, stackName: string): Promise<FaultStack> {
-    const migration = await openMigrationStack(hosts, stackName);
+    const migration = await openMigrationStack(hosts, stackName, faultStackConfig);
     const { stack, backendFolder } = migration;
     const workspace = stack.workspace as LocalWorkspace;
     const output: string[] = [];
     let settings: Record<string, unknown> = {};
     const configure = async (phase: Phase, extra: Record<string, unknown>): Promise<void> => {
         settings = { ...settings, ...extra };
-        const values: Record<string, unknown> = { phase, ...testHostsConfig(hosts), ...settings };
-        const config: ConfigMap = Object.fromEntries(
-            Object.entries(values).map(([key, value]) => [key, { value: typeof value === "string" ? value : JSON.stringify(value) }]),
-        );
-        config.operatorPrivateKey = { value: hosts.operatorPrivateKey, secret: true };
-        await stack.setAllConfig(config);
+        await stack.setAllConfig(migrationConfig(hosts, phase, settings, faultStackConfig));
     };
     const cli = (args: string[]): Promise<CliResult> =>
         new Promise((resolve, reject) => {

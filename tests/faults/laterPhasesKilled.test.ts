@@ -1,10 +1,10 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { startTestHosts, TestHost, TestHosts } from "../../testbed";
-import { dnsQuery, isDatabaseRunning } from "../../testbed/checks";
+import { TestHost, TestHosts } from "../../testbed";
+import { dnsQuery } from "../../testbed/checks";
 import { servedBy } from "../../testbed/migration/observe";
 import { diagnostics, FaultStack, openFaultStack } from "./engine";
-import { mark, migrationKeys, sourceServesProblems } from "./view";
+import { databaseRuns, mark, migrationKeys, sourceServesProblems, startFaultHosts } from "./view";
 
 const migrationId = "later-faults";
 
@@ -45,8 +45,8 @@ describe("engine killed during a rollback, dns and finalize (real engine, test h
         const [viaSource, viaDest, sourceRuns, destRuns] = await Promise.all([
             servedBy(hosts, source),
             servedBy(hosts, dest),
-            isDatabaseRunning(source),
-            isDatabaseRunning(dest),
+            databaseRuns(source),
+            databaseRuns(dest),
         ]);
         return [
             ...(viaSource === "source" && viaDest === "dest" ? ["after the kill, source and dest both serve"] : []),
@@ -55,7 +55,7 @@ describe("engine killed during a rollback, dns and finalize (real engine, test h
     }
 
     before(async () => {
-        hosts = await startTestHosts({ hosts: ["source", "dest", "reg-master", "reg-slave"], sampleSizeMiB: 2 });
+        hosts = await startFaultHosts(["source", "dest", "reg-master", "reg-slave"]);
         ({ source, dest } = hosts.hosts);
         registers = [hosts.hosts["reg-master"], hosts.hosts["reg-slave"]];
         migration = await openFaultStack(hosts, migrationId);
@@ -84,7 +84,7 @@ describe("engine killed during a rollback, dns and finalize (real engine, test h
             await migration.up("cutover");
             assert.equal(await servedBy(hosts, source), "dest");
             // Written through source's address while dest serves: acknowledged by dest, to be carried back.
-            const since = await mark(hosts, `on-dest-before-a-killed-rollback-${++counter}`);
+            const since = await mark(hosts, `on-dest-before-a-killed-rollback-${++counter}`, dest);
             const keptBefore = await keptFiles();
             const kill = await migration.upKilledAt("warm-sync", step);
             assert.equal(kill.notReached, false, `${step} was not reached:\n${migration.output.slice(-1).join("").slice(-3000)}`);
@@ -96,7 +96,7 @@ describe("engine killed during a rollback, dns and finalize (real engine, test h
             } catch (error) {
                 assert.fail(`the rollback after the kill failed:\n${diagnostics(error)}`);
             }
-            problems.push(...(await sourceServesProblems(hosts, since, migrationId, undefined, true)));
+            problems.push(...(await sourceServesProblems(hosts, since, migrationId, true)));
             const keptAfter = new Set(await keptFiles());
             problems.push(...keptBefore.filter((file) => !keptAfter.has(file)).map((file) => `kept aside before the kill, gone after: ${file}`));
             console.log(

@@ -1,11 +1,11 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { registerDnsJson, startTestHosts, TestHost, TestHosts } from "../../testbed";
+import { registerDnsJson, TestHost, TestHosts } from "../../testbed";
 import { dnsQuery, registerDnsJsonPath } from "../../testbed/checks";
 import { startSshd, stopSshd } from "../../testbed/faults";
 import { servedBy } from "../../testbed/migration/observe";
 import { diagnostics, FaultStack, openFaultStack } from "./engine";
-import { markerFolder } from "./view";
+import { markerFolder, startFaultHosts } from "./view";
 
 const migrationId = "faults";
 
@@ -26,7 +26,7 @@ describe("a register unreachable during dns (real engine, test hosts)", function
     const coreName = () => `${hosts.subdomain}.${hosts.domain}`;
 
     before(async () => {
-        hosts = await startTestHosts({ hosts: ["source", "dest", "reg-master", "reg-slave"], sampleSizeMiB: 2 });
+        hosts = await startFaultHosts(["source", "dest", "reg-master", "reg-slave"]);
         ({ source, dest } = hosts.hosts);
         master = hosts.hosts["reg-master"];
         slave = hosts.hosts["reg-slave"];
