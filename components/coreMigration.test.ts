@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { defaultDataFolders, folderKey, Phase, phaseReached, phases } from "../config";
 import { CoreMigration } from "./coreMigration";
 import { describeScript } from "../machinery/remoteStep";
-import { build, childrenOf, executors, fakeMachines, hostOf, promiseOf, Recorded, scriptOf, stepType, testConfig } from "../tests/unit/harness";
+import { build, childrenOf, executors, fakeMachines, hostOf, promiseOf, Recorded, scriptOf, stepType, testConfig } from "../testing";
 
 const registers = ["reg-master", "reg-slave"];
 const keys = defaultDataFolders.map(folderKey);

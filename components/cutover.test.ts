@@ -29,7 +29,7 @@ import {
     testConfig,
     transportFor,
     ranOnce,
-} from "../tests/unit/harness";
+} from "../testing";
 
 const { source, dest } = machines();
 const keys = defaultDataFolders.map(folderKey);

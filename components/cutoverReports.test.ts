@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { finalRoundInput, outageOf, spanOf } from "./cutoverReports";
-import { folderChangesOf } from "../tests/unit/harness";
+import { folderChangesOf } from "../testing";
 
 describe("cutover reports", () => {
     it("spans rounds that ran at once from the first start to the last end", () => {

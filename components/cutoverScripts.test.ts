@@ -9,7 +9,7 @@ import { ChangesBeforeStop, destRoomInput, FolderChanges, FolderDescription, fin
 import { peerAccess, peerRsyncValues } from "../machinery/folderSync";
 import { jsonLines } from "../machinery/remoteStep";
 import { render } from "../machinery/templates";
-import { fakeCommand, machines, runBash, temporaryFolder } from "../tests/unit/harness";
+import { fakeCommand, machines, runBash, temporaryFolder } from "../testing";
 
 const { source, dest } = machines();
 const pullAccess = peerAccess(source, "pull", "unit");

@@ -18,7 +18,7 @@ import {
     stepType,
     transportFor,
     warmClock,
-} from "../tests/unit/harness";
+} from "../testing";
 
 const make = (executor: Executor, images: string[], frozen = false) =>
     build(

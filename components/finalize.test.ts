@@ -12,7 +12,7 @@ import {
     stepType,
     testConfig,
     transportFor,
-} from "../tests/unit/harness";
+} from "../testing";
 
 for (const executor of executors) {
     describe(`Finalize (${executor} executor)`, () => {

@@ -20,7 +20,7 @@ import {
     testConfig,
     transportFor,
     Executor,
-} from "../tests/unit/harness";
+} from "../testing";
 
 const guardArgs = (executor: Executor, overrides: Partial<LiveCoreGuardArgs> = {}): LiveCoreGuardArgs => {
     const config = testConfig();

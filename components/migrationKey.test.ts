@@ -20,7 +20,7 @@ import {
     stepType,
     temporaryFolder,
     transportFor,
-} from "../tests/unit/harness";
+} from "../testing";
 
 const fakePublicKey = (file: string): string => `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${Buffer.from(file).toString("base64").replace(/=/g, "")}`;
 const keyFile = (folder: string): string => folder.replace(/\//g, "_");

@@ -19,7 +19,7 @@ import {
     stepType,
     testConfig,
     transportFor,
-} from "../tests/unit/harness";
+} from "../testing";
 
 const { registers } = testConfig();
 const editedDnsJson = editDnsJson(originalDnsJson, "co1", "192.0.2.12", "dns.json").content;

@@ -21,7 +21,7 @@ import {
     stepType,
     testConfig,
     transportFor,
-} from "../tests/unit/harness";
+} from "../testing";
 
 const config = testConfig();
 const siteFile = "/var/pryv/core/nginx/conf/site-443.conf";

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { readStackConfig } from "./stackConfig";
-import { operatorKey, rawConfig } from "../tests/unit/harness";
+import { operatorKey, rawConfig } from "../testing";
 
 function setStackConfig(values: Record<string, unknown>, secretKeys: string[]): void {
     const config = Object.fromEntries(

@@ -20,7 +20,7 @@ import {
     transportFor,
     warmClock,
     ranOnce,
-} from "../tests/unit/harness";
+} from "../testing";
 
 const { source, dest } = machines();
 const journalStop = render("change-journal-stop.sh", { migrationId: "unit", round: 2 });

@@ -13,7 +13,7 @@ import {
     registerMachineProblems,
     sourceDestProblems,
 } from ".";
-import { destHostKey, rawConfig, registerHostKeys, sourceHostKey } from "../tests/unit/harness";
+import { destHostKey, rawConfig, registerHostKeys, sourceHostKey } from "../testing";
 
 function refusal(overrides: Record<string, unknown>): string {
     try {

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { editDnsJson } from "./dnsJsonEdit";
-import { originalDnsJson } from "../tests/unit/harness";
+import { originalDnsJson } from "../testing";
 import { registerDnsJson } from "../testbed/register";
 
 describe("dns.json edit", () => {

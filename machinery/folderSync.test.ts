@@ -5,7 +5,7 @@ import * as path from "path";
 import { folderKey } from "../config";
 import { peerAccess, peerRsyncValues, Pull, pullLogName, pullScript, RoundKind, SyncStats } from "./folderSync";
 import { jsonLines } from "./remoteStep";
-import { assertInOrder, fakeCommand, machines, runBash, temporaryFolder } from "../tests/unit/harness";
+import { assertInOrder, fakeCommand, machines, runBash, temporaryFolder } from "../testing";
 
 const { source, dest } = machines();
 const pullFromSource = (round: RoundKind, overrides: Partial<Pull> = {}): Pull => ({

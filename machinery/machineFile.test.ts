@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { CapturedFile, captureScript, fileContentScript, parseCapture, restartScript, restoreScript } from "./machineFile";
-import { capturedStdout, runBash, sha256, temporaryFolder } from "../tests/unit/harness";
+import { capturedStdout, runBash, sha256, temporaryFolder } from "../testing";
 
 const originalBytes = "upstream core_server {\n  server core:3000;\n}\n# \u00e9t\u00e9, no newline at the end";
 const newContent = "new 'content' $(not run) `nor this`\n";

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import type { NginxParseTreeNode } from "nginx-conf/dist/src/parser";
 import { childrenNamed, ownedUpstreams, parseNginx, renderProxyFile, siteLayout } from "./nginxProxyFile";
-import { originalSite } from "../tests/unit/harness";
+import { originalSite } from "../testing";
 
 const settings = {
     migrationId: "unit",

@@ -31,7 +31,7 @@ import {
     StandIn,
     stepType,
     transportFor,
-} from "../tests/unit/harness";
+} from "../testing";
 
 class Holder extends pulumi.ComponentResource {
     public step: RemoteStep;

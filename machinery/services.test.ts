@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { jsonLines } from "./remoteStep";
 import { proxyServingScript, serviceCheck, ServiceCheck, sourceBackScript, startServicesScript, stopServicesScript, stopSourceScript } from "./services";
-import { fakeCommand, machines, runBash, temporaryFolder } from "../tests/unit/harness";
+import { fakeCommand, machines, runBash, temporaryFolder } from "../testing";
 
 describe("serviceCheck", () => {
     it("by default asks the machine's own nginx for the core's name over https, on 127.0.0.1, printing the answer and its status", () => {

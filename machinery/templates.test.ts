@@ -3,7 +3,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { render, shellCommand, shellQuote, templateNames } from "./templates";
-import { assertInOrder } from "../tests/unit/harness";
+import { assertInOrder } from "../testing";
 
 const hostile = ["$(touch /tmp/pwned)", "`id`", "a'b", 'a"b', "x; rm -rf /", "two\nlines", "with space", "~root", "*", "$HOME", "-rf", ""];
 

@@ -169,38 +169,6 @@ export async function isDatabaseRunning(host: TestHost): Promise<boolean> {
         });
 }
 
-/**
- * The digest the database stand-in logs at start (`start <time> files <digest>`): paths
- * and contents of its regular files, mongod.lock left out. Computed here independently.
- */
-export function databaseFilesDigest(dbpath: string): string {
-    const lines: string[] = [];
-    const walk = (rel: string): void => {
-        for (const entry of fs.readdirSync(path.join(dbpath, rel), { withFileTypes: true })) {
-            const r = rel ? path.join(rel, entry.name) : entry.name;
-            if (entry.isDirectory()) walk(r);
-            else if (entry.isFile() && r !== "mongod.lock") lines.push(r);
-        }
-    };
-    walk("");
-    const sha = (data: Buffer | string) => crypto.createHash("sha256").update(data).digest("hex");
-    return sha(
-        lines
-            .sort()
-            .map((r) => `${r}\t${sha(fs.readFileSync(path.join(dbpath, r)))}\n`)
-            .join(""),
-    );
-}
-
-/** The files digest of the last start of a host's database stand-in. */
-export function lastDatabaseStartDigest(host: TestHost): string | undefined {
-    const starts = fs
-        .readFileSync(path.join(host.dir, "database-standin.log"), "utf8")
-        .split("\n")
-        .filter((line) => line.startsWith("start "));
-    return starts.at(-1)?.split(" files ")[1];
-}
-
 /** A register's dns.json, the file the migration's dns phase edits. */
 export function registerDnsJsonPath(host: TestHost): string {
     if (!isRegister(host.name)) throw new Error(`${host.name} is not a register: it has no dns.json`);

@@ -1,7 +1,7 @@
 // Faults injected into the test hosts from outside the migration program: a host's sshd
 // stopped and started again, its link to the others cut or slowed, a process in it killed,
 // a small filesystem mounted over one of its folders. Also what the fault tests read back
-// from a host since a given moment (commands sshd ran, the database stand-in's log).
+// from a host since a given moment (the commands sshd ran).
 import * as fs from "fs";
 import type { TestHost } from "./index";
 import { namespaceOf, processAlive } from "./network";
@@ -169,7 +169,6 @@ export function readFrom(file: string, offset: number): string {
 }
 
 export const commandLog = (host: TestHost): string => `${host.dir}/commands.log`;
-export const databaseLogFile = (host: TestHost): string => `${host.dir}/database-standin.log`;
 
 /**
  * The commands sshd ran after `offset` in a host's command log (commandLog), as the

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { opensshCommandProvider } from "./opensshCommand";
-import { installFakeSsh, SshCall } from "../../tests/unit/harness";
+import { installFakeSsh, SshCall } from "../../testing";
 
 // A loopback port nothing listens on: were the fake ssh missing, a step that ran would fail, not pass.
 const connection = { host: "127.0.0.1", port: 1, user: "root", hostKey: "ssh-ed25519 AAAAC3Nz" };

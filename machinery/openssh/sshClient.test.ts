@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as os from "os";
 import { hostKeyAlias, knownHostsLine, runOverSsh, sshArguments } from "./sshClient";
-import { installFakeSsh, operatorKey } from "../../tests/unit/harness";
+import { installFakeSsh, operatorKey } from "../../testing";
 
 const connection = { host: "source.example.com", port: 2222, user: "root", hostKey: "ssh-ed25519 AAAAC3Nz" };
 const files = { knownHosts: "/tmp/k/known_hosts", controlPath: "/tmp/k/c" };
