@@ -165,10 +165,30 @@ for (const executor of executors) {
                     },
                 );
 
+                it("outputs what the phase has run, by name: the stack's contract with the operator, the review and the next run", async () => {
+                    const { component } = await make(phase);
+                    const expected = [
+                        ...["phase", "warmSyncRound", "dataFolders", "destHealthySeconds", "keptAside"],
+                        ...(phaseReached(phase, "warm-sync") ? ["warmSync", "cutoverEstimate", "changeJournal"] : []),
+                        ...["proxyFile", "proxyReplaces", "siteFileSha256"],
+                        ...(phaseReached(phase, "cutover")
+                            ? ["coldSync", "verifiedFolders", "contentVerified", "coldSyncSeconds", "outage", "downtimeSeconds"]
+                            : []),
+                        "dnsChanges",
+                        ...(phase === "finalize" ? ["dnsAnswers"] : []),
+                        "steps",
+                    ];
+                    assert.deepEqual(Object.keys(component.outputs), expected);
+                });
+
                 it("outputs the phase, the round and the data folders, which the next run reads back", async () => {
                     const { component } = await make(phase);
                     assert.deepEqual(
-                        await Promise.all([component.outputs.phase, component.outputs.warmSyncRound, component.outputs.dataFolders].map(promiseOf)),
+                        await Promise.all([
+                            promiseOf(component.outputs.phase),
+                            promiseOf(component.outputs.warmSyncRound),
+                            promiseOf(component.outputs.dataFolders),
+                        ]),
                         [phase, 1, defaultDataFolders],
                     );
                 });
@@ -219,7 +239,7 @@ for (const executor of executors) {
                     );
                     assert.equal(steps.dest["pryv-dest-check-services"], "Starts the core and waits until it answers through its nginx, then stops it again.");
                     if (phaseReached(phase, "warm-sync")) {
-                        assert.deepEqual(await promiseOf(component.outputs.changeJournal), { journal: true });
+                        assert.deepEqual(await promiseOf(component.outputs.changeJournal!), { journal: true });
                         assert.match(
                             steps.source["pryv-warm-sync-change-journal"],
                             /^Starts recording, on source, every change under the data folders from now on \(inotify\)/,

@@ -4,6 +4,7 @@ import { Cutover } from "./cutover";
 import { DestDeploymentCheck } from "./destDeploymentCheck";
 import { Finalize } from "./finalize";
 import { LiveCoreGuard } from "./liveCoreGuard";
+import { migrationOutputs, MigrationOutputs } from "./migrationOutputs";
 import { MigrationKey } from "./migrationKey";
 import { deferredRoundNotice, destStepsFrozen } from "./previousRun";
 import { RegisterDns } from "./registerDns";
@@ -21,7 +22,7 @@ import { render } from "../machinery/templates";
  * migration (finalize) is protected: `pulumi destroy` would take production back to source.
  */
 export class CoreMigration extends pulumi.ComponentResource {
-    public readonly outputs: Record<string, pulumi.Output<unknown>>;
+    public readonly outputs: MigrationOutputs;
 
     constructor(name: string, config: MigrationConfig, opts?: pulumi.ComponentResourceOptions) {
         super("pryv:migration:CoreMigration", name, {}, opts);
@@ -102,14 +103,6 @@ export class CoreMigration extends pulumi.ComponentResource {
             { dest, check, images: config.destImages, frozen: destFrozen, transport },
             after(guard.checks),
         );
-        // phase, warmSyncRound and dataFolders are what the next run reads back (previousRun.ts).
-        this.outputs = {
-            phase: pulumi.output(phase),
-            warmSyncRound: pulumi.output(config.warmSyncRound),
-            dataFolders: pulumi.output(dataFolders),
-            destHealthySeconds: destCheck.healthySeconds,
-            keptAside: pulumi.output(keepAside),
-        };
 
         let warmSync: WarmSync | undefined;
         if (plan.warmRounds) {
@@ -130,9 +123,6 @@ export class CoreMigration extends pulumi.ComponentResource {
                 },
                 after([...prepared, destCheck]),
             );
-            this.outputs.warmSync = warmSync.stats;
-            this.outputs.cutoverEstimate = warmSync.cutoverEstimate;
-            this.outputs.changeJournal = warmSync.journal;
         }
 
         const proxy = new SourceProxy(
@@ -149,9 +139,6 @@ export class CoreMigration extends pulumi.ComponentResource {
             },
             child,
         );
-        this.outputs.proxyFile = proxy.renderedFile;
-        this.outputs.proxyReplaces = proxy.replaced;
-        this.outputs.siteFileSha256 = proxy.siteFileSha256;
 
         let cutover: Cutover | undefined;
         if (plan.cutover) {
@@ -174,18 +161,12 @@ export class CoreMigration extends pulumi.ComponentResource {
                 },
                 child,
             );
-            Object.assign(this.outputs, {
-                coldSync: cutover.coldSync,
-                verifiedFolders: cutover.verified,
-                contentVerified: cutover.contentVerified,
-                coldSyncSeconds: cutover.coldSyncSeconds,
-                outage: cutover.outage,
-                downtimeSeconds: cutover.outage.apply((outage) => outage.seconds),
-            });
         }
 
+        let registerDns: RegisterDns | undefined;
+        let finalize: Finalize | undefined;
         if (config.registers.length > 0) {
-            const registerDns = new RegisterDns(
+            registerDns = new RegisterDns(
                 `${name}-register-dns`,
                 {
                     registers: config.registers,
@@ -197,22 +178,27 @@ export class CoreMigration extends pulumi.ComponentResource {
                 },
                 child,
             );
-            this.outputs.dnsChanges = registerDns.changes;
             if (plan.finalized) {
-                const finalize = new Finalize(
+                finalize = new Finalize(
                     `${name}-finalize`,
                     { registers: config.registers, coreName, destIp: config.destCoreIp, timeoutSeconds: config.healthCheck.timeoutSeconds, transport },
                     // Its checks undo nothing, and a rollback from finalize deletes them.
                     { ...after([registerDns]), protect: false },
                 );
-                this.outputs.dnsAnswers = finalize.answers;
             }
         }
-        // What this phase has run on each machine, keyed by machine and step; with `pulumi stack history`, what ran when.
-        this.outputs.steps = pulumi.all(steps).apply((all) => {
-            const byMachine: Record<string, Record<string, string>> = {};
-            for (const { machine, step, does } of all) byMachine[machine] = { ...byMachine[machine], [step]: does };
-            return byMachine;
+        this.outputs = migrationOutputs({
+            phase,
+            warmSyncRound: config.warmSyncRound,
+            dataFolders,
+            keptAside: keepAside,
+            destCheck,
+            warmSync,
+            proxy,
+            cutover,
+            registerDns,
+            finalize,
+            steps,
         });
         this.registerOutputs(this.outputs);
     }

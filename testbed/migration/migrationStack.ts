@@ -4,13 +4,14 @@ import * as os from "os";
 import * as path from "path";
 import { ConfigMap, LocalWorkspace, Stack, UpResult } from "@pulumi/pulumi/automation";
 import { CoreMigration } from "../../components/coreMigration";
+import { MigrationOutputs } from "../../components/migrationOutputs";
 import { Phase } from "../../config";
 import { projectName, readMigrationConfig } from "../../components/stackConfig";
 import { startTestHosts, TestHosts, TestHostsOptions } from "..";
 import { testHostsConfig } from "./stackConfig";
 
 /** The program the engine runs: the same as index.ts, inline so no language host is needed. */
-const program = async (): Promise<Record<string, unknown>> => new CoreMigration("pryv", await readMigrationConfig()).outputs;
+const program = async (): Promise<MigrationOutputs> => new CoreMigration("pryv", await readMigrationConfig()).outputs;
 
 /** The config a stack of the test hosts starts from, before a test's own keys. */
 export type HostsConfig = (hosts: TestHosts) => Record<string, unknown>;
