@@ -1,18 +1,6 @@
 import { strict as assert } from "assert";
 import { Finalize } from "./finalize";
-import {
-    assertInOrder,
-    build,
-    childrenOf,
-    executors,
-    fakeMachines,
-    hostOf,
-    promiseOf,
-    scriptsOf,
-    stepType,
-    testConfig,
-    transportFor,
-} from "../testing";
+import { assertInOrder, build, childrenOf, executors, fakeMachines, hostOf, promiseOf, scriptsOf, stepType, testConfig, transportFor } from "../testing";
 
 for (const executor of executors) {
     describe(`Finalize (${executor} executor)`, () => {

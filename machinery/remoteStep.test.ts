@@ -18,20 +18,7 @@ import {
     wrapForBash,
 } from "./remoteStep";
 import { render } from "./templates";
-import {
-    build,
-    executors,
-    machines,
-    operatorKey,
-    promiseOf,
-    ranOnce,
-    Recorded,
-    scriptOf,
-    sourceHostKey,
-    StandIn,
-    stepType,
-    transportFor,
-} from "../testing";
+import { build, executors, machines, operatorKey, promiseOf, ranOnce, Recorded, scriptOf, sourceHostKey, StandIn, stepType, transportFor } from "../testing";
 
 class Holder extends pulumi.ComponentResource {
     public step: RemoteStep;
