@@ -287,6 +287,19 @@ describe("pullScript, run by bash with a fake rsync", () => {
         assert.deepEqual(realRun(calls), []);
     });
 
+    it("warm: the round's log says what it does from its start: never the previous round's 100% while it counts deletions", () => {
+        const logFile = path.join(confRoot, "home", ".pryv-migration", "unit", "warm-core-mongodb-data.log");
+        fs.mkdirSync(path.dirname(logFile), { recursive: true });
+        fs.writeFileSync(logFile, "  1,073,741,824 100%  112.00MB/s    0:00:09 (xfr#1, to-chk=0/4)\n");
+        // Refused after its dry run: what the log holds is what a reader saw while it ran.
+        const { result } = run({ kind: "warm", round: 2 }, { FAKE_DELETIONS: "6" });
+        assert.equal(result.status, 1);
+        assert.equal(
+            fs.readFileSync(logFile, "utf8"),
+            "warm-2 of core/mongodb/data: counting what it would delete here (a dry run over both machines); the copy starts next\n",
+        );
+    });
+
     it("warm: refuses before anything stops or copies once a cutover began on this machine, until its rollback removed the marker", () => {
         const markers = path.join(confRoot, "home", ".pryv-migration", "unit");
         fs.mkdirSync(markers, { recursive: true });
