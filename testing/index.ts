@@ -3,4 +3,5 @@
 export * from "./bash";
 export * from "./fakeMachines";
 export * from "./fixtures";
+export * from "./pulls";
 export * from "./recorder";

@@ -1,0 +1,442 @@
+// The pull scripts run by bash on this machine: with a fake rsync that records every call,
+// and the carry-backs of every folder at once with the real rsync.
+import { strict as assert } from "assert";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { peerAccess, pullScript, RoundKind, SyncStats } from "./folderSync";
+import { jsonLines } from "./remoteStep";
+import { fakeCommand, machines, pullFromSource, runBash, temporaryFolder } from "../testing";
+
+const { source, dest } = machines();
+
+/** What a round prints: SyncStats, and whether it walked every file (a cold round given the journal's paths does not). */
+type PrintedStats = SyncStats & { walk: boolean };
+
+/**
+ * The pull run by bash on this machine, with a fake rsync on PATH: it lists the peer's
+ * folder (empty or not), counts deletions on a dry run, and prints stats on a real run;
+ * every call and the receiver's stop are written, in order, to one log.
+ */
+describe("pullScript, run by bash with a fake rsync", () => {
+    let folder: string;
+    let remove: () => void;
+    let confRoot: string;
+    let log: string;
+    let bin: string;
+
+    beforeEach(() => {
+        ({ folder, remove } = temporaryFolder("pull"));
+        confRoot = fs.realpathSync(folder);
+        log = path.join(confRoot, "calls.log");
+        bin = path.join(confRoot, "bin");
+        fs.mkdirSync(bin);
+        fakeCommand(
+            bin,
+            "rsync",
+            [
+                `echo "rsync $*" >> '${log}'`,
+                // Whether the backup dir was made before rsync ran (rsync's own mkdir of it races: rsync-pull.sh), then what a real run would keep aside.
+                'for word in "$@"; do case "$word" in --backup-dir=*) dir="${word#--backup-dir=}"; [ -d "$dir" ] && echo "backup dir ready" >> \'' +
+                    log +
+                    '\'; [ -n "${FAKE_NOTHING_KEPT:-}" ] || { mkdir -p "$dir" && echo replaced > "$dir/b"; } ;; esac; done',
+                // The paths a journal round was handed, as rsync reads them.
+                `for word in "$@"; do case "$word" in --files-from=*) cp "\${word#--files-from=}" '${confRoot}/files-from' ;; esac; done`,
+                'case " $* " in',
+                '  *" --list-only "*) echo "drwxr-xr-x 4,096 2019/06/04 10:00:00 ."; [ -n "${FAKE_EMPTY:-}" ] || echo "-rw-r--r-- 30 2019/06/04 10:00:00 WiredTiger" ;;',
+                '  *" --dry-run "*) for _ in $(seq "${FAKE_DELETIONS:-0}"); do echo "*deleting old"; done ;;',
+                "  *) printf '%b' \"${FAKE_ITEMS->f+++++++++ a\\n>f.st...... b c\\n.d..t...... ./\\n}\"",
+                "     printf 'Number of files: 4 (reg: 3, dir: 1)\\nTotal file size: 30 bytes\\nTotal transferred file size: 20 bytes\\nTotal bytes received: 10\\n'",
+                // As rsync reports files the live source deleted while it read them.
+                '     for name in ${FAKE_VANISHED:-}; do echo "file has vanished: \\"/var/pryv/core/mongodb/data/$name\\"" >&2; done',
+                '     exit "${FAKE_STATUS:-0}" ;;',
+                "esac",
+            ].join("\n"),
+        );
+    });
+    afterEach(() => remove());
+
+    const run = (round: RoundKind, env: Record<string, string> = {}, stdin = "", receiverConfRoot = confRoot, folder = "core/mongodb/data") => {
+        fs.rmSync(log, { force: true });
+        const stop = fakeCommand(bin, "stop-containers", `echo stop >> '${log}'`);
+        const receiver = { ...dest, confRoot: receiverConfRoot, stopCommand: [stop] };
+        const result = runBash(pullScript(pullFromSource(round, { receiver, folder, sync: { compress: "none", maxDeletions: 5 } })), {
+            env: { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(confRoot, "home"), ...env },
+            stdin,
+        });
+        const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trimEnd().split("\n") : [];
+        return { result, calls, stats: jsonLines<PrintedStats>(result.stdout) };
+    };
+    const realRun = (calls: string[]) => calls.filter((call) => call.startsWith("rsync ") && !/--list-only|--dry-run/.test(call));
+
+    it("warm: stops dest, counts deletions, then copies resumably with --delete bounded, and reports the round", () => {
+        const { result, calls, stats } = run({ kind: "warm", round: 3 }, { FAKE_DELETIONS: "5" });
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(
+            calls.map((call) => call.split(" ")[0] + (/--list-only/.test(call) ? " list" : /--dry-run/.test(call) ? " dry-run" : "")),
+            ["stop", "rsync list", "rsync dry-run", "rsync"],
+        );
+        const [copy] = realRun(calls);
+        assert.match(copy, / --partial-dir=\.pryv-migration-partial /);
+        assert.match(copy, / --delete --max-delete=5 -e /);
+        assert.doesNotMatch(copy, /--inplace|--backup|--compress/);
+        assert.equal(stats.length, 1);
+        const [{ startedAt, finishedAt, ...rest }] = stats;
+        assert.ok(finishedAt >= startedAt && startedAt > 1.5e9, `${startedAt} ${finishedAt}`);
+        assert.deepEqual(rest, {
+            folder: "core/mongodb/data",
+            round: "warm-3",
+            walk: true,
+            bytesReceived: 10,
+            bytesTransferred: 20,
+            totalSize: 30,
+            files: 4,
+            changedFiles: 2,
+            vanished: 0,
+            delete: true,
+        });
+        assert.equal(fs.readFileSync(path.join(confRoot, "home", ".pryv-migration", "unit", "warm-core-mongodb-data.changed"), "utf8"), "a\nb c\n");
+    });
+
+    it("warm: files source deleted while the round read them (rsync's code 24) are a live core's normal state: counted, not a failure", () => {
+        const { result, stats } = run({ kind: "warm", round: 3 }, { FAKE_STATUS: "24", FAKE_VANISHED: "f1193 f1194" });
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.equal(stats[0].vanished, 2);
+    });
+
+    it("warm: fails on any other rsync error, with rsync's own words", () => {
+        const { result } = run({ kind: "warm", round: 3 }, { FAKE_STATUS: "23", FAKE_VANISHED: "f1" });
+        assert.equal(result.status, 1);
+        assert.match(
+            result.stderr,
+            /^file has vanished: "\/var\/pryv\/core\/mongodb\/data\/f1"\ncore\/mongodb\/data: rsync from source .* failed with exit code 23 /,
+        );
+    });
+
+    it("warm: refuses, deleting nothing, when the round would delete more than sync.maxDeletions", () => {
+        const { result, calls } = run({ kind: "warm", round: 1 }, { FAKE_DELETIONS: "6" });
+        assert.equal(result.status, 1);
+        assert.equal(
+            result.stderr,
+            "core/mongodb/data on dest: this round would delete 6 entries, more than sync.maxDeletions (5); nothing was deleted. Is dest really the new machine? Raise sync.maxDeletions if these deletions are expected.\n",
+        );
+        assert.deepEqual(realRun(calls), []);
+    });
+
+    it("warm: the round's log says what it does from its start: never the previous round's 100% while it counts deletions", () => {
+        const logFile = path.join(confRoot, "home", ".pryv-migration", "unit", "warm-core-mongodb-data.log");
+        fs.mkdirSync(path.dirname(logFile), { recursive: true });
+        fs.writeFileSync(logFile, "  1,073,741,824 100%  112.00MB/s    0:00:09 (xfr#1, to-chk=0/4)\n");
+        // Refused after its dry run: what the log holds is what a reader saw while it ran.
+        const { result } = run({ kind: "warm", round: 2 }, { FAKE_DELETIONS: "6" });
+        assert.equal(result.status, 1);
+        assert.equal(
+            fs.readFileSync(logFile, "utf8"),
+            "warm-2 of core/mongodb/data: counting what it would delete here (a dry run over both machines); the copy starts next\n",
+        );
+    });
+
+    it("warm: refuses before anything stops or copies once a cutover began on this machine, until its rollback removed the marker", () => {
+        const markers = path.join(confRoot, "home", ".pryv-migration", "unit");
+        fs.mkdirSync(markers, { recursive: true });
+        fs.writeFileSync(path.join(markers, "cutover-began"), "");
+        const refused = run({ kind: "warm", round: 2 });
+        assert.deepEqual(
+            [refused.result.status, refused.result.stderr, refused.calls],
+            [
+                1,
+                "core/mongodb/data: refusing a warm round on dest: a cutover began here and no rollback has carried its data back to source yet, so this round would overwrite what users wrote on dest. Set warmSyncRound back to its value at the cutover and run pulumi up to complete the rollback; change warmSyncRound in the next up.\n",
+                [],
+            ],
+        );
+        // The cutover's own final round runs under the marker.
+        assert.equal(run({ kind: "cold" }, {}, "walk\n").result.status, 0);
+        fs.rmSync(path.join(markers, "cutover-began"));
+        assert.equal(run({ kind: "warm", round: 2 }).result.status, 0);
+    });
+
+    it("never deletes from a peer folder that is empty", () => {
+        const { result, calls, stats } = run({ kind: "cold" }, { FAKE_EMPTY: "1", FAKE_DELETIONS: "100" });
+        assert.equal(result.status, 0, result.stderr);
+        const [copy] = realRun(calls);
+        assert.doesNotMatch(copy, /--delete|--max-delete/);
+        assert.match(copy, / --inplace -e /);
+        assert.equal(stats[0].delete, false);
+        assert.ok(!calls.some((call) => call.includes("--dry-run")));
+    });
+
+    it("says which setting stopped rsync when it hit the deletion limit (exit 25)", () => {
+        const { result } = run({ kind: "cold" }, { FAKE_STATUS: "25" });
+        assert.equal(result.status, 1);
+        assert.match(
+            result.stderr,
+            /^core\/mongodb\/data on dest: rsync stopped deleting at sync\.maxDeletions \(5\) entries; .*Check why so much is gone on source before raising the setting\.\n$/,
+        );
+    });
+
+    /** What the cutover's changes step hands a final round whose journal is reliable: the paths, NUL-separated, in base64. */
+    const journal = (paths: string[]) => `journal\n${Buffer.from(paths.join("\0")).toString("base64")}\n`;
+    const target = (...at: string[]) => path.join(confRoot, "core", "mongodb", "data", ...at);
+    const markers = (...at: string[]) => path.join(confRoot, "home", ".pryv-migration", "unit", ...at);
+    const put = (file: string) => {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, "on dest");
+    };
+    /** Every entry under the target, relative to it, sorted. */
+    const onDest = (): string[] => (fs.readdirSync(target(), { recursive: true }) as string[]).sort();
+
+    it("cold, journal: copies the listed paths only, then deletes here the listed paths source no longer has, and reports no walk", () => {
+        for (const file of ["a", "dir/b c", "gone file", "gone-dir/inner", "kept"]) put(target(file));
+        put(path.join(confRoot, "core", "mongodb", "outside"));
+        const paths = ["a", "dir/b c", "gone file", "gone-dir", "never here", "new-dir", "../outside"];
+        // What rsync -ii itemizes: every listed item source still has, changed or not (a listed directory whole).
+        const items = ">f.st...... a\\n.f          dir/b c\\ncd+++++++++ new-dir/\\n>f+++++++++ new-dir/n\\n";
+        const { result, calls, stats } = run({ kind: "cold" }, { FAKE_ITEMS: items }, journal(paths));
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(
+            calls.map((call) => call.split(" ")[0] + (/--list-only/.test(call) ? " list" : "")),
+            ["stop", "rsync list", "rsync"],
+        );
+        const [copy] = realRun(calls);
+        assert.ok(
+            copy.includes(
+                ` --inplace --recursive --from0 --files-from=${markers("cold-core-mongodb-data.journal")} --ignore-missing-args -ii --delete --max-delete=5 -e `,
+            ),
+            copy,
+        );
+        // rrsync -ro refuses --delete-missing-args: the script deletes what is gone itself.
+        assert.doesNotMatch(copy, /--delete-missing-args/);
+        assert.equal(fs.readFileSync(path.join(confRoot, "files-from"), "utf8"), paths.join("\0"));
+        assert.deepEqual(onDest(), ["a", "dir", "dir/b c", "kept"]);
+        assert.ok(fs.existsSync(path.join(confRoot, "core", "mongodb", "outside")), "a listed path outside the folder is never deleted");
+        assert.equal(fs.readFileSync(markers("cold-core-mongodb-data.changed"), "utf8"), "a\nnew-dir/n\n");
+        assert.deepEqual(
+            stats.map(({ round, walk, changedFiles, delete: deletes }) => [round, walk, changedFiles, deletes]),
+            [["cold", false, 2, true]],
+        );
+    });
+
+    it("cold, journal: never deletes through a symlink on dest that stands where source had a directory", () => {
+        const outside = path.join(confRoot, "outside-the-folder");
+        put(path.join(outside, "x"));
+        fs.mkdirSync(target(), { recursive: true });
+        fs.symlinkSync(outside, target("a"));
+        put(target("gone file"));
+        const { result } = run({ kind: "cold" }, { FAKE_ITEMS: "" }, journal(["a/x", "gone file"]));
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.ok(fs.existsSync(path.join(outside, "x")), "a file behind the link was deleted");
+        // What is gone from source in the folder itself is deleted; the link stays for rsync to replace.
+        assert.deepEqual(onDest(), ["a", "a/x"]);
+        assert.ok(fs.lstatSync(target("a")).isSymbolicLink());
+    });
+
+    it("cold, journal: refuses, deleting nothing, when more listed paths than sync.maxDeletions are gone from source", () => {
+        const gone = ["g1", "g2", "g3", "g4", "g5", "g6"];
+        for (const file of gone) put(target(file));
+        const { result } = run({ kind: "cold" }, { FAKE_ITEMS: "" }, journal(gone));
+        assert.equal(result.status, 1);
+        assert.equal(
+            result.stderr,
+            "core/mongodb/data on dest: 6 entries are gone from source since the last warm round, more than sync.maxDeletions (5); nothing was deleted. Raise sync.maxDeletions if these deletions are expected.\n",
+        );
+        assert.deepEqual(onDest(), gone);
+        // As many as the bound allows are deleted.
+        const within = run({ kind: "cold" }, { FAKE_ITEMS: "" }, journal(gone.slice(0, 5)));
+        assert.deepEqual([within.result.status, within.result.stderr, onDest()], [0, "", ["g6"]]);
+    });
+
+    it("cold, journal: deletes nothing when source's folder is empty", () => {
+        put(target("gone file"));
+        const { result, calls, stats } = run({ kind: "cold" }, { FAKE_EMPTY: "1", FAKE_ITEMS: "" }, journal(["gone file"]));
+        assert.equal(result.status, 0, result.stderr);
+        assert.doesNotMatch(realRun(calls)[0], /--delete|--max-delete/);
+        assert.deepEqual(onDest(), ["gone file"]);
+        assert.equal(stats[0].delete, false);
+    });
+
+    it("cold, walk: compares every file, without a list, and reports a walk; so does a round given nothing on its standard input", () => {
+        for (const stdin of ["walk\n", ""]) {
+            const { result, calls, stats } = run({ kind: "cold" }, {}, stdin);
+            assert.deepEqual([result.status, result.stderr], [0, ""], JSON.stringify(stdin));
+            const [copy] = realRun(calls);
+            assert.match(copy, / --info=progress2 --inplace --delete --max-delete=5 -e /);
+            assert.doesNotMatch(copy, /--files-from|--from0|--recursive|--ignore-missing-args| -ii /);
+            assert.deepEqual(
+                stats.map(({ round, walk, changedFiles }) => [round, walk, changedFiles]),
+                [["cold", true, 2]],
+            );
+            assert.ok(!fs.existsSync(markers("cold-core-mongodb-data.journal")));
+        }
+    });
+
+    it("cold: fails on any other rsync error in either mode, vanished files (24) included: source is stopped", () => {
+        put(target("gone file"));
+        for (const stdin of [journal(["gone file"]), "walk\n"]) {
+            const { result } = run({ kind: "cold" }, { FAKE_STATUS: "24", FAKE_ITEMS: "", FAKE_VANISHED: "x" }, stdin);
+            assert.equal(result.status, 1);
+            assert.equal(
+                result.stderr,
+                `file has vanished: "/var/pryv/core/mongodb/data/x"\ncore/mongodb/data: rsync from source (10.0.0.11) to dest failed with exit code 24 (see ${markers("cold-core-mongodb-data.log")}); run the step again once the cause is fixed: it resumes\n`,
+            );
+        }
+        assert.deepEqual(onDest(), ["gone file"]);
+    });
+
+    it("carry-back: keeps what it replaces aside under keepAside/<time>/<folder> and says where", () => {
+        const keepAside = path.join(confRoot, "kept");
+        const { result, calls } = run({ kind: "carry-back", keepAside });
+        assert.equal(result.status, 0, result.stderr);
+        const [copy] = realRun(calls);
+        const kept = new RegExp(` --backup --backup-dir=(${keepAside}/\\d{8}T\\d{6}Z/core/mongodb/data) `).exec(copy)?.[1];
+        assert.ok(kept !== undefined, copy);
+        const [stats, keptAside] = jsonLines<Record<string, unknown>>(result.stdout);
+        assert.equal(stats.round, "carry-back");
+        assert.deepEqual(keptAside, { keptAside: kept });
+        // Made by the script before rsync ran: rsync 3.5's own mkdir of it fails when another carry-back made a parent a moment before.
+        assert.ok(calls.includes("backup dir ready"), calls.join("\n"));
+    });
+
+    it("carry-back that replaced nothing: says nothing of keeping, and leaves no empty folder under keepAside", () => {
+        const keepAside = path.join(confRoot, "kept");
+        fs.mkdirSync(keepAside);
+        const { result, calls } = run({ kind: "carry-back", keepAside }, { FAKE_NOTHING_KEPT: "1" });
+        assert.equal(result.status, 0, result.stderr);
+        assert.ok(calls.includes("backup dir ready"), calls.join("\n"));
+        assert.deepEqual(
+            jsonLines<Record<string, unknown>>(result.stdout).map((line) => Object.keys(line).includes("keptAside")),
+            [false],
+        );
+        assert.deepEqual(fs.readdirSync(keepAside), []);
+    });
+
+    it("refuses a target that resolves outside confRoot", () => {
+        const outside = temporaryFolder("outside");
+        try {
+            fs.mkdirSync(path.join(confRoot, "core"));
+            fs.symlinkSync(outside.folder, path.join(confRoot, "core", "mongodb"));
+            const { result, calls } = run({ kind: "cold" });
+            assert.equal(result.status, 1);
+            assert.equal(
+                result.stderr,
+                `refusing to sync into ${confRoot}/core/mongodb/data: it resolves to ${fs.realpathSync(outside.folder)}/data, outside PRYV_CONF_ROOT (${confRoot}, which resolves to ${confRoot})\n`,
+            );
+            assert.deepEqual(calls, ["stop"]);
+        } finally {
+            outside.remove();
+        }
+    });
+
+    it("syncs a folder named by its absolute path (the audit trail) into that path, and refuses it where it is a link", () => {
+        const audit = `${confRoot}-audit`;
+        try {
+            const { result, calls } = run({ kind: "warm", round: 1 }, {}, "", confRoot, audit);
+            assert.deepEqual([result.status, result.stderr], [0, ""]);
+            assert.match(realRun(calls)[0], new RegExp(` ${audit}/$`));
+            assert.ok(fs.statSync(audit).isDirectory());
+            fs.rmSync(audit, { recursive: true });
+            fs.symlinkSync(confRoot, audit);
+            const linked = run({ kind: "cold" }, {}, "", confRoot, audit);
+            assert.deepEqual(
+                [linked.result.status, linked.result.stderr],
+                [1, `refusing to sync into ${audit}: it resolves to ${fs.realpathSync(confRoot)}\n`],
+            );
+            assert.deepEqual(linked.calls, ["stop"]);
+        } finally {
+            fs.rmSync(audit, { recursive: true, force: true });
+        }
+    });
+
+    it("syncs into a confRoot given through a symlink (/var/pryv -> /data/pryv), the carry-back included", () => {
+        const link = `${confRoot}-link`;
+        fs.symlinkSync(confRoot, link);
+        try {
+            for (const round of [
+                { kind: "carry-back", keepAside: path.join(link, "kept") },
+                { kind: "warm", round: 1 },
+            ] as const) {
+                const { result, calls } = run(round, {}, "", link);
+                assert.equal(result.status, 0, result.stderr);
+                assert.ok(realRun(calls)[0].includes(` ${link}/core/mongodb/data/`), round.kind);
+            }
+        } finally {
+            fs.rmSync(link);
+        }
+    });
+});
+
+describe("carry-backs of every folder at once, with the real rsync", () => {
+    let root: string;
+    let remove: () => void;
+    beforeEach(() => ({ folder: root, remove } = temporaryFolder("carry-backs")));
+    afterEach(() => remove());
+
+    /** A bash script run as a step runs it, without waiting: the engine runs the folders' carry-backs in parallel. */
+    const runAsync = (script: string, env: Record<string, string>): Promise<{ status: number; stdout: string; stderr: string }> =>
+        new Promise((resolve) => {
+            const child = spawn("bash", ["-euo", "pipefail", "-c", script], { env: { ...process.env, ...env } });
+            let [stdout, stderr] = ["", ""];
+            child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+            child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+            child.on("close", (code) => resolve({ status: code ?? 1, stdout, stderr }));
+        });
+
+    it("each keeps what it replaces aside, every time: rsync 3.5 fails one now and then (code 11) when it makes the shared backup folders itself", async () => {
+        const bin = path.join(root, "bin");
+        fs.mkdirSync(bin);
+        // As dest's sshd with rrsync -ro would: the remote rsync runs in the one folder the key reaches.
+        fakeCommand(
+            bin,
+            "ssh",
+            [
+                'key=""',
+                'while [ $# -gt 0 ]; do case "$1" in -i) key=$2; shift 2 ;; -o | -p | -l) shift 2 ;; -*) shift ;; *) shift; break ;; esac; done',
+                'cd "$FAKE_PEER/$(basename "$key" | tr _ /)"',
+                'exec "$@"',
+            ].join("\n"),
+        );
+        const stop = fakeCommand(bin, "stop-containers", "true");
+        const confRoot = path.join(root, "source");
+        const peer = path.join(root, "dest");
+        const folders = ["core/mongodb/data", "core/core/data", "core/influxdb/data", "core/hfs/data"];
+        const failures: string[] = [];
+        for (let round = 0; round < 40; round++) {
+            const keepAside = path.join(confRoot, "kept", String(round));
+            for (const folder of folders) {
+                for (const [side, content, time] of [
+                    [confRoot, "source's", new Date("2020-01-01")],
+                    [peer, "dest's", new Date()],
+                ] as const) {
+                    fs.mkdirSync(path.join(side, folder, "sub"), { recursive: true });
+                    fs.writeFileSync(path.join(side, folder, "sub", "file"), `${content} ${folder}\n`);
+                    fs.utimesSync(path.join(side, folder, "sub", "file"), time, time);
+                }
+            }
+            const receiver = { ...source, confRoot, stopCommand: [stop] };
+            const results = await Promise.all(
+                folders.map((folder) =>
+                    runAsync(
+                        pullScript(
+                            pullFromSource(
+                                { kind: "carry-back", keepAside },
+                                { receiver, peerRole: "dest", access: peerAccess(dest, "carry-back", "unit"), folder },
+                            ),
+                        ),
+                        { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(root, "home"), FAKE_PEER: peer },
+                    ),
+                ),
+            );
+            results.forEach((result, index) => {
+                const folder = folders[index];
+                const kept = jsonLines<{ keptAside?: string }>(result.stdout).find((line) => line.keptAside !== undefined)?.keptAside;
+                const keptFile = kept === undefined ? undefined : path.join(kept, "sub", "file");
+                const carried = fs.readFileSync(path.join(confRoot, folder, "sub", "file"), "utf8") === `dest's ${folder}\n`;
+                if (result.status !== 0 || !carried || keptFile === undefined || fs.readFileSync(keptFile, "utf8") !== `source's ${folder}\n`) {
+                    failures.push(
+                        `round ${round}, ${folder}: exit ${result.status}, carried back ${carried}, kept ${kept}: ${result.stderr.trim().split("\n").slice(-2).join(" | ")}`,
+                    );
+                }
+            });
+        }
+        assert.deepEqual(failures, []);
+    });
+});
