@@ -1,6 +1,8 @@
 // What the unit tests configure and read: a complete stack config, the machines and
 // transport it gives, and files as a 2019 install has them.
+import { strict as assert } from "assert";
 import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
 import { Machine, MigrationConfig, parseMigrationConfig } from "../config";
 import { Transport } from "../machinery/remoteStep";
 import { serviceCheck, ServiceCheck } from "../machinery/services";
@@ -42,6 +44,17 @@ export function rawConfig(overrides: Record<string, unknown> = {}): Record<strin
         proxy: { testCommand: ["nginx", "-t"], startCommand: ["/var/pryv/run-core", "reverse_proxy"] },
         ...overrides,
     };
+}
+
+/** The message parseMigrationConfig refuses the test config with, `overrides` applied; fails the test if it is accepted. */
+export function configRefusal(overrides: Record<string, unknown>): string {
+    try {
+        parseMigrationConfig(rawConfig(overrides), "unit");
+    } catch (error) {
+        assert.ok(error instanceof pulumi.ResourceError, `expected a ResourceError, got ${String(error)}`);
+        return error.message;
+    }
+    assert.fail(`config was accepted: ${JSON.stringify(overrides)}`);
 }
 
 export function testConfig(overrides: Record<string, unknown> = {}): MigrationConfig {
