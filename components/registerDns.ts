@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Register } from "../config";
 import { editDnsJson } from "../machinery/dnsJsonEdit";
-import { captureScript, fileContentScript, parseCapture, restartScript, restoreScript } from "../machinery/machineFile";
-import { declareStep, StepDefinition, Transport, undoRecord } from "../machinery/remoteStep";
+import { fileContentScript, restartScript, restoreScript } from "../machinery/machineFile";
+import { captureFile, manageFile } from "../machinery/managedFile";
+import { declareStep, StepDefinition, Transport } from "../machinery/remoteStep";
 
 export interface RegisterDnsArgs {
     registers: Register[];
@@ -40,11 +41,13 @@ export class RegisterDns extends pulumi.ComponentResource {
             const step = (suffix: string, definition: StepDefinition, dependsOn: pulumi.Resource[]) =>
                 declareStep(`${name}-${register.role}-${suffix}`, definition, transport, { parent: this, dependsOn });
             // dns.json holds the register's secrets (admin keys, the Redis password): the state keeps it encrypted.
-            const original = step(
-                "original",
-                { machine: register, create: captureScript(register.dnsJsonCandidates, register.dnsJsonSetting), secretOutput: true },
-                [],
-            ).stdout.apply((stdout) => parseCapture(stdout, `dns.json on ${register.role}`));
+            const original = captureFile(step, {
+                machine: register,
+                candidates: register.dnsJsonCandidates,
+                setting: register.dnsJsonSetting,
+                what: `dns.json on ${register.role}`,
+                secret: true,
+            });
             const edit = original.apply((file) => editDnsJson(file.content, coreSubdomain, destIp, `${file.path} on ${register.role}`));
             // Where the file is, what the program changes and the original's digest are no secret: the scripts and the outputs show them.
             const dnsJson = pulumi.unsecret(original.apply(({ path }) => path));
@@ -52,40 +55,30 @@ export class RegisterDns extends pulumi.ComponentResource {
             const originalDigest = pulumi.unsecret(original.apply(({ sha256 }) => sha256));
             const restart = [register.stopCommand, register.startCommand];
             const restartMarker = `${register.role}-dns-restarted`;
-            const back = args.active
-                ? [
-                      step(
-                          "back",
-                          undoRecord(register, {
-                              why: "recorded before dns.json changes, so that its undo runs whatever a crash interrupts.",
-                              message: dnsJson.apply((path) => `on rollback: ${path} back byte for byte, ${register.role}'s services restarted`),
-                              undo: dnsJson.apply((path) => restoreScript(path, migrationId, restart, restartMarker)),
-                          }),
-                          args.after,
-                      ).resource,
-                  ]
-                : [];
-            const file = step(
-                "dns-json",
-                {
-                    machine: register,
-                    create: pulumi.all([dnsJson, originalDigest, change]).apply(([path, sha256, { key, previousIp, newIp }]) =>
-                        fileContentScript({
-                            path,
-                            original: { sha256 },
-                            changes: [
-                                args.active
-                                    ? `${key}: ${JSON.stringify(previousIp)} => ${JSON.stringify(newIp)}; every other value as read (the content is secret in the state: it holds the register's keys).`
-                                    : `${key}: ${JSON.stringify(previousIp)}, as read (the content is secret in the state: it holds the register's keys).`,
-                            ],
-                        }),
-                    ),
-                    stdin: args.active ? edit.apply(({ content }) => content) : original.apply((captured) => captured.content),
-                    secretStdin: true,
-                    rerun: true,
+            const { file, undo: back } = manageFile(step, original, {
+                machine: register,
+                secret: true,
+                active: args.active,
+                names: { undo: "back", file: "dns-json" },
+                undo: {
+                    why: "recorded before dns.json changes, so that its undo runs whatever a crash interrupts.",
+                    message: dnsJson.apply((path) => `on rollback: ${path} back byte for byte, ${register.role}'s services restarted`),
+                    script: dnsJson.apply((path) => restoreScript(path, migrationId, restart, restartMarker)),
                 },
-                back,
-            );
+                content: edit.apply(({ content }) => content),
+                script: pulumi.all([dnsJson, originalDigest, change]).apply(([path, sha256, { key, previousIp, newIp }]) =>
+                    fileContentScript({
+                        path,
+                        original: { sha256 },
+                        changes: [
+                            args.active
+                                ? `${key}: ${JSON.stringify(previousIp)} => ${JSON.stringify(newIp)}; every other value as read (the content is secret in the state: it holds the register's keys).`
+                                : `${key}: ${JSON.stringify(previousIp)}, as read (the content is secret in the state: it holds the register's keys).`,
+                        ],
+                    }),
+                ),
+                after: args.after,
+            });
             if (args.active) {
                 step(
                     "restart",

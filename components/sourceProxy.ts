@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Machine, ProxySettings } from "../config";
-import { captureScript, fileContentScript, parseCapture } from "../machinery/machineFile";
+import { fileContentScript } from "../machinery/machineFile";
+import { captureFile, manageFile } from "../machinery/managedFile";
 import { renderProxyFile, siteLayout } from "../machinery/nginxProxyFile";
-import { declareStep, Transport, undoRecord } from "../machinery/remoteStep";
+import { declareStep, StepDefinition, Transport } from "../machinery/remoteStep";
 import { ServiceCheck, sourceBackScript } from "../machinery/services";
 
 export interface SourceProxyArgs {
@@ -38,13 +39,11 @@ export class SourceProxy extends pulumi.ComponentResource {
         super("pryv:migration:SourceProxy", name, {}, opts);
         const { source, settings, check, transport } = args;
         const { migrationId } = transport;
-        const step = (suffix: string, definition: Parameters<typeof declareStep>[1], dependsOn: pulumi.Resource[]) =>
+        const step = (suffix: string, definition: StepDefinition, dependsOn: pulumi.Resource[]) =>
             declareStep(`${name}-${suffix}`, definition, transport, { parent: this, dependsOn });
 
         const what = `${settings.siteFile} on source`;
-        const original = step("original", { machine: source, create: captureScript([settings.siteFile], "proxy.siteFile") }, []).stdout.apply((stdout) =>
-            parseCapture(stdout, what),
-        );
+        const original = captureFile(step, { machine: source, candidates: [settings.siteFile], setting: "proxy.siteFile", what, secret: false });
         const layout = original.apply((file) => siteLayout(file.content, what));
         this.renderedFile = layout.apply((site) =>
             renderProxyFile(site, {
@@ -58,31 +57,22 @@ export class SourceProxy extends pulumi.ComponentResource {
         );
         this.replaced = layout.apply((site) => site.replaced);
 
-        const sourceBack = args.active
-            ? [
-                  step(
-                      "source-back",
-                      undoRecord(source, {
-                          why: "recorded before the cutover acts on source, so that its undo runs whatever a crash interrupts.",
-                          message: "on rollback: source's original nginx file back, source restarted and healthy",
-                          undo: sourceBackScript(source, settings.siteFile, check, migrationId),
-                      }),
-                      args.after,
-                  ).resource,
-              ]
-            : [];
-        const siteFile = step(
-            "site-file",
-            {
-                machine: source,
-                create: original.apply((file) => fileContentScript({ path: settings.siteFile, original: file, checkCommand: settings.testCommand })),
-                stdin: args.active ? this.renderedFile : original.apply((file) => file.content),
-                rerun: true,
+        const { file: siteFile, switched } = manageFile(step, original, {
+            machine: source,
+            secret: false,
+            active: args.active,
+            names: { undo: "source-back", file: "site-file" },
+            undo: {
+                why: "recorded before the cutover acts on source, so that its undo runs whatever a crash interrupts.",
+                message: "on rollback: source's original nginx file back, source restarted and healthy",
+                script: sourceBackScript(source, settings.siteFile, check, migrationId),
             },
-            sourceBack,
-        );
+            content: this.renderedFile,
+            script: original.apply((file) => fileContentScript({ path: settings.siteFile, original: file, checkCommand: settings.testCommand })),
+            after: args.after,
+        });
         this.siteFileSha256 = siteFile.stdout.apply((stdout) => (JSON.parse(stdout.trim()) as { sha256: string }).sha256);
-        this.switched = [...sourceBack, siteFile.resource];
+        this.switched = switched;
         this.registerOutputs({ renderedFile: this.renderedFile, replaced: this.replaced, siteFileSha256: this.siteFileSha256 });
     }
 }
