@@ -1,0 +1,73 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { Phase, phases } from "../config";
+import { CoreMigration } from "./coreMigration";
+import { build, fakeMachines, Recorded, scriptOf, stepType, testConfig } from "../testing";
+
+/**
+ * Every script a machine gets, as a golden file: a changed template or setting shows in
+ * the pull request as a diff of scripts.snapshot.txt, and in a live stack as a step whose
+ * script changed (recorded, not run, or run again for the file steps). The test config,
+ * the openssh executor (both executors wrap a script the same way: remoteStep.test.ts),
+ * every phase; a script the same in several phases is written once, with the phases that
+ * have it. `PRYV_UPDATE_SNAPSHOT=1` rewrites the file.
+ */
+const snapshotFile = path.join(__dirname, "scripts.snapshot.txt");
+const parts = ["create", "update", "delete", "stdin"] as const;
+
+function partsOf(resource: Recorded): [string, string][] {
+    return parts.flatMap((part): [string, string][] => {
+        const value = resource.inputs[part];
+        if (value === undefined) return [];
+        if (resource.secretInputs.includes(part)) return [[part, "(secret)"]];
+        return [[part, part !== "stdin" ? scriptOf(value) : typeof value === "string" ? value : JSON.stringify(value)]];
+    });
+}
+
+async function snapshot(): Promise<string> {
+    const variants = new Map<string, { name: string; part: string; text: string; phases: Phase[] }>();
+    for (const phase of phases) {
+        const { resources } = await build((opts) => new CoreMigration("pryv", testConfig({ phase, executor: "openssh" }), opts), fakeMachines);
+        for (const resource of resources.values()) {
+            if (resource.type !== stepType.openssh) continue;
+            for (const [part, text] of partsOf(resource)) {
+                const key = `${resource.name}\0${part}\0${text}`;
+                const entry = variants.get(key) ?? { name: resource.name, part, text, phases: [] };
+                entry.phases.push(phase);
+                variants.set(key, entry);
+            }
+        }
+    }
+    const order = (a: { name: string; part: string; phases: Phase[] }) =>
+        [a.name, parts.indexOf(a.part as (typeof parts)[number]), phases.indexOf(a.phases[0])] as const;
+    return [...variants.values()]
+        .sort((a, b) => {
+            const [x, y] = [order(a), order(b)];
+            return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] - y[1] || x[2] - y[2];
+        })
+        .map((entry) => `==== ${entry.name} ${entry.part} (${entry.phases.join(", ")})\n${entry.text.endsWith("\n") ? entry.text : `${entry.text}\n`}`)
+        .join("\n");
+}
+
+describe("the scripts every machine gets", function () {
+    this.timeout(120_000);
+    it("are those of components/scripts.snapshot.txt, every step, part and phase (PRYV_UPDATE_SNAPSHOT=1 rewrites it)", async () => {
+        const actual = await snapshot();
+        if (process.env.PRYV_UPDATE_SNAPSHOT === "1") fs.writeFileSync(snapshotFile, actual);
+        assert.ok(fs.existsSync(snapshotFile), `${snapshotFile} is missing: run the unit tests once with PRYV_UPDATE_SNAPSHOT=1`);
+        const expected = fs.readFileSync(snapshotFile, "utf8");
+        if (actual !== expected) {
+            const [a, b] = [actual.split("\n"), expected.split("\n")];
+            const first = a.findIndex((line, index) => line !== b[index]);
+            const heading =
+                a
+                    .slice(0, first + 1)
+                    .reverse()
+                    .find((line) => line.startsWith("==== ")) ?? "(start)";
+            assert.fail(
+                `the scripts differ from ${path.basename(snapshotFile)} at line ${first + 1}, in ${heading}:\n  now:      ${a[first]}\n  snapshot: ${b[first]}\nIf the change is meant, rewrite it with PRYV_UPDATE_SNAPSHOT=1 and review its diff.`,
+            );
+        }
+    });
+});
