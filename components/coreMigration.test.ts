@@ -7,6 +7,9 @@ import { build, childrenOf, executors, fakeMachines, hostOf, promiseOf, Recorded
 const registers = ["reg-master", "reg-slave"];
 const keys = defaultDataFolders.map(folderKey);
 const guardChecks = [
+    "pryv-live-core-guard-source-tools",
+    "pryv-live-core-guard-dest-tools",
+    ...registers.map((role) => `pryv-live-core-guard-${role}-tools`),
     "pryv-live-core-guard-source-serves",
     "pryv-live-core-guard-dest-is-fresh",
     "pryv-live-core-guard-source-paths",

@@ -56,6 +56,7 @@ export class CoreMigration extends pulumi.ComponentResource {
                 coreName,
                 destCoreIp: config.destCoreIp,
                 check,
+                proxy: config.proxy,
                 transport,
             },
             child,

@@ -33,6 +33,7 @@ const guardArgs = (executor: Executor, overrides: Partial<LiveCoreGuardArgs> = {
         coreName: "co1.pryv.example.com",
         destCoreIp: config.destCoreIp,
         check: checkFor(config),
+        proxy: config.proxy,
         transport: transportFor(executor),
         ...overrides,
     };
@@ -49,6 +50,10 @@ for (const executor of executors) {
             assert.deepEqual(
                 steps.map((step) => [step.name, step.type, hostOf(step), step.dependsOn, step.inputs.delete, step.inputs.stdin, step.inputs.triggers]),
                 [
+                    ["guard-source-tools", stepType[executor], "10.0.0.11", [], undefined, undefined, undefined],
+                    ["guard-dest-tools", stepType[executor], "dest.example.com", [], undefined, undefined, undefined],
+                    ["guard-reg-master-tools", stepType[executor], "10.0.0.13", [], undefined, undefined, undefined],
+                    ["guard-reg-slave-tools", stepType[executor], "10.0.0.14", [], undefined, undefined, undefined],
                     ["guard-source-serves", stepType[executor], "10.0.0.11", [], undefined, undefined, undefined],
                     ["guard-dest-is-fresh", stepType[executor], "dest.example.com", [], undefined, undefined, undefined],
                     ["guard-source-paths", stepType[executor], "10.0.0.11", [], undefined, undefined, undefined],
@@ -61,6 +66,34 @@ for (const executor of executors) {
                 component.checks.map(nameOf),
                 steps.map((step) => step.name),
             );
+        });
+
+        it("each machine's programs: the tools the migration runs there and the first word of every command its settings name", async () => {
+            const { resources } = await make(executor);
+            const words = (name: string, variable: string) =>
+                new RegExp(`^for ${variable} in (.*); do$`, "m").exec(scriptsOf(resources, name).create)?.[1].trim().split(" ");
+            const core = ["'rsync'", "'rrsync'", "'ssh-keygen'", "'sha256sum'", "'base64'", "'find'", "'du'", "'df'", "'stat'", "'awk'"];
+            assert.deepEqual(words("guard-source-tools", "tool"), [...core, "'setsid'"]);
+            assert.deepEqual(words("guard-dest-tools", "tool"), core);
+            assert.deepEqual(words("guard-reg-master-tools", "tool"), ["'dig'", "'sha256sum'", "'base64'"]);
+            const commands = (name: string) =>
+                scriptsOf(resources, name)
+                    .create.split("\n")
+                    .filter((line) => line.startsWith("command -v '"));
+            assert.deepEqual(commands("guard-source-tools"), [
+                `command -v '/var/pryv/run-core' >/dev/null || missing+=('source.startCommand'": "'/var/pryv/run-core'" (not found or not executable)")`,
+                `command -v '/var/pryv/stop-containers' >/dev/null || missing+=('source.stopCommand'": "'/var/pryv/stop-containers'" (not found or not executable)")`,
+                `command -v 'nginx' >/dev/null || missing+=('proxy.testCommand'": "'nginx'" (not found or not executable)")`,
+                `command -v '/var/pryv/run-core' >/dev/null || missing+=('proxy.startCommand'": "'/var/pryv/run-core'" (not found or not executable)")`,
+                `command -v 'docker-compose' >/dev/null || missing+=('proxy.runningCommand'": "'docker-compose'" (not found or not executable)")`,
+                `command -v 'curl' >/dev/null || missing+=('healthCheck.command'": "'curl'" (not found or not executable)")`,
+            ]);
+            assert.deepEqual(commands("guard-reg-slave-tools"), [
+                `command -v '/var/pryv/run-reg-slave' >/dev/null || missing+=('registers.1.startCommand'": "'/var/pryv/run-reg-slave'" (not found or not executable)")`,
+                `command -v '/var/pryv/stop-containers' >/dev/null || missing+=('registers.1.stopCommand'": "'/var/pryv/stop-containers'" (not found or not executable)")`,
+            ]);
+            assert.match(scriptsOf(resources, "guard-source-tools").create, /^for tool in 'inotifywait' ; do command -v/m);
+            assert.doesNotMatch(scriptsOf(resources, "guard-reg-master-tools").create, /rsync --version/);
         });
 
         it("source serves: the health check through source's nginx, for at most 30 seconds", async () => {
@@ -114,7 +147,7 @@ for (const executor of executors) {
             const { resources } = await make(executor, { registers: [] });
             assert.deepEqual(
                 childrenOf(resources, "guard").map((step) => step.name),
-                ["guard-source-serves", "guard-dest-is-fresh", "guard-source-paths", "guard-dest-paths"],
+                ["guard-source-tools", "guard-dest-tools", "guard-source-serves", "guard-dest-is-fresh", "guard-source-paths", "guard-dest-paths"],
             );
         });
     });
@@ -217,5 +250,59 @@ describe("LiveCoreGuard scripts, run by bash", () => {
             dest.stderr,
             "reg-master answers co1.pryv.example.com with 10.0.0.12, which is dest: dest looks like the live core. Are source and dest swapped in the stack config?\n",
         );
+    });
+});
+
+/**
+ * The tools check run by bash with a PATH of this test's making: the programs the script
+ * itself needs (awk, sort, sed) and whichever of the machine's tools a case gives it.
+ */
+describe("the tools check, run by bash", () => {
+    let folder: string;
+    let remove: () => void;
+    beforeEach(() => ({ folder, remove } = temporaryFolder("tools-check")));
+    afterEach(() => remove());
+
+    /** source's tools check, its settings' commands under this test's folder (`run-core`, `stop-containers`: made by the case that has them). */
+    const sourceScript = async (): Promise<string> => {
+        const config = testConfig();
+        const bin = path.join(folder, "bin");
+        const source = { ...config.source, startCommand: [`${bin}/run-core`], stopCommand: [`${bin}/stop-containers`] };
+        const proxy = { ...config.proxy, startCommand: [`${bin}/run-core`, "reverse_proxy"] };
+        return scriptsOf((await make("openssh", { source, proxy })).resources, "guard-source-tools").create;
+    };
+    /** Runs the script with only `present` on PATH (links to this machine's programs, or fakes), and an rsync that says it is `rsyncVersion`. */
+    const run = (script: string, present: string[], rsyncVersion: string) => {
+        const bin = path.join(folder, "bin");
+        fs.mkdirSync(bin, { recursive: true });
+        for (const tool of ["bash", "awk", "sort", "sed", ...present]) {
+            const real = runBash(`command -v ${tool} || true`).stdout.trim();
+            if (real !== "") fs.symlinkSync(real, path.join(bin, tool));
+            else fakeCommand(bin, tool, "true");
+        }
+        fakeCommand(bin, "rsync", `echo "rsync  version ${rsyncVersion}  protocol version 31"`);
+        return runBash(script, { env: { PATH: bin } });
+    };
+    const core = ["rrsync", "ssh-keygen", "sha256sum", "base64", "find", "du", "df", "stat", "setsid"];
+
+    it("passes when every program is there, and says which optional one is absent", async () => {
+        const result = run(await sourceScript(), [...core, "run-core", "stop-containers", "nginx", "docker-compose", "curl"], "3.2.7");
+        assert.equal(result.status, 0, result.stderr);
+        assert.equal(result.stdout, '{"role":"source","optionalAbsent":"inotifywait"}\n');
+    });
+
+    it("refuses, naming every missing program, an rsync older than 3.2.4 and each setting whose command is not there", async () => {
+        const script = await sourceScript();
+        const result = run(script, ["ssh-keygen", "sha256sum", "base64", "find", "du", "df", "stat", "setsid", "curl"], "3.1.3");
+        const bin = path.join(folder, "bin");
+        assert.equal(result.status, 1);
+        assert.equal(
+            result.stderr,
+            "source (10.0.0.11) lacks what the migration runs there: rrsync; rsync 3.2.4 or later (it has 3.1.3); " +
+                `source.startCommand: ${bin}/run-core (not found or not executable); source.stopCommand: ${bin}/stop-containers (not found or not executable); ` +
+                `proxy.testCommand: nginx (not found or not executable); proxy.startCommand: ${bin}/run-core (not found or not executable); ` +
+                "proxy.runningCommand: docker-compose (not found or not executable). Install them (or fix the setting), then run pulumi up again: nothing was written or stopped.\n",
+        );
+        assert.equal(result.stdout, "");
     });
 });

@@ -1,6 +1,6 @@
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
-import { Machine, Register } from "../config";
+import { Machine, ProxySettings, Register } from "../config";
 import { declareStep, Transport } from "../machinery/remoteStep";
 import { ServiceCheck, sourceServesScript } from "../machinery/services";
 import { render } from "../machinery/templates";
@@ -16,8 +16,20 @@ export interface LiveCoreGuardArgs {
     coreName: string;
     destCoreIp: string;
     check: ServiceCheck;
+    /** source's nginx commands, checked to exist there. */
+    proxy: ProxySettings;
     transport: Transport;
 }
+
+/** What the migration runs on both core machines: the pulls and their keys, the descriptions and manifests, the file steps. */
+const coreTools = ["rsync", "rrsync", "ssh-keygen", "sha256sum", "base64", "find", "du", "df", "stat", "awk"];
+/** rrsync ships with rsync from 3.2.4 on; many hosts of the 2019 era have 3.1. */
+const minRsync = "3.2.4";
+/** What the dns phase and the final check run on a register. */
+const registerTools = ["dig", "sha256sum", "base64"];
+
+/** A command setting's first word, which must be a program on the machine: `[setting, words]` pairs. */
+const programsOf = (commands: [string, string[]][]) => commands.map(([setting, words]) => ({ setting, program: words[0] }));
 
 /**
  * Before anything is written or stopped on any machine: the machine named source must be
@@ -32,8 +44,52 @@ export class LiveCoreGuard extends pulumi.ComponentResource {
         const { source, dest, transport } = args;
         const step = (suffix: string, machine: Machine, create: string) =>
             declareStep(`${name}-${suffix}`, { machine, create }, transport, { parent: this }).resource;
+        // The health check's own program (curl by default), on both core machines.
+        const checkProgram: [string, string[]][] = [["healthCheck.command", args.check.command]];
+        const tools = (machine: Machine, values: { tools: string[]; optional?: string[]; minRsync?: string; commands: [string, string[]][] }) =>
+            step(
+                `${machine.role}-tools`,
+                machine,
+                render("tools-present.sh", {
+                    role: machine.role,
+                    host: machine.host,
+                    tools: values.tools,
+                    optional: values.optional ?? false,
+                    minRsync: values.minRsync ?? false,
+                    commands: programsOf(values.commands),
+                }),
+            );
         const destAddresses = [...new Set([args.destCoreIp, dest.host, dest.addressForPeers].filter((address) => net.isIP(address) !== 0))];
         this.checks = [
+            // What each machine must have, checked first: a missing program would fail a step halfway through the migration.
+            tools(source, {
+                // setsid keeps the change journal's recorder running after its step; without inotifywait the final round walks every file.
+                tools: [...coreTools, "setsid"],
+                optional: ["inotifywait"],
+                minRsync,
+                commands: [
+                    ["source.startCommand", source.startCommand],
+                    ["source.stopCommand", source.stopCommand],
+                    ["proxy.testCommand", args.proxy.testCommand],
+                    ["proxy.startCommand", args.proxy.startCommand],
+                    ["proxy.runningCommand", args.proxy.runningCommand],
+                    ...checkProgram,
+                ],
+            }),
+            tools(dest, {
+                tools: coreTools,
+                minRsync,
+                commands: [["dest.startCommand", dest.startCommand], ["dest.stopCommand", dest.stopCommand], ...checkProgram],
+            }),
+            ...args.registers.map((register, index) =>
+                tools(register, {
+                    tools: registerTools,
+                    commands: [
+                        [`registers.${index}.startCommand`, register.startCommand],
+                        [`registers.${index}.stopCommand`, register.stopCommand],
+                    ],
+                }),
+            ),
             step("source-serves", source, sourceServesScript(args.check)),
             step(
                 "dest-is-fresh",
