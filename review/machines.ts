@@ -28,24 +28,6 @@ export function machineRoles(input: ReviewInput): Map<string, string> {
     return roles;
 }
 
-/**
- * step name -> role, from the program's `steps` output (role -> step -> what it does):
- * the preview's stack outputs, which name every step of the coming run, else the last
- * run's. What names a step's machine when its connection is secret (the `command`
- * executor makes the whole connection secret) or not yet known.
- */
-export function stepRoles(input: ReviewInput): Map<string, string> {
-    const stack = (input.preview.steps ?? []).find((step) => step.urn.includes("::pulumi:pulumi:Stack::"));
-    const roles = new Map<string, string>();
-    for (const steps of [input.outputs?.steps, stack?.newState?.outputs?.steps]) {
-        if (typeof steps !== "object" || steps === null) continue;
-        for (const [role, named] of Object.entries(steps as Record<string, unknown>)) {
-            if (typeof named === "object" && named !== null) for (const step of Object.keys(named)) roles.set(step, role);
-        }
-    }
-    return roles;
-}
-
 export function connectionOf(inputs: StepInputs | undefined): { key?: string; who?: string } {
     const connection = inputs?.connection;
     if (typeof connection !== "object" || connection === null) return {};

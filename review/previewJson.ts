@@ -28,8 +28,6 @@ export interface ResourceState {
     type: string;
     custom?: boolean;
     inputs?: StepInputs;
-    /** The stack's outputs, on the stack resource (`steps`: each step's machine). */
-    outputs?: Record<string, unknown>;
     /** The engine forgets the resource on delete without calling its provider (a machine declared lost). */
     retainOnDelete?: boolean;
 }

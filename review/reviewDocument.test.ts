@@ -59,39 +59,6 @@ describe("review document", () => {
         assert.ok(review("preview-warm-sync-round-2", "warm-sync").includes("## Downtime estimate"));
     });
 
-    it("names each step's machine from the program's steps output when the connection is secret (the command executor masks it whole)", () => {
-        const preview = fixture<PreviewJson>("preview-prepare");
-        const masked: PreviewJson = {
-            ...preview,
-            steps: (preview.steps ?? []).map((step) =>
-                step.newState?.inputs === undefined
-                    ? step
-                    : { ...step, newState: { ...step.newState, inputs: { ...step.newState.inputs, connection: "[secret]" } } },
-            ),
-        };
-        const headings = (extra: Partial<Parameters<typeof renderReview>[0]>) =>
-            review("preview-prepare", "prepare", { preview: masked, ...extra }).filter((line) => line.startsWith("## "));
-        assert.deepEqual(headings({ outputs: {} }), ["## machine not shown (its connection is secret or not yet known)", "## If rolled back"]);
-        // What CoreMigration outputs as `steps`: role -> step -> what it does; here on the stack resource of the preview.
-        const named = (preview.steps ?? []).flatMap((step) => (step.newState?.inputs?.connection === undefined ? [] : [step]));
-        const roleOf = (host: unknown) => (host === "10.0.0.11" ? "source" : host === "10.0.0.12" ? "dest" : "reg-master");
-        const steps: Record<string, Record<string, string>> = {};
-        for (const step of named) {
-            const role = roleOf((step.newState!.inputs!.connection as { host: unknown }).host);
-            steps[role] = { ...steps[role], [step.urn.split("::").pop()!]: "does something" };
-        }
-        const withStepsOutput: PreviewJson = {
-            ...masked,
-            steps: (masked.steps ?? []).map((step) =>
-                step.urn.includes("::pulumi:pulumi:Stack::") ? { ...step, newState: { urn: step.urn, type: "pulumi:pulumi:Stack", outputs: { steps } } } : step,
-            ),
-        };
-        const expected = ["## dest (10.0.0.12:2222)", "## source (10.0.0.11:22)", "## reg-master (10.0.0.21:22)", "## If rolled back"];
-        assert.deepEqual(headings({ preview: withStepsOutput, outputs: {} }), expected);
-        // Or the last run's outputs, for steps it already had.
-        assert.deepEqual(headings({ outputs: { steps } }), expected);
-    });
-
     it("shows, per machine, each created step in plain words and the commands it runs", () => {
         // Before the first warm sync the stack has no estimate.
         const document = review("preview-prepare", "prepare", { outputs: {} });

@@ -3,7 +3,7 @@
 // words, the commands it runs, each file change as a diff, each DNS value old -> new, and
 // what a rollback would undo. Pure: the CLI (scripts/review.ts) gathers the inputs.
 import { configValue, ReviewInput } from "./input";
-import { connectionOf, machineRoles, stepRoles } from "./machines";
+import { connectionOf, machineRoles } from "./machines";
 import { code, fenced } from "./markdown";
 import { PreviewJson } from "./previewJson";
 import { renderDeletes, renderRollback } from "./rollback";
@@ -36,8 +36,6 @@ function renderDiagnostics(preview: PreviewJson): string[] {
 /** The review as Markdown. See ReviewInput for what it reads. */
 export function renderReview(input: ReviewInput): string {
     const roles = machineRoles(input);
-    const endpoints = new Map([...roles].map(([key, role]) => [role, key]));
-    const rolesOfSteps = stepRoles(input);
     const steps: Step[] = (input.preview.steps ?? [])
         .filter((step) => step.op !== "same" && stepTypes.has(resourceType(step)))
         .map((step) => {
@@ -45,18 +43,9 @@ export function renderReview(input: ReviewInput): string {
             const before = step.oldState?.inputs;
             const key = connectionOf(after).key ?? connectionOf(before).key;
             const role = key === undefined ? undefined : roles.get(key);
-            const name = resourceName(step.urn);
-            const stepRole = rolesOfSteps.get(name);
-            const machine =
-                key !== undefined
-                    ? role === undefined
-                        ? key
-                        : `${role} (${key})`
-                    : stepRole !== undefined
-                      ? `${stepRole} (${endpoints.get(stepRole) ?? "address not in the config"})`
-                      : "machine not shown (its connection is secret or not yet known)";
+            const machine = key === undefined ? "machine not shown (its connection is secret or not yet known)" : role === undefined ? key : `${role} (${key})`;
             const retained = step.oldState?.retainOnDelete === true;
-            return { op: step.op, name, before, after, replaceReasons: step.replaceReasons ?? [], machine, retained };
+            return { op: step.op, name: resourceName(step.urn), before, after, replaceReasons: step.replaceReasons ?? [], machine, retained };
         });
 
     const phase = configValue(input, "phase");

@@ -91,21 +91,7 @@ describe("the operator's path: the pulumi CLI on index.ts (test hosts)", functio
         );
         const config = await cliJson<Record<string, ConfigEntry>>(["config", "--json"]);
         const outputs = await cliJson<Record<string, unknown>>(["stack", "output", "--json"]);
-        const review = renderReview({ stack, preview, config, outputs });
-        // With every connection secret, as the command executor's preview shows them: the program's `steps` output name
-        // the same machine for every step (the preview's own for the steps of the coming run, the first one included;
-        // the last run's for the steps a rollback deletes).
-        const masked: PreviewJson = {
-            ...preview,
-            steps: (preview.steps ?? []).map((step) => ({
-                ...step,
-                ...(step.newState?.inputs && { newState: { ...step.newState, inputs: { ...step.newState.inputs, connection: "[secret]" } } }),
-                ...(step.oldState?.inputs && { oldState: { ...step.oldState, inputs: { ...step.oldState.inputs, connection: "[secret]" } } }),
-            })),
-        };
-        const headings = (text: string) => text.split("\n").filter((line) => line.startsWith("## "));
-        assert.deepEqual(headings(renderReview({ stack, preview: masked, config, outputs })), headings(review));
-        return review;
+        return renderReview({ stack, preview, config, outputs });
     };
 
     const originalUpstream = () => {
