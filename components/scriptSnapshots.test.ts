@@ -15,9 +15,10 @@ import { build, fakeMachines, Recorded, scriptOf, stepType, testConfig } from ".
  */
 const snapshotFile = path.join(__dirname, "scripts.snapshot.txt");
 const parts = ["create", "update", "delete", "stdin"] as const;
+type Part = (typeof parts)[number];
 
-function partsOf(resource: Recorded): [string, string][] {
-    return parts.flatMap((part): [string, string][] => {
+function partsOf(resource: Recorded): [Part, string][] {
+    return parts.flatMap((part): [Part, string][] => {
         const value = resource.inputs[part];
         if (value === undefined) return [];
         if (resource.secretInputs.includes(part)) return [[part, "(secret)"]];
@@ -26,7 +27,7 @@ function partsOf(resource: Recorded): [string, string][] {
 }
 
 async function snapshot(): Promise<string> {
-    const variants = new Map<string, { name: string; part: string; text: string; phases: Phase[] }>();
+    const variants = new Map<string, { name: string; part: Part; text: string; phases: Phase[] }>();
     for (const phase of phases) {
         const { resources } = await build((opts) => new CoreMigration("pryv", testConfig({ phase, executor: "openssh" }), opts), fakeMachines);
         for (const resource of resources.values()) {
@@ -39,13 +40,14 @@ async function snapshot(): Promise<string> {
             }
         }
     }
-    const order = (a: { name: string; part: string; phases: Phase[] }) =>
-        [a.name, parts.indexOf(a.part as (typeof parts)[number]), phases.indexOf(a.phases[0])] as const;
+    // By step, then part, then the first phase that has the variant.
     return [...variants.values()]
-        .sort((a, b) => {
-            const [x, y] = [order(a), order(b)];
-            return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] - y[1] || x[2] - y[2];
-        })
+        .sort(
+            (a, b) =>
+                Number(a.name > b.name) - Number(a.name < b.name) ||
+                parts.indexOf(a.part) - parts.indexOf(b.part) ||
+                phases.indexOf(a.phases[0]) - phases.indexOf(b.phases[0]),
+        )
         .map((entry) => `==== ${entry.name} ${entry.part} (${entry.phases.join(", ")})\n${entry.text.endsWith("\n") ? entry.text : `${entry.text}\n`}`)
         .join("\n");
 }

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { defaultDataFolders } from "../../config";
+import { defaultDataFolders, folderKey } from "../../config";
 import { TestHost, TestHosts } from "../../testbed";
 import { servedBy } from "../../testbed/migration/observe";
 import { diagnostics, FaultStack, Kill, openFaultStack } from "./engine";
@@ -9,7 +9,7 @@ import { databaseRuns, destServesProblems, intactProblems, mark, sourceServesPro
 const migrationId = "faults";
 
 /** The default data folders as step names end with them. */
-const folderKeys = defaultDataFolders.map((folder) => folder.replace(/\//g, "-"));
+const folderKeys = defaultDataFolders.map(folderKey);
 /** The cutover's steps made once per data folder from one script: the same command, another folder. */
 const perFolderKinds = ["final-sync", "verify", "carry-back", "verify-content"];
 
