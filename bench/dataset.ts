@@ -1,31 +1,36 @@
-// Writes a Pryv-shaped dataset into source's PRYV_CONF_ROOT: per-user attachment trees
-// (core/core/data/<user>/attachments/<eventId>/<fileId>), a few large WiredTiger-like
-// files owned by mongodb's uid, influxdb shards and WAL files, hfs cache files.
-// Fast because every file costs four syscalls (open, write, fchown, close) and its
-// content is a slice of one random pool: random bytes, so neither rsync's nor ssh's
-// compression makes a copy look cheaper than it is.
+// A Pryv-shaped dataset in source's PRYV_CONF_ROOT, on the docker test hosts: per-user
+// attachment trees (core/core/data/<user>/attachments/<eventId>/<fileId>) and hfs cache
+// files written on the disk, events loaded into MongoDB and series points into InfluxDB
+// through their own protocols (databases.ts), so that the database files are the
+// engines' own. Files are fast because each costs four syscalls (open, write, fchown,
+// close) and its content is a slice of one random pool: random bytes, so neither
+// rsync's nor ssh's compression makes a copy look cheaper than it is.
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { MONGODB_UID, PRYV_UID } from "../testbed/host-files";
-import { Profile } from "./profile";
+import { defaultDataFolders } from "../config";
+import { Site, TestHost, waitForCore, waitForTsmFiles } from "../testbed";
+import { PRYV_UID } from "../testbed/host-files";
+import { insertEvents, writeSeries } from "./databases";
+import { eventCount, Profile } from "./profile";
+import { startServices, stopServices } from "./snapshot";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const POOL_BYTES = 64 * MiB;
 const CHUNK_BYTES = 8 * MiB;
-/** Folders under confRoot that hold user data, as the program's default dataFolders. */
-export const DATA_FOLDERS = ["core/mongodb/data", "core/core/data", "core/influxdb/data", "core/hfs/data"];
 
 export interface Dataset {
     /** Regular files and their bytes, over every data folder. */
     files: number;
     bytes: number;
+    /** What they take on the disk: InfluxDB's preallocated series files are mostly holes. */
+    diskBytes: number;
     users: string[];
     /** Paths relative to confRoot. */
     attachments: string[];
-    databaseFiles: string[];
-    seriesFiles: string[];
+    /** Events ev0..ev<events-1> in MongoDB. */
+    events: number;
     /** User folders whose attachments folder once held many more entries. */
     foldersWithHistory: string[];
 }
@@ -125,74 +130,54 @@ function attachments(w: FastWriter, p: Profile, next: () => number, users: strin
     return { files, history };
 }
 
-function database(w: FastWriter, p: Profile, next: () => number): string[] {
-    const dir = "core/mongodb/data";
-    for (const sub of ["journal", "diagnostic.data"]) w.dir(`${dir}/${sub}`, MONGODB_UID);
-    // Collections and their indexes, each a whole number of 4 KiB pages.
-    const shares = sizes(p.databaseFiles, p.databaseBytes, next, 64 * KiB);
-    const files = shares.map((_, i) => `${dir}/${i % 2 === 0 ? "collection" : "index"}-${i}-${Math.floor(next() * 1e15)}.wt`);
-    files.forEach((file, i) => w.file(file, Math.ceil(shares[i] / (4 * KiB)) * 4 * KiB, MONGODB_UID));
-    const small: [string, number][] = [
-        ["WiredTiger", 50],
-        ["WiredTiger.lock", 21],
-        ["WiredTiger.turtle", 1200],
-        ["WiredTiger.wt", 64 * KiB],
-        ["WiredTigerLAS.wt", 4 * KiB],
-        ["_mdb_catalog.wt", 36 * KiB],
-        ["sizeStorer.wt", 36 * KiB],
-        ["storage.bson", 114],
-        ["journal/WiredTigerLog.0000000003", Math.min(100 * MiB, Math.round(p.databaseBytes / 100))],
-        ["journal/WiredTigerPreplog.0000000001", 64 * KiB],
-        ["diagnostic.data/metrics.2019-06-04T08-12-41Z-00000", 96 * KiB],
-    ];
-    for (const [name, size] of small) w.file(`${dir}/${name}`, size, MONGODB_UID);
-    return files;
-}
-
-function mkdirs(w: FastWriter, rel: string, uid: number): void {
-    if (fs.existsSync(path.join(w.confRoot, rel))) return;
-    mkdirs(w, path.dirname(rel), uid);
-    w.dir(rel, uid);
-}
-
-function series(w: FastWriter, p: Profile, next: () => number, users: string[]): string[] {
-    const root = "core/influxdb/data";
-    const shardSizes = sizes(p.seriesFiles, p.seriesBytes, next, 4 * KiB);
-    const files: string[] = [];
-    shardSizes.forEach((size, i) => {
-        const db = `user.${users[i % users.length]}`;
-        const shard = 1 + Math.floor(i / users.length);
-        const tsm = `${root}/data/${db}/autogen/${shard}`;
-        const wal = `${root}/wal/${db}/autogen/${shard}`;
-        mkdirs(w, tsm, 0);
-        mkdirs(w, wal, 0);
-        w.file(`${tsm}/000000001-000000001.tsm`, size, 0);
-        w.file(`${wal}/_00001.wal`, 2 * KiB + Math.floor(next() * 30 * KiB), 0);
-        files.push(`${tsm}/000000001-000000001.tsm`, `${wal}/_00001.wal`);
-    });
-    mkdirs(w, `${root}/meta`, 0);
-    w.file(`${root}/meta/meta.db`, 1800, 0);
-    return files;
-}
-
 function hfs(w: FastWriter, p: Profile): void {
     w.dir("core/hfs/data/series-cache", PRYV_UID);
     for (let i = 0; i < 4; i++) w.file(`core/hfs/data/series-cache/${i}.bin`, Math.round(p.hfsBytes / 4), PRYV_UID);
 }
 
-/** Writes the profile's dataset under confRoot, whose data folders exist and are empty (source stopped). */
-export function generateDataset(confRoot: string, p: Profile): Dataset {
-    for (const folder of DATA_FOLDERS) {
-        // What the database stand-in created on its first start goes: the dataset replaces it.
-        const full = path.join(confRoot, folder);
+/** Files under the data folders, their bytes and what they take on the disk (holes are free), as they are now. */
+export function measureTree(confRoot: string): { files: number; bytes: number; diskBytes: number } {
+    let files = 0;
+    let bytes = 0;
+    let diskBytes = 0;
+    const walk = (dir: string): void => {
+        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+            const full = path.join(dir, entry.name);
+            if (entry.isDirectory()) walk(full);
+            else if (entry.isFile()) {
+                const stat = fs.statSync(full);
+                files += 1;
+                bytes += stat.size;
+                diskBytes += stat.blocks * 512;
+            }
+        }
+    };
+    for (const folder of defaultDataFolders) walk(path.join(confRoot, folder));
+    return { files, bytes, diskBytes };
+}
+
+/**
+ * Source's dataset: its data folders emptied and the files written with source stopped,
+ * then source started and its databases loaded (events, then series points, waited for
+ * in InfluxDB's TSM files). Files and bytes are what the disk holds at the end.
+ */
+export async function generateDataset(source: TestHost, site: Site, p: Profile): Promise<Dataset> {
+    await stopServices(source);
+    for (const folder of defaultDataFolders) {
+        // What the databases created on their first start goes: the dataset replaces it.
+        const full = path.join(source.confRoot, folder);
         for (const entry of fs.readdirSync(full)) fs.rmSync(path.join(full, entry), { recursive: true, force: true });
     }
     const next = random(20190604);
-    const w = new FastWriter(confRoot, next);
+    const w = new FastWriter(source.confRoot, next);
     const users = Array.from({ length: p.users }, (_, i) => `benchuser${String(i + 1).padStart(5, "0")}`);
     const { files, history } = attachments(w, p, next, users);
-    const databaseFiles = database(w, p, next);
-    const seriesFiles = series(w, p, next, users);
     hfs(w, p);
-    return { files: w.files, bytes: w.bytes, users, attachments: files, databaseFiles, seriesFiles, foldersWithHistory: history };
+    await startServices(source);
+    await waitForCore(site, source);
+    const events = eventCount(p);
+    await insertEvents(source, users, 0, events);
+    await writeSeries(source, users, 0, p.points);
+    await waitForTsmFiles(source);
+    return { ...measureTree(source.confRoot), users, attachments: files, events, foldersWithHistory: history };
 }

@@ -1,7 +1,7 @@
 // One cutover method under the prober: source checked serving, probes and writes
 // started, the method run, probes kept going until users have been served again for a
 // second, then every acknowledged write looked up on dest, which serves from now on.
-import { TestHosts } from "../testbed";
+import { containerStates, TestHosts } from "../testbed";
 import { sleep } from "../testbed/shell";
 import { eventIdsHeld } from "../testbed/migration/observe";
 import { missingWrites, Prober, ProberTarget, untilServedBy } from "./prober";
@@ -40,7 +40,16 @@ export async function measureCutover<T>(
         await prober.stop();
     }
     const outage = prober.outage();
-    const missing = (await missingWrites(prober.writes, (user) => eventIdsHeld(hosts.hosts.dest, user))).map((w) => `${w.user}/${w.id}`);
+    const { dest } = hosts.hosts;
+    let missing: string[];
+    try {
+        missing = (await missingWrites(prober.writes, (user) => eventIdsHeld(dest, user))).map((w) => `${w.user}/${w.id}`);
+    } catch (e) {
+        // Not one write can be shown to be on dest: every one counts as missing.
+        missing = prober.writes.map((w) => `${w.user}/${w.id}`);
+        const states = await containerStates(dest).catch((stateError: Error) => [stateError.message]);
+        error ??= `dest's database could not be read (${e instanceof Error ? e.message : String(e)}); dest's containers: ${states.join(", ")}`;
+    }
     const lastServed = [...prober.probes].sort((a, b) => a.sentAt - b.sentAt).at(-1)?.machine;
     if (error === undefined && lastServed !== "dest") error = `at the end, source's address is served by ${lastServed ?? "nobody"}, not dest`;
     if (error === undefined && !Number.isFinite(outage.seconds)) error = "the outage never ended";

@@ -5,13 +5,16 @@
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
+/** What users do between the warm round and the cutover, through the databases and on disk. */
 export interface Churn {
     newAttachments: number;
     deletedAttachments: number;
-    /** Database pages (4 KiB or 32 KiB) overwritten in place. */
-    rewrittenPages: number;
-    /** Bytes appended to the influxdb series files, spread over them. */
-    appendedSeriesBytes: number;
+    /** Events inserted, rewritten in place (same size: the database rewrites their pages) and deleted in MongoDB. */
+    newEvents: number;
+    updatedEvents: number;
+    deletedEvents: number;
+    /** Series points written to InfluxDB, at times after the dataset's: new blocks, WAL, compactions. */
+    newPoints: number;
 }
 
 export interface Profile {
@@ -19,14 +22,16 @@ export interface Profile {
     users: number;
     attachments: number;
     attachmentBytes: number;
-    /** The large collection and index files; the small WiredTiger metadata comes on top. */
-    databaseBytes: number;
-    databaseFiles: number;
-    seriesBytes: number;
-    seriesFiles: number;
+    /** Event content written to MongoDB (FerretDB's SQLite file comes out about 15 % larger). */
+    eventBytes: number;
+    /** Series points written to InfluxDB (random values: about 9 bytes each in its TSM files). */
+    points: number;
     hfsBytes: number;
     churn: Churn;
 }
+
+/** Every event's content: random bytes, base64 (4 KiB), so that each spans a few database pages. */
+export const EVENT_CONTENT_BYTES = 3072;
 
 const PROFILES: Record<string, Profile> = {
     // A few seconds of generation, for developing the bench itself.
@@ -35,12 +40,10 @@ const PROFILES: Record<string, Profile> = {
         users: 40,
         attachments: 3000,
         attachmentBytes: 12 * MiB,
-        databaseBytes: 32 * MiB,
-        databaseFiles: 4,
-        seriesBytes: 6 * MiB,
-        seriesFiles: 12,
+        eventBytes: 24 * MiB,
+        points: 500_000,
         hfsBytes: 1 * MiB,
-        churn: { newAttachments: 60, deletedAttachments: 15, rewrittenPages: 120, appendedSeriesBytes: 256 * 1024 },
+        churn: { newAttachments: 60, deletedAttachments: 15, newEvents: 300, updatedEvents: 120, deletedEvents: 30, newPoints: 20_000 },
     },
     // The figure the issue asks for: 100k attachments, about 1 GiB of database, within ~15 minutes on 2 cores.
     default: {
@@ -48,24 +51,20 @@ const PROFILES: Record<string, Profile> = {
         users: 500,
         attachments: 100_000,
         attachmentBytes: 320 * MiB,
-        databaseBytes: 1 * GiB,
-        databaseFiles: 6,
-        seriesBytes: 64 * MiB,
-        seriesFiles: 40,
+        eventBytes: 768 * MiB,
+        points: 6_000_000,
         hfsBytes: 8 * MiB,
-        churn: { newAttachments: 1000, deletedAttachments: 250, rewrittenPages: 2000, appendedSeriesBytes: 4 * MiB },
+        churn: { newAttachments: 1000, deletedAttachments: 250, newEvents: 3000, updatedEvents: 2000, deletedEvents: 500, newPoints: 400_000 },
     },
     large: {
         name: "large",
         users: 2000,
         attachments: 400_000,
         attachmentBytes: 1536 * MiB,
-        databaseBytes: 4 * GiB,
-        databaseFiles: 8,
-        seriesBytes: 512 * MiB,
-        seriesFiles: 120,
+        eventBytes: 3 * GiB,
+        points: 40_000_000,
         hfsBytes: 32 * MiB,
-        churn: { newAttachments: 4000, deletedAttachments: 600, rewrittenPages: 8000, appendedSeriesBytes: 16 * MiB },
+        churn: { newAttachments: 4000, deletedAttachments: 600, newEvents: 12_000, updatedEvents: 8000, deletedEvents: 2000, newPoints: 1_600_000 },
     },
 };
 
@@ -74,6 +73,9 @@ function positiveInteger(name: string, value: string): number {
     if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${name} must be a positive integer, got ${value}`);
     return parsed;
 }
+
+/** Bytes a series point takes in InfluxDB's files, for BENCH_BYTES's shares. */
+const POINT_BYTES = 9;
 
 /** The profile named by BENCH_PROFILE (default: "default"), with BENCH_FILES / BENCH_BYTES applied. */
 export function selectProfile(env: NodeJS.ProcessEnv): Profile {
@@ -95,19 +97,30 @@ export function selectProfile(env: NodeJS.ProcessEnv): Profile {
         };
     }
     if (env.BENCH_BYTES !== undefined) {
-        // Every part keeps its share of the total; so does the churn that depends on sizes.
+        // Every part keeps its share of the total; so does the churn of the databases.
         const factor = positiveInteger("BENCH_BYTES", env.BENCH_BYTES) / totalBytes(profile);
         const scale = (n: number): number => Math.max(1, Math.round(n * factor));
+        const { churn } = profile;
         profile = {
             ...profile,
             attachmentBytes: scale(profile.attachmentBytes),
-            databaseBytes: scale(profile.databaseBytes),
-            seriesBytes: scale(profile.seriesBytes),
+            eventBytes: scale(profile.eventBytes),
+            points: scale(profile.points),
             hfsBytes: scale(profile.hfsBytes),
-            churn: { ...profile.churn, rewrittenPages: scale(profile.churn.rewrittenPages), appendedSeriesBytes: scale(profile.churn.appendedSeriesBytes) },
+            churn: {
+                ...churn,
+                newEvents: scale(churn.newEvents),
+                updatedEvents: scale(churn.updatedEvents),
+                deletedEvents: scale(churn.deletedEvents),
+                newPoints: scale(churn.newPoints),
+            },
         };
     }
     return profile;
 }
 
-export const totalBytes = (p: Profile): number => p.attachmentBytes + p.databaseBytes + p.seriesBytes + p.hfsBytes;
+/** The dataset's size as planned; what the databases make of it is measured on the disk. */
+export const totalBytes = (p: Profile): number => p.attachmentBytes + p.eventBytes + p.points * POINT_BYTES + p.hfsBytes;
+
+/** How many events the profile's event bytes make. */
+export const eventCount = (p: Profile): number => Math.max(1, Math.round(p.eventBytes / EVENT_CONTENT_BYTES));

@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { ChurnRecord } from "./churn";
 import { Outage } from "./prober";
 import { PhaseRun } from "./program";
 
@@ -29,8 +30,10 @@ export interface RunFigures {
     rate: string;
     files: number;
     bytes: number;
-    churnBytes: number;
-    churn: { newFileBytes: number; rewrittenBytes: number; appendedBytes: number; newFiles: number; deletedFiles: number; rewrittenPages: number };
+    diskBytes: number;
+    /** What the churn (and the prober's writes) changed on source's disk, as the floor copied it: 4 KiB blocks. */
+    changedBytes: number;
+    churn: ChurnRecord;
     generateSeconds: number;
     seedDowntimeSeconds: number;
     programDowntimeSeconds: number;
@@ -57,8 +60,8 @@ const FOLDER = path.join(__dirname);
 function previous(file: string): RunFigures[] {
     try {
         const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<ResultsFile>;
-        // Runs of the earlier benchmark (sample sizes, no profile) do not compare with these.
-        return (parsed.results ?? []).filter((r) => typeof (r as Partial<RunFigures>).profile === "string");
+        // Runs of earlier benchmarks (sample sizes, or the process test hosts) do not compare with these.
+        return (parsed.results ?? []).filter((r) => typeof (r as Partial<RunFigures>).changedBytes === "number");
     } catch {
         return [];
     }
@@ -67,6 +70,8 @@ function previous(file: string): RunFigures[] {
 const MiB = 1024 * 1024;
 const fmt = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : "failed");
 
+const METHOD_NAMES: Record<keyof RunFigures["methods"], string> = { seed: "the written procedure", program: "the program", floor: "the floor" };
+
 function table(file: ResultsFile): string {
     const m = file.machine;
     const lines = [
@@ -74,17 +79,18 @@ function table(file: ResultsFile): string {
         "",
         `Measured ${file.measuredAt} on ${m.cpus} × ${m.cpuModel}, ${Math.round(m.memory / 1024 / MiB)} GiB, Linux ${m.kernel}; test hosts (network namespaces) over a veth link shaped with tc tbf. ` +
             "Downtimes are measured from outside by a prober (HTTPS GET every 100 ms through source's address, a write every second); " +
-            "the floor is the changed bytes alone in one stream, plus dest's start to healthy, plus the nginx switch. Written by `npm run bench`.",
+            "the floor is the changed bytes alone in one stream, plus dest's start to healthy, plus the nginx switch. " +
+            "The test hosts run Pryv.io's 2019 core.yml in Docker, with FerretDB (SQLite) and InfluxDB 1.6 holding the events and series. Written by `npm run bench`.",
         "",
-        "| profile | files | GiB | churn MiB | link | warm round: program (s) | warm round: raw tar (s) | written procedure downtime (s) | program downtime (s) | floor (s) | floor, probed downtime (s) | missing writes (procedure / program / floor) |",
+        "| profile | files | GiB (on disk) | changed MiB | link | warm round: program (s) | warm round: raw tar (s) | written procedure downtime (s) | program downtime (s) | floor (s) | floor, probed, with its comparison and source's stop (s) | missing writes (procedure / program / floor) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ...file.results
             .map((r) =>
                 [
                     r.profile,
                     r.files,
-                    (r.bytes / 1024 / MiB).toFixed(2),
-                    (r.churnBytes / MiB).toFixed(1),
+                    `${(r.bytes / 1024 / MiB).toFixed(2)} (${(r.diskBytes / 1024 / MiB).toFixed(2)})`,
+                    (r.changedBytes / MiB).toFixed(1),
                     r.rate,
                     fmt(r.warmRoundSeconds.program),
                     fmt(r.warmRoundSeconds.rawTar),
@@ -96,6 +102,12 @@ function table(file: ResultsFile): string {
                 ].join(" | "),
             )
             .map((row) => `| ${row} |`),
+        "",
+        ...file.results.flatMap((r) =>
+            Object.entries(r.methods)
+                .filter(([, m]) => m.error !== undefined)
+                .map(([name, m]) => `- ${r.profile}, ${METHOD_NAMES[name as keyof RunFigures["methods"]]} failed: ${m.error}`),
+        ),
         "",
     ];
     return lines.join("\n");

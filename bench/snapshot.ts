@@ -5,10 +5,10 @@
 import * as path from "path";
 import { TestHost, TestHosts } from "../testbed";
 import { shq } from "../testbed/shell";
-import { DATA_FOLDERS } from "./dataset";
+import { defaultDataFolders } from "../config";
 
 const NGINX_CONF = "core/nginx/conf";
-const SNAPSHOTTED = [...DATA_FOLDERS, NGINX_CONF];
+const SNAPSHOTTED = [...defaultDataFolders, NGINX_CONF];
 
 const snapshotDir = (host: TestHost): string => `${host.dir}/bench-snapshot`;
 

@@ -2,12 +2,13 @@
 // as written, typed by an operator without pauses: source's containers stopped, the
 // last `rsync --verbose --copy-links --archive --compress --delete` of each data folder
 // pulled by dest, dest's core started, source's site-443.conf edited as the procedure
-// says and its nginx started alone. Every data folder is synced (the procedure lists
+// says and `run-core` run there: "we just boot all services, even if they will be
+// ignored as NGINX is proxying to the *dest* machine". Every data folder is synced (the procedure lists
 // two), so that the methods move the same data.
 import * as fs from "fs";
 import { TestHosts } from "../testbed";
 import { shq } from "../testbed/shell";
-import { DATA_FOLDERS } from "./dataset";
+import { defaultDataFolders } from "../config";
 import { overSsh, rsyncShell, since } from "./ssh";
 
 export interface StepTime {
@@ -57,18 +58,20 @@ export async function writtenProcedureCutover(hosts: TestHosts): Promise<{ steps
     let syncOutput = "";
     await timed("last rsync of every folder, one after the other, on dest", async () => {
         // Steps 2 and 3 of "Transfer user data", for each folder; the times and rsync's summary line are for the report.
-        const script = DATA_FOLDERS.map((folder) => {
-            const path = `${source.confRoot}/${folder}`;
-            const rsync = `rsync --verbose --copy-links --archive --compress --delete -e ${shq(rsyncShell(hosts, source))} root@${source.ip}:${shq(`${path}/`)} ${shq(`${dest.confRoot}/${folder}`)}`;
-            return `start=$EPOCHREALTIME; summary=$(${rsync} | grep '^sent '); echo ${shq(folder)} $start $EPOCHREALTIME "$summary"`;
-        }).join("\n");
+        const script = defaultDataFolders
+            .map((folder) => {
+                const path = `${source.confRoot}/${folder}`;
+                const rsync = `rsync --verbose --copy-links --archive --compress --delete -e ${shq(rsyncShell(hosts, source))} root@${source.ip}:${shq(`${path}/`)} ${shq(`${dest.confRoot}/${folder}`)}`;
+                return `start=$EPOCHREALTIME; summary=$(${rsync} | grep '^sent '); echo ${shq(folder)} $start $EPOCHREALTIME "$summary"`;
+            })
+            .join("\n");
         syncOutput = (await overSsh(hosts, dest, script)).stdout;
     });
     await timed("run-core on dest", () => overSsh(hosts, dest, `${shq(dest.confRoot)}/run-core`));
     await timed("site-443.conf edited on source", () =>
         overSsh(hosts, source, `cat > ${shq(siteFile)} <<'PRYV_PROCEDURE_PROXY'\n${proxyFile}PRYV_PROCEDURE_PROXY`),
     );
-    await timed("nginx alone started on source", () => overSsh(hosts, source, `${shq(source.confRoot)}/run-core reverse_proxy`));
+    await timed("run-core on source (nginx proxying, the rest ignored)", () => overSsh(hosts, source, `${shq(source.confRoot)}/run-core`));
     return { steps, syncs: parseSyncs(syncOutput) };
 }
 

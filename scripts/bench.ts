@@ -1,8 +1,9 @@
-// What a cutover costs users, measured on the test hosts over a shaped link: a
-// Pryv-shaped dataset, a warm round (the program, and raw tar for comparison), the
-// churn of a live core, then the cutover three ways from identical copies of that
-// state: (a) the 2019 procedure as written, (b) this program, (c) the floor. The
-// outage is what a prober outside sees. Figures go to bench/results.{json,md}.
+// What a cutover costs users, measured on the docker test hosts (Pryv.io's 2019 core.yml,
+// real databases) over a shaped link, with the program's defaults: a Pryv-shaped
+// dataset, a warm round (the program, and raw tar for comparison), the churn of a live
+// core, then the cutover three ways from identical copies of that state: (a) the 2019
+// procedure as written, (b) this program, (c) the floor. The outage is what a prober
+// outside sees. Figures go to bench/results.{json,md}.
 //   BENCH_PROFILE=smoke|default|large  BENCH_RATE=1gbit  BENCH_FILES=<attachments>  BENCH_BYTES=<total>
 import * as fs from "fs";
 import * as os from "os";
@@ -17,11 +18,12 @@ import { selectProfile } from "../bench/profile";
 import { programCutover, stepsDuring, upOrFail } from "../bench/program";
 import { rawTarCopy } from "../bench/rawTar";
 import { machine, MethodFigures, RunFigures, writeResults } from "../bench/report";
-import { restoreSnapshot, startServices, stopServices, takeSnapshot } from "../bench/snapshot";
+import { restoreSnapshot, stopServices, takeSnapshot } from "../bench/snapshot";
 import { since } from "../bench/ssh";
 import { writtenProcedureCutover } from "../bench/writtenProcedure";
 import { startTestHosts, TestHosts } from "../testbed";
 import { MigrationStack, openMigrationStack } from "../testbed/migration/migrationStack";
+import { realStackConfigWithDefaultFolders } from "../testbed/migration/realStackConfig";
 
 const say = (line: string): void => console.log(`bench: ${line}`);
 
@@ -46,11 +48,11 @@ async function measure(hosts: TestHosts, migration: MigrationStack, rate: string
     const { source } = hosts.hosts;
 
     let started = Date.now();
-    await stopServices(source);
-    const dataset: Dataset = generateDataset(source.confRoot, profile);
-    await startServices(source);
+    const dataset: Dataset = await generateDataset(source, hosts, profile);
     const generateSeconds = since(started);
-    say(`dataset: ${dataset.files} files, ${(dataset.bytes / 2 ** 20).toFixed(0)} MiB in ${generateSeconds} s`);
+    say(
+        `dataset: ${dataset.files} files, ${(dataset.bytes / 2 ** 20).toFixed(0)} MiB (${(dataset.diskBytes / 2 ** 20).toFixed(0)} MiB on disk) in ${generateSeconds} s`,
+    );
 
     await shapeLink(hosts, rate);
     const prepare = await upOrFail(migration, "prepare", engineLog);
@@ -60,10 +62,9 @@ async function measure(hosts: TestHosts, migration: MigrationStack, rate: string
     const rawTar = await rawTarCopy(hosts);
     say(`warm round, raw tar: ${rawTar} s`);
 
-    const record: ChurnRecord = churn(source.confRoot, dataset, profile);
-    say(
-        `churn: ${record.churnBytes} bytes (new files ${record.newFileBytes}, rewritten pages ${record.rewrittenBytes}, appended ${record.appendedBytes}), ${record.deletedFiles.length} files deleted`,
-    );
+    started = Date.now();
+    const record: ChurnRecord = await churn(source, dataset, profile);
+    say(`churn in ${since(started)} s: ${JSON.stringify(record)}`);
     started = Date.now();
     await takeSnapshot(hosts);
     say(`snapshot of source and dest: ${since(started)} s`);
@@ -73,7 +74,7 @@ async function measure(hosts: TestHosts, migration: MigrationStack, rate: string
     const seed = await measureCutover("seed", hosts, target, writers, () => writtenProcedureCutover(hosts));
     say(describe("(a) written procedure", seed));
     await restoreSnapshot(hosts);
-    const floor = await measureCutover("floor", hosts, target, writers, () => floorCutover(hosts, record, writers, target));
+    const floor = await measureCutover("floor", hosts, target, writers, () => floorCutover(hosts, target));
     say(describe("(c) floor, probed", floor));
     await restoreSnapshot(hosts);
     // Last: it moves the stack on, and the restores do not move it back.
@@ -98,15 +99,9 @@ async function measure(hosts: TestHosts, migration: MigrationStack, rate: string
         rate,
         files: dataset.files,
         bytes: dataset.bytes,
-        churnBytes: record.churnBytes,
-        churn: {
-            newFileBytes: record.newFileBytes,
-            rewrittenBytes: record.rewrittenBytes,
-            appendedBytes: record.appendedBytes,
-            newFiles: record.changes.filter((c) => c.create).length,
-            deletedFiles: record.deletedFiles.length,
-            rewrittenPages: profile.churn.rewrittenPages,
-        },
+        diskBytes: dataset.diskBytes,
+        changedBytes: floor.detail?.copiedBytes ?? Number.NaN,
+        churn: record,
         generateSeconds,
         // What users lived through, also when a method then reported a failure (see methods.*.error).
         seedDowntimeSeconds: seed.downtimeSeconds,
@@ -129,10 +124,12 @@ async function main(): Promise<void> {
     const engineLog = (line: string): void => fs.appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
     say(`profile ${profile.name} over ${rate}; engine output in ${logFile}; machine ${JSON.stringify(machine())}`);
 
-    const hosts = await startTestHosts({ hosts: ["source", "dest"], sampleData: false });
+    const hosts = await startTestHosts({ hosts: ["source", "dest"], engine: "docker", sampleData: false });
     let figures: RunFigures | undefined;
     try {
-        const migration = await openMigrationStack(hosts, "bench");
+        // A new machine with Pryv.io installed, not running: prepare's check starts it.
+        await stopServices(hosts.hosts.dest);
+        const migration = await openMigrationStack(hosts, "bench", realStackConfigWithDefaultFolders);
         try {
             figures = await measure(hosts, migration, rate, engineLog);
         } finally {
@@ -144,15 +141,21 @@ async function main(): Promise<void> {
     }
     writeResults(figures);
     say(
-        `${figures.profile}: ${figures.files} files, ${figures.bytes} bytes, churn ${figures.churnBytes} bytes, link ${figures.rate}; ` +
+        `${figures.profile}: ${figures.files} files, ${figures.bytes} bytes, changed ${figures.changedBytes} bytes, link ${figures.rate}; ` +
             `warm round program ${figures.warmRoundSeconds.program} s / raw tar ${figures.warmRoundSeconds.rawTar} s; ` +
             `downtime written procedure ${figures.seedDowntimeSeconds} s, program ${figures.programDowntimeSeconds} s, floor ${figures.floorSeconds} s; ` +
             `missing writes ${JSON.stringify(figures.missingWrites)}; ${figures.totalSeconds} s in all`,
     );
     say("figures written to bench/results.json and bench/results.md");
-    const failed = Object.entries(figures.methods).filter(([, m]) => m.error !== undefined || m.missingWrites.length > 0);
+    if (figures.methods.seed.error !== undefined) say(`the written procedure, as written, failed: ${figures.methods.seed.error}`);
+    // The written procedure is the yardstick, defects included (MIGRATION.md); the program and the floor must succeed.
+    const failed = (["program", "floor"] as const).filter(
+        (name) => figures.methods[name].error !== undefined || figures.methods[name].missingWrites.length > 0,
+    );
     if (failed.length > 0)
-        throw new Error(`failed: ${failed.map(([name, m]) => `${name} (${m.error ?? `${m.missingWrites.length} writes missing`})`).join(", ")}`);
+        throw new Error(
+            `failed: ${failed.map((name) => `${name} (${figures.methods[name].error ?? `${figures.methods[name].missingWrites.length} writes missing`})`).join(", ")}`,
+        );
 }
 
 main().catch((error: unknown) => {

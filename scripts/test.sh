@@ -6,4 +6,4 @@ set -euo pipefail
 tsc --noEmit -p .
 eslint .
 prettier --check .
-mocha 'config/**/*.test.ts' 'components/**/*.test.ts' 'machinery/**/*.test.ts' 'review/**/*.test.ts' 'tests/integration/**/*.test.ts'
+mocha 'config/**/*.test.ts' 'components/**/*.test.ts' 'machinery/**/*.test.ts' 'review/**/*.test.ts' 'bench/**/*.test.ts' 'tests/integration/**/*.test.ts'

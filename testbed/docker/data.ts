@@ -141,9 +141,10 @@ export async function readPoints(site: Site, host: TestHost, user: string, event
 /**
  * Runs a Node script in a one-off container on the core's backend network (where
  * compose's names mongodb and influxdb resolve), bypassing nginx and the core: what
- * the host's databases hold. They must be running (e.g. `up -d --no-deps mongodb influxdb`).
+ * the host's databases hold, or (the benchmark's dataset) what is loaded into them.
+ * They must be running (e.g. `up -d --no-deps mongodb influxdb`).
  */
-async function inBackend(host: TestHost, script: string): Promise<string> {
+export async function inBackend(host: TestHost, script: string, timeoutMs = 60000): Promise<string> {
     const d = dockerOf(host);
     const tags = await docker(d, ["image", "ls", "pryvmig/core", "--format", "{{.Tag}}"]);
     const tag = tags.stdout.split("\n").filter(Boolean)[0];
@@ -170,9 +171,9 @@ async function inBackend(host: TestHost, script: string): Promise<string> {
             "-e",
             script,
         ],
-        { timeoutMs: 60000 },
+        { timeoutMs },
     );
-    if (r.code !== 0) throw new Error(`reading the databases of ${host.name}: ${r.stderr.trim()}`);
+    if (r.code !== 0) throw new Error(`a script on the databases of ${host.name} exited ${r.code}: ${r.stderr.trim()}`);
     return r.stdout;
 }
 

@@ -26,6 +26,7 @@ export {
     databasePoints,
     INFLUX_INSPECT,
     influxTsmFiles,
+    inBackend,
     influxVerify,
     readEvents,
     readPoints,

@@ -46,3 +46,13 @@ export function realStackConfig(hosts: TestHosts): Record<string, unknown> {
         registers: registers.map((name) => ({ name, ...machine(hosts.hosts[name]) })),
     };
 }
+
+/**
+ * realStackConfig with the program's default data folders only: for runs whose source
+ * has no audit trail (the benchmark writes its own dataset) or that count steps per
+ * folder (the fault suite's engine-killed matrix).
+ */
+export const realStackConfigWithDefaultFolders = (hosts: TestHosts): Record<string, unknown> => ({
+    ...realStackConfig(hosts),
+    dataFolders: defaultDataFolders,
+});

@@ -5,12 +5,12 @@ import { ChildProcessWithoutNullStreams, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { EngineEvent, LocalWorkspace, UpResult } from "@pulumi/pulumi/automation";
-import { defaultDataFolders, Phase } from "../../config";
+import { Phase } from "../../config";
 import { projectName } from "../../components/stackConfig";
 import { TestHosts } from "../../testbed";
 import { commandLog } from "../../testbed/faults";
 import { migrationConfig, MigrationStack, openMigrationStack } from "../../testbed/migration/migrationStack";
-import { realStackConfig } from "../../testbed/migration/realStackConfig";
+import { realStackConfigWithDefaultFolders } from "../../testbed/migration/realStackConfig";
 import type { Kill, KilledUpJob } from "./killedUp";
 
 export type { Kill } from "./killedUp";
@@ -36,11 +36,11 @@ interface DeploymentState {
 }
 
 /**
- * The program's defaults on the docker test hosts (realStackConfig), with the default data
- * folders only: the audit trail outside confRoot is migrated by the integration tests, and
- * each folder more is four steps more for the engine-killed matrix to kill at.
+ * The program's defaults on the docker test hosts, with the default data folders only:
+ * the audit trail outside confRoot is migrated by the integration tests, and each folder
+ * more is four steps more for the engine-killed matrix to kill at.
  */
-export const faultStackConfig = (hosts: TestHosts): Record<string, unknown> => ({ ...realStackConfig(hosts), dataFolders: defaultDataFolders });
+export const faultStackConfig = realStackConfigWithDefaultFolders;
 
 const nameOf = (urn: string): string => urn.split("::").pop() ?? urn;
 
