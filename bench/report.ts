@@ -79,7 +79,7 @@ function table(file: ResultsFile): string {
         "",
         `Measured ${file.measuredAt} on ${m.cpus} × ${m.cpuModel}, ${Math.round(m.memory / 1024 / MiB)} GiB, Linux ${m.kernel}; test hosts (network namespaces) over a veth link shaped with tc tbf. ` +
             "Downtimes are measured from outside by a prober (HTTPS GET every 100 ms through source's address, a write every second); " +
-            "the floor is the changed bytes alone in one stream, plus dest's start to healthy, plus the nginx switch. " +
+            "the floor is source's stop, the changed bytes alone in one stream, dest's start to healthy and the nginx switch. " +
             "The test hosts run Pryv.io's 2019 core.yml in Docker, with FerretDB (SQLite) and InfluxDB 1.6 holding the events and series. Written by `npm run bench`.",
         "",
         "| profile | files | GiB (on disk) | changed MiB | link | warm round: program (s) | warm round: raw tar (s) | written procedure downtime (s) | program downtime (s) | floor (s) | floor, probed, with its comparison and source's stop (s) | missing writes (procedure / program / floor) |",

@@ -51,9 +51,19 @@ describe("bench/treeDelta: the floor's changed blocks", () => {
         fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
         fs.writeFileSync(path.join(root, rel), content);
     };
+    /** The same file on both sides, with the same times, as a copy that keeps them leaves it. */
     const both = (rel: string, content: Buffer): void => {
         write(want, rel, content);
         write(have, rel, content);
+        const { atime, mtime } = fs.statSync(path.join(want, rel));
+        fs.utimesSync(path.join(have, rel), atime, mtime);
+    };
+    /** A write that changes the file's time, as every write does. */
+    const rewrite = (rel: string, content: Buffer): void => {
+        const file = path.join(want, rel);
+        const before = fs.statSync(file).mtime;
+        fs.writeFileSync(file, content);
+        fs.utimesSync(file, before, new Date(before.getTime() + 1000));
     };
 
     beforeEach(() => {
@@ -78,7 +88,7 @@ describe("bench/treeDelta: the floor's changed blocks", () => {
         const rewritten = Buffer.from(pages);
         crypto.randomFillSync(rewritten, 3 * BLOCK, 2 * BLOCK); // pages 3 and 4
         rewritten[290 * BLOCK + 17] ^= 0xff; // one byte of page 290, in another 1 MiB chunk
-        fs.writeFileSync(path.join(want, "data/db.sqlite"), Buffer.concat([rewritten, Buffer.alloc(100, 7)]));
+        rewrite("data/db.sqlite", Buffer.concat([rewritten, Buffer.alloc(100, 7)]));
         const delta = treeDelta(want, have, ["data"]);
         assert.deepEqual(delta.ranges, [
             { path: "data/db.sqlite", offset: 3 * BLOCK, length: 2 * BLOCK },
@@ -125,7 +135,7 @@ describe("bench/treeDelta: the floor's changed blocks", () => {
         write(have, "data/turns-into-folder", "a file on dest");
         const rewritten = Buffer.from(pages);
         crypto.randomFillSync(rewritten, 10 * BLOCK, BLOCK);
-        fs.writeFileSync(path.join(want, "data/db.sqlite"), rewritten);
+        rewrite("data/db.sqlite", rewritten);
         fs.truncateSync(path.join(want, "data/shrinks"), BLOCK + 5);
         write(want, "data/u/attachments/e3/new", crypto.randomBytes(2 * BLOCK + 1));
         write(want, "data/turns-into-folder/inside", "x");
@@ -135,6 +145,18 @@ describe("bench/treeDelta: the floor's changed blocks", () => {
         assert.deepEqual(manifest(have, "data"), manifest(want, "data"));
         assert.equal(sent, BLOCK + 2 * BLOCK + 1 + 1);
         assert.deepEqual(treeDelta(want, have, ["data"]).bytes, 0);
+    });
+
+    it("takes a file of the same size and time as unchanged, as rsync's quick check does", () => {
+        both("data/db.sqlite", crypto.randomBytes(4 * BLOCK));
+        const file = path.join(want, "data/db.sqlite");
+        const { atime, mtime } = fs.statSync(file);
+        const changed = fs.readFileSync(file);
+        changed[5] ^= 0xff;
+        fs.writeFileSync(file, changed);
+        assert.equal(treeDelta(want, have, ["data"]).bytes, BLOCK, "a write changes the time: the block is found");
+        fs.utimesSync(file, atime, mtime);
+        assert.equal(treeDelta(want, have, ["data"]).bytes, 0, "the time put back: the file is taken as unchanged");
     });
 
     it("refuses an entry it cannot copy, naming it", () => {

@@ -8,7 +8,7 @@ import { MigrationOutputs } from "../../components/migrationOutputs";
 import { Phase } from "../../config";
 import { projectName, readMigrationConfig } from "../../components/stackConfig";
 import { startTestHosts, TestHosts, TestHostsOptions } from "..";
-import { testHostsConfig } from "./stackConfig";
+import { realStackConfig } from "./realStackConfig";
 
 /** The program the engine runs: the same as index.ts, inline so no language host is needed. */
 const program = async (): Promise<MigrationOutputs> => new CoreMigration("pryv", await readMigrationConfig()).outputs;
@@ -17,7 +17,7 @@ const program = async (): Promise<MigrationOutputs> => new CoreMigration("pryv",
 export type HostsConfig = (hosts: TestHosts) => Record<string, unknown>;
 
 /** The stack's config at `phase`: the base's keys, then the test's, and the operator key as a secret. */
-export function migrationConfig(hosts: TestHosts, phase: Phase, extra: Record<string, unknown> = {}, base: HostsConfig = testHostsConfig): ConfigMap {
+export function migrationConfig(hosts: TestHosts, phase: Phase, extra: Record<string, unknown> = {}, base: HostsConfig = realStackConfig): ConfigMap {
     const values: Record<string, unknown> = { phase, ...base(hosts), ...extra };
     const config: ConfigMap = Object.fromEntries(
         Object.entries(values).map(([key, value]) => [key, { value: typeof value === "string" ? value : JSON.stringify(value) }]),
@@ -38,9 +38,9 @@ export interface MigrationStack {
 
 /**
  * A stack on a temporary file:// backend, removed by destroyAndRemove. `config` gives its
- * base config (testHostsConfig unless set; realStackConfig for the docker test hosts).
+ * base config (realStackConfig, the program's defaults on the docker test hosts, unless set).
  */
-export async function openMigrationStack(hosts: TestHosts, stackName = "rehearsal", config: HostsConfig = testHostsConfig): Promise<MigrationStack> {
+export async function openMigrationStack(hosts: TestHosts, stackName = "rehearsal", config: HostsConfig = realStackConfig): Promise<MigrationStack> {
     const backend = fs.mkdtempSync(path.join(os.tmpdir(), "pryvmig-state-"));
     const stack = await LocalWorkspace.createOrSelectStack(
         { stackName, projectName, program },
@@ -91,7 +91,7 @@ export interface MigrationSession {
  * `describe`: the hosts and a stack before its tests, both removed after them, and the
  * engine's last lines printed when a test fails.
  */
-export function migrationOnTestHosts(options: TestHostsOptions, stackName: string, config: HostsConfig = testHostsConfig): MigrationSession {
+export function migrationOnTestHosts(options: TestHostsOptions, stackName: string, config: HostsConfig = realStackConfig): MigrationSession {
     const log: string[] = [];
     const session = {
         log,
