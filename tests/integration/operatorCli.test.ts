@@ -64,7 +64,9 @@ describe("the operator's path: the pulumi CLI on index.ts (test hosts)", functio
     const cli = async (args: string[], input?: string): Promise<RunResult> => {
         const result = await project.pulumi(args, input);
         log.push(`$ pulumi ${args.join(" ")}\n${result.stdout}\n${result.stderr}`);
-        assert.equal(result.code, 0, `pulumi ${args.join(" ")} exited ${result.code}: ${result.stderr.trim() || result.stdout.slice(-4000)}`);
+        // The engine's own account of what failed, not the outputs printed after it.
+        const diagnostics = /Diagnostics:\n([\s\S]*?)\n(?:Outputs:|Resources:)/.exec(result.stdout)?.[1];
+        assert.equal(result.code, 0, `pulumi ${args.join(" ")} exited ${result.code}: ${result.stderr.trim()}\n${diagnostics ?? result.stdout.slice(-4000)}`);
         return result;
     };
     const cliJson = async <T>(args: string[]): Promise<T> => JSON.parse((await cli(args)).stdout) as T;
