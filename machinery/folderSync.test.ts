@@ -82,7 +82,7 @@ describe("pullScript, as written", () => {
             'if [ "$journal_mode" = journal ]; then\n',
             `  changed_paths="$marker_folder"/'cold-core-mongodb-data'.journal\n`,
             '  base64 -d > "$changed_paths"\n',
-            '  options+=(--recursive --from0 --files-from="$changed_paths" --ignore-missing-args -ii --ignore-times)\n',
+            '  options+=(--recursive --from0 --files-from="$changed_paths" --ignore-missing-args -ii)\n',
             'rsync "${options[@]}" "${delete[@]}" -e "$rsh" "$remote" "$target/"',
         ]);
         assert.doesNotMatch(commands(script), /--delete-missing-args/);
@@ -144,28 +144,6 @@ describe("the copy options, with the real rsync", () => {
                 ].join("\n");
             assert.equal(runBash(script("--archive")).stdout, "aaaa", "rsync's default: skipped");
             assert.equal(runBash(script(copyOptions)).stdout, "bbbb");
-        } finally {
-            remove();
-        }
-    });
-
-    it("copy a path the journal lists even when its size and time to the nanosecond are unchanged (a rewrite within one clock tick)", () => {
-        const { folder, remove } = temporaryFolder("same-tick");
-        try {
-            const script = pullScript(pullFromSource({ kind: "cold" }));
-            const copyOptions = /^copy_options=\((.*)\)$/m.exec(script)![1];
-            const journalOptions = /^ {2}options\+=\((--recursive .*)\)$/m.exec(script)![1].replace('"$changed_paths"', "list");
-            const run = (options: string) =>
-                [
-                    `cd '${folder}' && rm -rf source dest && mkdir source dest && printf 'f\\0' > list`,
-                    "printf aaaa > source/f && touch -d @1600000000.100000000 source/f",
-                    `rsync ${copyOptions} source/ dest/`,
-                    "printf bbbb > source/f && touch -d @1600000000.100000000 source/f",
-                    `rsync ${copyOptions} --inplace ${options} source/ dest/ >/dev/null`,
-                    "cat dest/f",
-                ].join("\n");
-            assert.equal(runBash(run(journalOptions.replace(" --ignore-times", ""))).stdout, "aaaa", "without --ignore-times: skipped");
-            assert.equal(runBash(run(journalOptions)).stdout, "bbbb");
         } finally {
             remove();
         }

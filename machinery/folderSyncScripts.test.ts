@@ -200,7 +200,7 @@ describe("pullScript, run by bash with a fake rsync", () => {
         const [copy] = realRun(calls);
         assert.ok(
             copy.includes(
-                ` --inplace --recursive --from0 --files-from=${markers("cold-core-mongodb-data.journal")} --ignore-missing-args -ii --ignore-times --delete --max-delete=5 -e `,
+                ` --inplace --recursive --from0 --files-from=${markers("cold-core-mongodb-data.journal")} --ignore-missing-args -ii --delete --max-delete=5 -e `,
             ),
             copy,
         );
@@ -260,7 +260,7 @@ describe("pullScript, run by bash with a fake rsync", () => {
             assert.deepEqual([result.status, result.stderr], [0, ""], JSON.stringify(stdin));
             const [copy] = realRun(calls);
             assert.match(copy, / --info=progress2 --inplace --delete --max-delete=5 -e /);
-            assert.doesNotMatch(copy, /--files-from|--from0|--recursive|--ignore-missing-args| -ii |--ignore-times/);
+            assert.doesNotMatch(copy, /--files-from|--from0|--recursive|--ignore-missing-args| -ii /);
             assert.deepEqual(
                 stats.map(({ round, walk, changedFiles }) => [round, walk, changedFiles]),
                 [["cold", true, 2]],
