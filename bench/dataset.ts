@@ -31,8 +31,6 @@ export interface Dataset {
     attachments: string[];
     /** Events ev0..ev<events-1> in MongoDB. */
     events: number;
-    /** User folders whose attachments folder once held many more entries. */
-    foldersWithHistory: string[];
 }
 
 /** Seeded, so two runs of a profile lay out the same tree (the bytes differ). */
@@ -51,8 +49,6 @@ const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
 export const cuid = (next: () => number): string => "c" + Array.from({ length: 24 }, () => ALPHABET[Math.floor(next() * 36)]).join("");
 
 export class FastWriter {
-    files = 0;
-    bytes = 0;
     private readonly pool = crypto.randomFillSync(Buffer.alloc(POOL_BYTES));
     private readonly chunk = Buffer.alloc(CHUNK_BYTES);
 
@@ -84,8 +80,6 @@ export class FastWriter {
         } finally {
             fs.closeSync(fd);
         }
-        this.files += 1;
-        this.bytes += size;
     }
 }
 
@@ -96,7 +90,7 @@ export function sizes(count: number, total: number, next: () => number, minimum 
     return weights.map((w) => Math.max(minimum, Math.round((w / sum) * total)));
 }
 
-function attachments(w: FastWriter, p: Profile, next: () => number, users: string[]): { files: string[]; history: string[] } {
+function attachments(w: FastWriter, p: Profile, next: () => number, users: string[]): string[] {
     // A few heavy users and a long tail, as on a real core.
     const weights = users.map((_, rank) => 1 / Math.pow(rank + 1, 0.7));
     const weightSum = weights.reduce((a, b) => a + b, 0);
@@ -127,7 +121,7 @@ function attachments(w: FastWriter, p: Profile, next: () => number, users: strin
         for (const dir of gone) fs.mkdirSync(dir);
         for (const dir of gone) fs.rmdirSync(dir);
     }
-    return { files, history };
+    return files;
 }
 
 function hfs(w: FastWriter, p: Profile): void {
@@ -171,7 +165,7 @@ export async function generateDataset(source: TestHost, site: Site, p: Profile):
     const next = random(20190604);
     const w = new FastWriter(source.confRoot, next);
     const users = Array.from({ length: p.users }, (_, i) => `benchuser${String(i + 1).padStart(5, "0")}`);
-    const { files, history } = attachments(w, p, next, users);
+    const files = attachments(w, p, next, users);
     hfs(w, p);
     await startServices(source);
     await waitForCore(site, source);
@@ -179,5 +173,5 @@ export async function generateDataset(source: TestHost, site: Site, p: Profile):
     await insertEvents(source, users, 0, events);
     await writeSeries(source, users, 0, p.points);
     await waitForTsmFiles(source);
-    return { ...measureTree(source.confRoot), users, attachments: files, events, foldersWithHistory: history };
+    return { ...measureTree(source.confRoot), users, attachments: files, events };
 }

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import { TestHost, TestHosts } from "../../testbed";
 import { MigrationStack, openMigrationStack } from "../../testbed/migration/migrationStack";
 import { servedBy } from "../../testbed/migration/observe";
-import { faultStackConfig } from "./engine";
+import { realStackConfigWithDefaultFolders } from "../../testbed/migration/realStackConfig";
 import { databaseRuns, startFaultHosts } from "./view";
 
 /**
@@ -23,7 +23,7 @@ describe("a damaged copy on dest (real engine, test hosts)", function () {
     before(async () => {
         hosts = await startFaultHosts(["source", "dest"], 8);
         ({ source, dest } = hosts.hosts);
-        migration = await openMigrationStack(hosts, "damaged", faultStackConfig);
+        migration = await openMigrationStack(hosts, "damaged", realStackConfigWithDefaultFolders);
     });
 
     after(async () => {

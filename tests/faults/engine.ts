@@ -35,13 +35,6 @@ interface DeploymentState {
     pending_operations?: { type: string; resource: { urn: string } }[];
 }
 
-/**
- * The program's defaults on the docker test hosts, with the default data folders only:
- * the audit trail outside confRoot is migrated by the integration tests, and each folder
- * more is four steps more for the engine-killed matrix to kill at.
- */
-export const faultStackConfig = realStackConfigWithDefaultFolders;
-
 const nameOf = (urn: string): string => urn.split("::").pop() ?? urn;
 
 export interface FaultStack extends Pick<MigrationStack, "stack" | "backendFolder"> {
@@ -68,14 +61,14 @@ export interface FaultStack extends Pick<MigrationStack, "stack" | "backendFolde
 }
 
 export async function openFaultStack(hosts: TestHosts, stackName: string): Promise<FaultStack> {
-    const migration = await openMigrationStack(hosts, stackName, faultStackConfig);
+    const migration = await openMigrationStack(hosts, stackName, realStackConfigWithDefaultFolders);
     const { stack, backendFolder } = migration;
     const workspace = stack.workspace as LocalWorkspace;
     const output: string[] = [];
     let settings: Record<string, unknown> = {};
     const configure = async (phase: Phase, extra: Record<string, unknown>): Promise<void> => {
         settings = { ...settings, ...extra };
-        await stack.setAllConfig(migrationConfig(hosts, phase, settings, faultStackConfig));
+        await stack.setAllConfig(migrationConfig(hosts, phase, settings, realStackConfigWithDefaultFolders));
     };
     const cli = (args: string[]): Promise<CliResult> =>
         new Promise((resolve, reject) => {

@@ -4,7 +4,7 @@ import { CORE_SERVICES, serviceStartedAt, TestHost, TestHosts } from "../../test
 import { treeManifest } from "../../testbed/checks";
 import { MigrationStack, openMigrationStack } from "../../testbed/migration/migrationStack";
 import { authorizedKeys, servedBy } from "../../testbed/migration/observe";
-import { faultStackConfig } from "./engine";
+import { realStackConfigWithDefaultFolders } from "../../testbed/migration/realStackConfig";
 import { databaseRuns, manifests, quietFolders, startFaultHosts } from "./view";
 
 // The live databases rewrite their own files: whether anything stopped them is read from their containers' start times.
@@ -32,7 +32,7 @@ describe("wrong machines (real engine, test hosts)", function () {
     });
 
     it("source and dest swapped in the config: prepare refuses before writing or stopping anything on any machine", async () => {
-        const swapped = await openMigrationStack(hosts, "swapped", faultStackConfig);
+        const swapped = await openMigrationStack(hosts, "swapped", realStackConfigWithDefaultFolders);
         const before = {
             trees: await dataTrees(source),
             started: await startTimes(source),
@@ -62,7 +62,7 @@ describe("wrong machines (real engine, test hosts)", function () {
     describe("a warm round that would delete more than sync.maxDeletions", () => {
         let migration: MigrationStack;
         before(async () => {
-            migration = await openMigrationStack(hosts, "deletions", faultStackConfig);
+            migration = await openMigrationStack(hosts, "deletions", realStackConfigWithDefaultFolders);
         });
         after(async () => {
             if (migration !== undefined) await migration.destroyAndRemove();
