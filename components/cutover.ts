@@ -211,7 +211,13 @@ export class Cutover extends pulumi.ComponentResource {
                 `verify-content-${folderKey(folder)}`,
                 {
                     machine: dest,
-                    create: render("verify-content.sh", { ...peerRsyncValues(dest, pullAccess, folder), migrationId, folder, key: folderKey(folder) }),
+                    create: render("verify-content.sh", {
+                        ...peerRsyncValues(dest, pullAccess, folder),
+                        migrationId,
+                        folder,
+                        key: folderKey(folder),
+                        coldLog: pullLogName("cold", folder),
+                    }),
                 },
                 [proxyServing],
             ),

@@ -267,7 +267,7 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
         return { result, verified: jsonLines<{ metadataDigest: string; contentChecked: number; fullWalk: boolean }>(result.stdout) };
     };
     const verifyContent = (items: string) => {
-        const result = runBash(render("verify-content.sh", rsyncValues()), { env: { ...env, FAKE_ITEMS: items } });
+        const result = runBash(render("verify-content.sh", { ...rsyncValues(), coldLog: `cold-${key}` }), { env: { ...env, FAKE_ITEMS: items, TZ: "UTC" } });
         return { result, compared: jsonLines<{ folder: string; filesCompared: number }>(result.stdout) };
     };
 
@@ -329,13 +329,19 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
         assert.equal(calls().filter((call) => call.includes("--max-delete=7")).length, 1);
     });
 
-    it("verify-content: reports a file whose content differs while its size and mtime are still those dest had before it started", () => {
+    it("verify-content: reports a file whose content differs while its size and mtime are still those dest had before it started, with what the final round did with it", () => {
         assert.equal(verifyCopy().result.status, 0);
+        // The final round's log (progress and itemized lines) and the journal it copied from: "journal" named, "same 1.wt" not.
+        fs.writeFileSync(path.join(markers(), `cold-${key}.log`), "  0 0% 0.00kB/s\r.d          journal/\n.f          same 1.wt\n");
+        fs.writeFileSync(path.join(markers(), `cold-${key}.journal`), "journal\0other.wt\0");
         const { result, compared } = verifyContent(">fc........ same 1.wt\n>fc........ journal/rewritten.log\n");
         assert.equal(result.status, 1);
+        const stamp = "12 bytes, mtime 2020-09-13 12:26:40.000000000 +0000";
         assert.equal(
             result.stderr,
-            `${folder}: CONTENT DIFFERS between source and dest for files dest has not written since it started. Roll back (phase: warm-sync) to serve from source again:\n>fc........ same 1.wt\n>fc........ journal/rewritten.log\n`,
+            `${folder}: CONTENT DIFFERS between source and dest for files dest has not written since it started. Roll back (phase: warm-sync) to serve from source again:\n` +
+                `>fc........ same 1.wt (dest: ${stamp}; final round: .f          same 1.wt, not listed by the journal)\n` +
+                `>fc........ journal/rewritten.log (dest: ${stamp.replace("12 bytes", "3 bytes")}; final round: no line for it, listed by the journal)\n`,
         );
         assert.deepEqual(compared, []);
     });
