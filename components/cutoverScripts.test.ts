@@ -149,6 +149,33 @@ describe("changes-since-warm.sh, run by bash on a fake change journal", () => {
         );
     });
 
+    it("a directory created or moved in since lists everything it holds at the stop; one whose attributes changed lists itself alone", async () => {
+        startRecorder();
+        for (const at of ["new/old-enough", "new/inner/deep", "moved in/a", "attrib only/unchanged", "gone dir"]) {
+            fs.mkdirSync(path.dirname(path.join(confRoot, "core/core/data", at)), { recursive: true });
+            if (at !== "gone dir") fs.writeFileSync(path.join(confRoot, "core/core/data", at), "x");
+        }
+        // A link made a directory's name by an event: never followed.
+        fs.symlinkSync(path.join(confRoot, "core/core/data/attrib only"), path.join(confRoot, "core/core/data/link"));
+        writeJournal([
+            // Its files were written before inotifywait set the new directory's watch: no event of theirs.
+            ["CREATE,ISDIR", "core/core/data/new"],
+            ["MOVED_TO,ISDIR", "core/core/data/moved in"],
+            // chown -R, a container's entrypoint: every directory's attributes, none of its content.
+            ["ATTRIB,ISDIR", "core/core/data/attrib only"],
+            ["CREATE,ISDIR", "core/core/data/link"],
+            ["CREATE,ISDIR", "core/core/data/gone dir/x"],
+        ]);
+        const { result, changes } = run();
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(changes[1], {
+            folder: "core/core/data",
+            journal: true,
+            paths: 9,
+            list: list(["attrib only", "gone dir/x", "link", "moved in", "moved in/a", "new", "new/inner", "new/inner/deep", "new/old-enough"]),
+        });
+    });
+
     it("changes-before-stop: without a live recorder, says so and refuses nothing (the final round's own bound applies)", () => {
         const result = runBash(render("changes-before-stop.sh", { migrationId: "unit", round: 3, confRoot, folders, maxDeletions: 0 }), {
             env: { HOME: home },

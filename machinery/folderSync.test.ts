@@ -79,10 +79,11 @@ describe("pullScript, as written", () => {
         assert.doesNotMatch(script, /--partial-dir|--dry-run|--backup/);
         assertInOrder(script, [
             "read -r journal_mode || journal_mode=walk\n",
+            `changed_paths="$marker_folder"/'cold-core-mongodb-data'.journal\n`,
+            'rm -f "$changed_paths"\n',
             'if [ "$journal_mode" = journal ]; then\n',
-            `  changed_paths="$marker_folder"/'cold-core-mongodb-data'.journal\n`,
             '  base64 -d > "$changed_paths"\n',
-            '  options+=(--recursive --from0 --files-from="$changed_paths" --ignore-missing-args -ii)\n',
+            '  options+=(--from0 --files-from="$changed_paths" --ignore-missing-args -ii)\n',
             'rsync "${options[@]}" "${delete[@]}" -e "$rsh" "$remote" "$target/"',
         ]);
         assert.doesNotMatch(commands(script), /--delete-missing-args/);

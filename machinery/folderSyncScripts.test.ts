@@ -1,9 +1,10 @@
 // The pull scripts run by bash on this machine: with a fake rsync that records every call,
-// and the carry-backs of every folder at once with the real rsync.
+// and with the real rsync a final round from the journal and the carry-backs of every folder at once.
 import { strict as assert } from "assert";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { folderKey } from "../config";
 import { peerAccess, pullScript, RoundKind, SyncStats } from "./folderSync";
 import { jsonLines } from "./remoteStep";
 import { fakeCommand, machines, pullFromSource, runBash, temporaryFolder } from "../testing";
@@ -189,7 +190,7 @@ describe("pullScript, run by bash with a fake rsync", () => {
         for (const file of ["a", "dir/b c", "gone file", "gone-dir/inner", "kept"]) put(target(file));
         put(path.join(confRoot, "core", "mongodb", "outside"));
         const paths = ["a", "dir/b c", "gone file", "gone-dir", "never here", "new-dir", "../outside"];
-        // What rsync -ii itemizes: every listed item source still has, changed or not (a listed directory whole).
+        // What rsync -ii itemizes: every listed item source still has, changed or not.
         const items = ">f.st...... a\\n.f          dir/b c\\ncd+++++++++ new-dir/\\n>f+++++++++ new-dir/n\\n";
         const { result, calls, stats } = run({ kind: "cold" }, { FAKE_ITEMS: items }, journal(paths));
         assert.deepEqual([result.status, result.stderr], [0, ""]);
@@ -199,9 +200,7 @@ describe("pullScript, run by bash with a fake rsync", () => {
         );
         const [copy] = realRun(calls);
         assert.ok(
-            copy.includes(
-                ` --inplace --recursive --from0 --files-from=${markers("cold-core-mongodb-data.journal")} --ignore-missing-args -ii --delete --max-delete=5 -e `,
-            ),
+            copy.includes(` --inplace --from0 --files-from=${markers("cold-core-mongodb-data.journal")} --ignore-missing-args -ii --delete --max-delete=5 -e `),
             copy,
         );
         // rrsync -ro refuses --delete-missing-args: the script deletes what is gone itself.
@@ -364,6 +363,73 @@ describe("pullScript, run by bash with a fake rsync", () => {
     });
 });
 
+/** An ssh that does what the peer's sshd with rrsync -ro would: the remote rsync runs in the one folder the key reaches, under peerRoot. */
+const fakePeerSsh = (bin: string): string =>
+    fakeCommand(
+        bin,
+        "ssh",
+        [
+            'key=""',
+            'while [ $# -gt 0 ]; do case "$1" in -i) key=$2; shift 2 ;; -o | -p | -l) shift 2 ;; -*) shift ;; *) shift; break ;; esac; done',
+            'cd "$FAKE_PEER/$(basename "$key" | tr _ /)"',
+            'exec "$@"',
+        ].join("\n"),
+    );
+
+describe("a final round from the change journal, with the real rsync", () => {
+    let root: string;
+    let remove: () => void;
+    beforeEach(() => ({ folder: root, remove } = temporaryFolder("journal-round")));
+    afterEach(() => remove());
+
+    it("copies each listed entry as itself: a listed directory brings neither its unlisted files nor its subtree", () => {
+        const bin = path.join(root, "bin");
+        fs.mkdirSync(bin);
+        fakePeerSsh(bin);
+        const stop = fakeCommand(bin, "stop-containers", "true");
+        const folder = "core/influxdb/data";
+        const [sourceCopy, destCopy] = [path.join(root, "source", folder), path.join(root, "dest", folder)];
+        const old = new Date("2020-01-01");
+        for (const [copy, content] of [
+            [sourceCopy, "source's"],
+            [destCopy, "dest's "],
+        ] as const) {
+            for (const file of ["db/listed", "db/unlisted", "db/shard/unlisted"]) {
+                fs.mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
+                fs.writeFileSync(path.join(copy, file), `${content} ${file}\n`);
+                fs.utimesSync(path.join(copy, file), old, new Date(old.getTime() + (content === "dest's " ? 1000 : 0)));
+            }
+        }
+        fs.mkdirSync(path.join(sourceCopy, "new"), { recursive: true });
+        fs.writeFileSync(path.join(sourceCopy, "new", "file"), "new\n");
+        // The list changes-since-warm.sh makes of ATTRIB on db and db/shard, a write to db/listed and a new directory.
+        const listed = ["db", "db/listed", "db/shard", "new", "new/file"];
+        const result = runBash(
+            pullScript(pullFromSource({ kind: "cold" }, { receiver: { ...dest, confRoot: path.join(root, "dest"), stopCommand: [stop] }, folder })),
+            {
+                env: { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(root, "home"), FAKE_PEER: path.join(root, "source") },
+                stdin: `journal\n${Buffer.from(listed.join("\0")).toString("base64")}\n`,
+            },
+        );
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        const read = (file: string) => fs.readFileSync(path.join(destCopy, file), "utf8");
+        assert.deepEqual(["db/listed", "db/unlisted", "db/shard/unlisted", "new/file"].map(read), [
+            "source's db/listed\n",
+            "dest's  db/unlisted\n",
+            "dest's  db/shard/unlisted\n",
+            "new\n",
+        ]);
+        const stats = jsonLines<PrintedStats>(result.stdout)[0];
+        assert.deepEqual([stats.walk, stats.changedFiles], [false, 2]);
+        // What rsync itemized: the listed entries and the folders it implies, nothing under a listed directory.
+        const itemized = fs
+            .readFileSync(path.join(root, "home", ".pryv-migration", "unit", `cold-${folderKey(folder)}.log`), "utf8")
+            .split(/[\r\n]/)
+            .flatMap((line) => /^[<>ch.][fdL][ .+a-z]{9} (.+)$/.exec(line)?.[1] ?? []);
+        assert.deepEqual(itemized, ["db/", "db/listed", "db/shard/", "new/", "new/file"]);
+    });
+});
+
 describe("carry-backs of every folder at once, with the real rsync", () => {
     let root: string;
     let remove: () => void;
@@ -383,17 +449,7 @@ describe("carry-backs of every folder at once, with the real rsync", () => {
     it("each keeps what it replaces aside, every time: rsync 3.5 fails one now and then (code 11) when it makes the shared backup folders itself", async () => {
         const bin = path.join(root, "bin");
         fs.mkdirSync(bin);
-        // As dest's sshd with rrsync -ro would: the remote rsync runs in the one folder the key reaches.
-        fakeCommand(
-            bin,
-            "ssh",
-            [
-                'key=""',
-                'while [ $# -gt 0 ]; do case "$1" in -i) key=$2; shift 2 ;; -o | -p | -l) shift 2 ;; -*) shift ;; *) shift; break ;; esac; done',
-                'cd "$FAKE_PEER/$(basename "$key" | tr _ /)"',
-                'exec "$@"',
-            ].join("\n"),
-        );
+        fakePeerSsh(bin);
         const stop = fakeCommand(bin, "stop-containers", "true");
         const confRoot = path.join(root, "source");
         const peer = path.join(root, "dest");
