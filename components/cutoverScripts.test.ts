@@ -298,6 +298,18 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
         return { result, compared: jsonLines<{ folder: string; filesCompared: number }>(result.stdout) };
     };
 
+    it("data-manifest: a folder's bytes past 2^31 exactly (a sparse file: its size, not its blocks)", () => {
+        fs.writeFileSync(path.join(sourceCopy, "big.wt"), "");
+        fs.truncateSync(path.join(sourceCopy, "big.wt"), 5 * 2 ** 30 + 1);
+        const described = runBash(
+            render("data-manifest.sh", { role: "source", confRoot: path.join(root, "source"), migrationId: "unit", folders: [{ folder, key }] }),
+            { env },
+        );
+        assert.equal(described.status, 0, described.stderr);
+        const [description] = jsonLines<{ entries: number; bytes: number }>(described.stdout);
+        assert.deepEqual([description.entries, description.bytes], [4, 5 * 2 ** 30 + 1 + "source bytes".length + "log".length]);
+    });
+
     it("verify-copy: a copy with source's metadata is content-checked on what the final round wrote, without a second copy", () => {
         const { result, verified } = verifyCopy();
         assert.deepEqual([result.status, result.stderr], [0, ""]);

@@ -47,7 +47,7 @@ describe("pullScript, run by bash with a fake rsync", () => {
                 '  *" --list-only "*) echo "drwxr-xr-x 4,096 2019/06/04 10:00:00 ."; [ -n "${FAKE_EMPTY:-}" ] || echo "-rw-r--r-- 30 2019/06/04 10:00:00 WiredTiger" ;;',
                 '  *" --dry-run "*) for _ in $(seq "${FAKE_DELETIONS:-0}"); do echo "*deleting old"; done ;;',
                 "  *) printf '%b' \"${FAKE_ITEMS->f+++++++++ a\\n>f.st...... b c\\n.d..t...... ./\\n}\"",
-                "     printf 'Number of files: 4 (reg: 3, dir: 1)\\nTotal file size: 30 bytes\\nTotal transferred file size: 20 bytes\\nTotal bytes received: 10\\n'",
+                "     printf '%b' \"${FAKE_STATS-Number of files: 4 (reg: 3, dir: 1)\\nTotal file size: 30 bytes\\nTotal transferred file size: 20 bytes\\nTotal bytes received: 10\\n}\"",
                 // As rsync reports files the live source deleted while it read them.
                 '     for name in ${FAKE_VANISHED:-}; do echo "file has vanished: \\"/var/pryv/core/mongodb/data/$name\\"" >&2; done',
                 '     exit "${FAKE_STATUS:-0}" ;;',
@@ -97,6 +97,13 @@ describe("pullScript, run by bash with a fake rsync", () => {
             delete: true,
         });
         assert.equal(fs.readFileSync(path.join(confRoot, "home", ".pryv-migration", "unit", "warm-core-mongodb-data.changed"), "utf8"), "a\nb c\n");
+    });
+
+    it("reports sizes past 2^31 exactly (mawk prints them as 1.6867e+10, or 2147483647 with %d)", () => {
+        const stats =
+            "Number of files: 13031 (reg: 13000, dir: 31)\\nTotal file size: 17014412345 bytes\\nTotal transferred file size: 16862312345 bytes\\nTotal bytes received: 16867012345\\n";
+        const [round] = run({ kind: "warm", round: 1 }, { FAKE_STATS: stats }).stats;
+        assert.deepEqual([round.files, round.totalSize, round.bytesTransferred, round.bytesReceived], [13031, 17014412345, 16862312345, 16867012345]);
     });
 
     it("warm: files source deleted while the round read them (rsync's code 24) are a live core's normal state: counted, not a failure", () => {
@@ -161,7 +168,7 @@ describe("pullScript, run by bash with a fake rsync", () => {
         assert.equal(result.status, 0, result.stderr);
         const [copy] = realRun(calls);
         assert.doesNotMatch(copy, /--delete|--max-delete/);
-        assert.match(copy, / --inplace -e /);
+        assert.match(copy, / --inplace --block-size=4096 -e /);
         assert.equal(stats[0].delete, false);
         assert.ok(!calls.some((call) => call.includes("--dry-run")));
     });
@@ -200,7 +207,9 @@ describe("pullScript, run by bash with a fake rsync", () => {
         );
         const [copy] = realRun(calls);
         assert.ok(
-            copy.includes(` --inplace --from0 --files-from=${markers("cold-core-mongodb-data.journal")} --ignore-missing-args -ii --delete --max-delete=5 -e `),
+            copy.includes(
+                ` --inplace --from0 --files-from=${markers("cold-core-mongodb-data.journal")} --ignore-missing-args -ii --block-size=4096 --delete --max-delete=5 -e `,
+            ),
             copy,
         );
         // rrsync -ro refuses --delete-missing-args: the script deletes what is gone itself.
@@ -258,7 +267,7 @@ describe("pullScript, run by bash with a fake rsync", () => {
             const { result, calls, stats } = run({ kind: "cold" }, {}, stdin);
             assert.deepEqual([result.status, result.stderr], [0, ""], JSON.stringify(stdin));
             const [copy] = realRun(calls);
-            assert.match(copy, / --info=progress2 --inplace --delete --max-delete=5 -e /);
+            assert.match(copy, / --info=progress2 --inplace --block-size=4096 --delete --max-delete=5 -e /);
             assert.doesNotMatch(copy, /--files-from|--from0|--recursive|--ignore-missing-args| -ii /);
             assert.deepEqual(
                 stats.map(({ round, walk, changedFiles }) => [round, walk, changedFiles]),
@@ -266,6 +275,22 @@ describe("pullScript, run by bash with a fake rsync", () => {
             );
             assert.ok(!fs.existsSync(markers("cold-core-mongodb-data.journal")));
         }
+    });
+
+    it("cold: blocks of a database page (4 KiB), larger only past 2^21 blocks in the largest file the round compares here, in either mode", () => {
+        // Source still has both: neither is deleted here after a journal round.
+        const items = ".f          small\\n.f          big/8 GiB\\n";
+        const blockSize = (stdin: string) => / --block-size=(\d+) /.exec(realRun(run({ kind: "cold" }, { FAKE_ITEMS: items }, stdin).calls)[0])?.[1];
+        put(target("small"));
+        fs.mkdirSync(target("big"));
+        // Sparse: sizes without the bytes. 8 GiB is 2^21 blocks of 4 KiB exactly; one more byte needs 8 KiB.
+        fs.writeFileSync(target("big", "8 GiB"), "");
+        fs.truncateSync(target("big", "8 GiB"), 8 * 2 ** 30);
+        assert.deepEqual([blockSize(journal(["small", "big/8 GiB", "gone"])), blockSize("walk\n")], ["4096", "4096"]);
+        fs.truncateSync(target("big", "8 GiB"), 8 * 2 ** 30 + 1);
+        assert.deepEqual([blockSize(journal(["small"])), blockSize(journal(["big/8 GiB"])), blockSize("walk\n")], ["4096", "8192", "8192"]);
+        fs.truncateSync(target("big", "8 GiB"), 2 ** 43);
+        assert.equal(blockSize("walk\n"), "131072");
     });
 
     it("cold: fails on any other rsync error in either mode, vanished files (24) included: source is stopped", () => {
