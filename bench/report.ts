@@ -109,6 +109,8 @@ function table(file: ResultsFile): string {
                 .map(([name, m]) => `- ${r.profile}, ${METHOD_NAMES[name as keyof RunFigures["methods"]]} failed: ${m.error}`),
         ),
         "",
+        "What was tried on the program's cutover, kept or not, with its figures: [levers.md](levers.md) (by hand).",
+        "",
     ];
     return lines.join("\n");
 }
