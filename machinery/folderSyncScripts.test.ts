@@ -1,18 +1,12 @@
-// The pull scripts run by bash on this machine: with a fake rsync that records every call,
-// and with the real rsync a final round from the journal and the carry-backs of every folder at once.
+// The pull scripts run by bash on this machine with a fake rsync that records every call.
 import { strict as assert } from "assert";
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { folderKey } from "../config";
-import { peerAccess, pullScript, RoundKind, SyncStats } from "./folderSync";
+import { pullScript, RoundKind } from "./folderSync";
 import { jsonLines } from "./remoteStep";
-import { fakeCommand, machines, pullFromSource, runBash, temporaryFolder } from "../testing";
+import { fakeCommand, machines, PrintedStats, pullFromSource, runBash, temporaryFolder } from "../testing";
 
-const { source, dest } = machines();
-
-/** What a round prints: SyncStats, and whether it walked every file (a cold round given the journal's paths does not). */
-type PrintedStats = SyncStats & { walk: boolean };
+const { dest } = machines();
 
 /**
  * The pull run by bash on this machine, with a fake rsync on PATH: it lists the peer's
@@ -385,139 +379,5 @@ describe("pullScript, run by bash with a fake rsync", () => {
         } finally {
             fs.rmSync(link);
         }
-    });
-});
-
-/** An ssh that does what the peer's sshd with rrsync -ro would: the remote rsync runs in the one folder the key reaches, under peerRoot. */
-const fakePeerSsh = (bin: string): string =>
-    fakeCommand(
-        bin,
-        "ssh",
-        [
-            'key=""',
-            'while [ $# -gt 0 ]; do case "$1" in -i) key=$2; shift 2 ;; -o | -p | -l) shift 2 ;; -*) shift ;; *) shift; break ;; esac; done',
-            'cd "$FAKE_PEER/$(basename "$key" | tr _ /)"',
-            'exec "$@"',
-        ].join("\n"),
-    );
-
-describe("a final round from the change journal, with the real rsync", () => {
-    let root: string;
-    let remove: () => void;
-    beforeEach(() => ({ folder: root, remove } = temporaryFolder("journal-round")));
-    afterEach(() => remove());
-
-    it("copies each listed entry as itself: a listed directory brings neither its unlisted files nor its subtree", () => {
-        const bin = path.join(root, "bin");
-        fs.mkdirSync(bin);
-        fakePeerSsh(bin);
-        const stop = fakeCommand(bin, "stop-containers", "true");
-        const folder = "core/influxdb/data";
-        const [sourceCopy, destCopy] = [path.join(root, "source", folder), path.join(root, "dest", folder)];
-        const old = new Date("2020-01-01");
-        for (const [copy, content] of [
-            [sourceCopy, "source's"],
-            [destCopy, "dest's "],
-        ] as const) {
-            for (const file of ["db/listed", "db/unlisted", "db/shard/unlisted"]) {
-                fs.mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
-                fs.writeFileSync(path.join(copy, file), `${content} ${file}\n`);
-                fs.utimesSync(path.join(copy, file), old, new Date(old.getTime() + (content === "dest's " ? 1000 : 0)));
-            }
-        }
-        fs.mkdirSync(path.join(sourceCopy, "new"), { recursive: true });
-        fs.writeFileSync(path.join(sourceCopy, "new", "file"), "new\n");
-        // The list changes-since-warm.sh makes of ATTRIB on db and db/shard, a write to db/listed and a new directory.
-        const listed = ["db", "db/listed", "db/shard", "new", "new/file"];
-        const result = runBash(
-            pullScript(pullFromSource({ kind: "cold" }, { receiver: { ...dest, confRoot: path.join(root, "dest"), stopCommand: [stop] }, folder })),
-            {
-                env: { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(root, "home"), FAKE_PEER: path.join(root, "source") },
-                stdin: `journal\n${Buffer.from(listed.join("\0")).toString("base64")}\n`,
-            },
-        );
-        assert.deepEqual([result.status, result.stderr], [0, ""]);
-        const read = (file: string) => fs.readFileSync(path.join(destCopy, file), "utf8");
-        assert.deepEqual(["db/listed", "db/unlisted", "db/shard/unlisted", "new/file"].map(read), [
-            "source's db/listed\n",
-            "dest's  db/unlisted\n",
-            "dest's  db/shard/unlisted\n",
-            "new\n",
-        ]);
-        const stats = jsonLines<PrintedStats>(result.stdout)[0];
-        assert.deepEqual([stats.walk, stats.changedFiles], [false, 2]);
-        // What rsync itemized: the listed entries and the folders it implies, nothing under a listed directory.
-        const itemized = fs
-            .readFileSync(path.join(root, "home", ".pryv-migration", "unit", `cold-${folderKey(folder)}.log`), "utf8")
-            .split(/[\r\n]/)
-            .flatMap((line) => /^[<>ch.][fdL][ .+a-z]{9} (.+)$/.exec(line)?.[1] ?? []);
-        assert.deepEqual(itemized, ["db/", "db/listed", "db/shard/", "new/", "new/file"]);
-    });
-});
-
-describe("carry-backs of every folder at once, with the real rsync", () => {
-    let root: string;
-    let remove: () => void;
-    beforeEach(() => ({ folder: root, remove } = temporaryFolder("carry-backs")));
-    afterEach(() => remove());
-
-    /** A bash script run as a step runs it, without waiting: the engine runs the folders' carry-backs in parallel. */
-    const runAsync = (script: string, env: Record<string, string>): Promise<{ status: number; stdout: string; stderr: string }> =>
-        new Promise((resolve) => {
-            const child = spawn("bash", ["-euo", "pipefail", "-c", script], { env: { ...process.env, ...env } });
-            let [stdout, stderr] = ["", ""];
-            child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-            child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-            child.on("close", (code) => resolve({ status: code ?? 1, stdout, stderr }));
-        });
-
-    it("each keeps what it replaces aside, every time: rsync 3.5 fails one now and then (code 11) when it makes the shared backup folders itself", async () => {
-        const bin = path.join(root, "bin");
-        fs.mkdirSync(bin);
-        fakePeerSsh(bin);
-        const stop = fakeCommand(bin, "stop-containers", "true");
-        const confRoot = path.join(root, "source");
-        const peer = path.join(root, "dest");
-        const folders = ["core/mongodb/data", "core/core/data", "core/influxdb/data", "core/hfs/data"];
-        const failures: string[] = [];
-        for (let round = 0; round < 40; round++) {
-            const keepAside = path.join(confRoot, "kept", String(round));
-            for (const folder of folders) {
-                for (const [side, content, time] of [
-                    [confRoot, "source's", new Date("2020-01-01")],
-                    [peer, "dest's", new Date()],
-                ] as const) {
-                    fs.mkdirSync(path.join(side, folder, "sub"), { recursive: true });
-                    fs.writeFileSync(path.join(side, folder, "sub", "file"), `${content} ${folder}\n`);
-                    fs.utimesSync(path.join(side, folder, "sub", "file"), time, time);
-                }
-            }
-            const receiver = { ...source, confRoot, stopCommand: [stop] };
-            const results = await Promise.all(
-                folders.map((folder) =>
-                    runAsync(
-                        pullScript(
-                            pullFromSource(
-                                { kind: "carry-back", keepAside },
-                                { receiver, peerRole: "dest", access: peerAccess(dest, "carry-back", "unit"), folder },
-                            ),
-                        ),
-                        { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(root, "home"), FAKE_PEER: peer },
-                    ),
-                ),
-            );
-            results.forEach((result, index) => {
-                const folder = folders[index];
-                const kept = jsonLines<{ keptAside?: string }>(result.stdout).find((line) => line.keptAside !== undefined)?.keptAside;
-                const keptFile = kept === undefined ? undefined : path.join(kept, "sub", "file");
-                const carried = fs.readFileSync(path.join(confRoot, folder, "sub", "file"), "utf8") === `dest's ${folder}\n`;
-                if (result.status !== 0 || !carried || keptFile === undefined || fs.readFileSync(keptFile, "utf8") !== `source's ${folder}\n`) {
-                    failures.push(
-                        `round ${round}, ${folder}: exit ${result.status}, carried back ${carried}, kept ${kept}: ${result.stderr.trim().split("\n").slice(-2).join(" | ")}`,
-                    );
-                }
-            });
-        }
-        assert.deepEqual(failures, []);
     });
 });

@@ -1,9 +1,11 @@
 // The pulls the folderSync tests run: dest pulling a folder from source, and source
 // carrying a folder back from dest, in the unit config's machines (migration "unit").
-import { peerAccess, Pull, RoundKind } from "../machinery/folderSync";
+import { peerAccess, Pull, RoundKind, SyncStats } from "../machinery/folderSync";
 import { machines } from "./fixtures";
 
 const { source, dest } = machines();
+/** What a round prints: SyncStats, and whether it walked every file (a cold round given the journal's paths does not). */
+export type PrintedStats = SyncStats & { walk: boolean };
 export const pullFromSource = (round: RoundKind, overrides: Partial<Pull> = {}): Pull => ({
     receiver: dest,
     peerRole: "source",
