@@ -291,14 +291,14 @@ describe("the tools check, run by bash", () => {
         assert.equal(result.stdout, '{"role":"source","optionalAbsent":"inotifywait"}\n');
     });
 
-    it("refuses, naming every missing program, an rsync older than 3.2.4 and each setting whose command is not there", async () => {
+    it("refuses, naming every missing program, an rsync older than 3.2.5 and each setting whose command is not there", async () => {
         const script = await sourceScript();
         const result = run(script, ["ssh-keygen", "sha256sum", "base64", "find", "du", "df", "stat", "setsid", "curl"], "3.1.3");
         const bin = path.join(folder, "bin");
         assert.equal(result.status, 1);
         assert.equal(
             result.stderr,
-            "source (10.0.0.11) lacks what the migration runs there: rrsync; rsync 3.2.4 or later (it has 3.1.3); " +
+            "source (10.0.0.11) lacks what the migration runs there: rrsync; rsync 3.2.5 or later (it has 3.1.3); " +
                 `source.startCommand: ${bin}/run-core (not found or not executable); source.stopCommand: ${bin}/stop-containers (not found or not executable); ` +
                 `proxy.testCommand: nginx (not found or not executable); proxy.startCommand: ${bin}/run-core (not found or not executable); ` +
                 "proxy.runningCommand: docker-compose (not found or not executable). Install them (or fix the setting), then run pulumi up again: nothing was written or stopped.\n",
