@@ -173,6 +173,20 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
         assert.deepEqual(compared, []);
     });
 
+    it("verify-content: ignores a file dest rewrote at the same size within the second its description keeps (InfluxDB's meta.db as dest starts)", () => {
+        assert.equal(verifyCopy().result.status, 0);
+        // dest started after its description was written, then rewrote the file, its whole-second mtime unchanged
+        // (a wait longer than the kernel's clock tick between the two).
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+        fs.writeFileSync(path.join(target, "journal", "rewritten.log"), "new");
+        fs.utimesSync(path.join(target, "journal", "rewritten.log"), 1_600_000_000.4, 1_600_000_000.4);
+        const { result } = verifyContent(">fc........ journal/rewritten.log\n>fc........ same 1.wt\n");
+        // Only the file untouched since the description counts.
+        assert.equal(result.status, 1);
+        assert.match(result.stderr, /\n>fc\.{8} same 1\.wt \(dest: /);
+        assert.doesNotMatch(result.stderr, /rewritten\.log/);
+    });
+
     it("verify-content: ignores a file dest rewrote since it started (mtime changed), one it removed, and metadata differences", () => {
         assert.equal(verifyCopy().result.status, 0);
         // dest's services rewrote the log while rsync read it: same size and mtime as source's when rsync compared, not now.
