@@ -10,6 +10,8 @@ const guardChecks = [
     "pryv-live-core-guard-source-tools",
     "pryv-live-core-guard-dest-tools",
     ...registers.map((role) => `pryv-live-core-guard-${role}-tools`),
+    "pryv-live-core-guard-source-data",
+    "pryv-live-core-guard-dest-ready",
     "pryv-live-core-guard-source-serves",
     "pryv-live-core-guard-dest-is-fresh",
     "pryv-live-core-guard-source-paths",

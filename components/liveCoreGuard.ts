@@ -1,7 +1,7 @@
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
-import { Machine, ProxySettings, Register } from "../config";
-import { declareStep, Transport } from "../machinery/remoteStep";
+import { composeFileOf, Machine, ProxySettings, Register } from "../config";
+import { declareStep, jsonLines, Transport } from "../machinery/remoteStep";
 import { ServiceCheck, sourceServesScript } from "../machinery/services";
 import { render } from "../machinery/templates";
 
@@ -28,6 +28,18 @@ const minRsync = "3.2.5";
 /** What the dns phase and the final check run on a register. */
 const registerTools = ["dig", "sha256sum", "base64"];
 
+/** The kernel's limit of inotify watches per user, which the change journal needs one of per directory. */
+const inotifyWatchesFile = "/proc/sys/fs/inotify/max_user_watches";
+
+/** What source-data prints: a line per data folder, then one for its compose file. */
+interface SourceData {
+    folder?: string;
+    bytes?: number;
+    largestFile?: number;
+    composeFile?: boolean;
+    images?: string;
+}
+
 /** A command setting's first word, which must be a program on the machine: `[setting, words]` pairs. */
 const programsOf = (commands: [string, string[]][]) => commands.map(([setting, words]) => ({ setting, program: words[0] }));
 
@@ -42,8 +54,9 @@ export class LiveCoreGuard extends pulumi.ComponentResource {
     constructor(name: string, args: LiveCoreGuardArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pryv:migration:LiveCoreGuard", name, {}, opts);
         const { source, dest, transport } = args;
-        const step = (suffix: string, machine: Machine, create: string) =>
-            declareStep(`${name}-${suffix}`, { machine, create }, transport, { parent: this }).resource;
+        const declare = (suffix: string, machine: Machine, create: pulumi.Input<string>) =>
+            declareStep(`${name}-${suffix}`, { machine, create }, transport, { parent: this });
+        const step = (suffix: string, machine: Machine, create: pulumi.Input<string>) => declare(suffix, machine, create).resource;
         // The health check's own program (curl by default), on both core machines.
         const checkProgram: [string, string[]][] = [["healthCheck.command", args.check.command]];
         const tools = (machine: Machine, values: { tools: string[]; optional?: string[]; minRsync?: string; commands: [string, string[]][] }) =>
@@ -60,8 +73,8 @@ export class LiveCoreGuard extends pulumi.ComponentResource {
                 }),
             );
         const destAddresses = [...new Set([args.destCoreIp, dest.host, dest.addressForPeers].filter((address) => net.isIP(address) !== 0))];
-        this.checks = [
-            // What each machine must have, checked first: a missing program would fail a step halfway through the migration.
+        // What each machine must have, checked first: a missing program would fail a step halfway through the migration.
+        const toolChecks = [
             tools(source, {
                 // setsid keeps the change journal's recorder running after its step; without inotifywait the final round walks every file.
                 tools: [...coreTools, "setsid"],
@@ -90,6 +103,32 @@ export class LiveCoreGuard extends pulumi.ComponentResource {
                     ],
                 }),
             ),
+        ];
+        // What dest must take, measured on source, then checked on dest against its room, its login's rights and its images.
+        const sourceData = declare(
+            "source-data",
+            source,
+            render("source-data.sh", {
+                confRoot: source.confRoot,
+                composeFile: composeFileOf(source),
+                folders: args.dataFolders,
+                watchesFile: inotifyWatchesFile,
+            }),
+        );
+        const destReady = sourceData.stdout.apply((stdout) => {
+            const lines = jsonLines<SourceData>(stdout);
+            const compose = lines.find((line) => line.composeFile !== undefined);
+            return render("dest-ready.sh", {
+                confRoot: dest.confRoot,
+                composeFile: compose?.composeFile === true ? composeFileOf(dest) : false,
+                images: compose?.images ?? "",
+                sizes: lines.filter((line) => line.folder !== undefined),
+            });
+        });
+        this.checks = [
+            ...toolChecks,
+            sourceData.resource,
+            step("dest-ready", dest, destReady),
             step("source-serves", source, sourceServesScript(args.check)),
             step(
                 "dest-is-fresh",

@@ -16,8 +16,11 @@ function register(parsed: ParsedRegister, index: number): Register {
     };
 }
 
+/** The compose file of a core machine in Pryv's 2019 layout: what its start and stop scripts run. */
+export const composeFileOf = (machine: Pick<Machine, "confRoot">): string => `${machine.confRoot}/core.yml`;
+
 function proxySettings(parsed: ParsedConfig["proxy"], source: Machine): ProxySettings {
-    const compose = ["docker-compose", "-f", `${source.confRoot}/core.yml`];
+    const compose = ["docker-compose", "-f", composeFileOf(source)];
     return {
         siteFile: `${source.confRoot}/${parsed.siteFile}`,
         testCommand: parsed.testCommand ?? [...compose, "run", "--rm", "--no-deps", parsed.service, "nginx", "-t"],

@@ -110,7 +110,8 @@ const syncSchema = z
 const phaseMessage = (got: unknown): string =>
     `expected one of ${phases.join(", ")}${got === "proxy" ? " (proxy is now part of cutover, which ends with source's nginx proxying to dest: set cutover)" : ""}`;
 
-export const configSchema = z
+/** Every key of the stack config, each checked alone (Pulumi.yaml declares the same keys, with the same defaults). */
+export const configKeys = z
     .object({
         phase: z.enum(phases, { errorMap: (_issue, context) => ({ message: phaseMessage(context.data) }) }),
         warmSyncRound: z.number().int().min(1).default(1),
@@ -145,7 +146,9 @@ export const configSchema = z
             })
             .optional(),
     })
-    .strict()
+    .strict();
+
+export const configSchema = configKeys
     .refine((config) => config.useSshAgent || config.operatorPrivateKey !== undefined, {
         message: "set operatorPrivateKey (pulumi config set --secret operatorPrivateKey < key) or useSshAgent: true",
         path: ["operatorPrivateKey"],

@@ -1,11 +1,12 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
+import { spawnSync, SpawnSyncReturns } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
     asBashCommand,
+    commandMachine,
     declareStep,
     describeScript,
     jsonLines,
@@ -58,19 +59,34 @@ describe("undoRecord", () => {
     });
 });
 
+const onSource = machines().source;
+
 describe("wrapForBash", () => {
     it("wraps every script, verbatim, for bash with errexit, nounset and pipefail, whatever the login shell", async () => {
         const script = `echo "$0 'hi'" "$(cat)"\nfalse\necho never`;
-        const command = await promiseOf(asBashCommand(script));
-        assert.equal(command, `bash --norc -euo pipefail -c "$(cat <<'PRYV_MIGRATION_SCRIPT_END'\n${script}\nPRYV_MIGRATION_SCRIPT_END\n)"`);
-        const run = spawnSync("sh", ["-c", command], { input: "from stdin", encoding: "utf8" });
-        assert.deepEqual([run.status, run.stdout], [1, "bash 'hi' from stdin\n"]);
+        const command = await promiseOf(asBashCommand(script, onSource));
+        assert.equal(
+            command,
+            `# machine: source root@10.0.0.11:22\nbash --norc -euo pipefail -c "$(cat <<'PRYV_MIGRATION_SCRIPT_END'\n${script}\nPRYV_MIGRATION_SCRIPT_END\n)"`,
+        );
+        for (const loginShell of ["sh", "bash"]) {
+            const ran: SpawnSyncReturns<string> = spawnSync(loginShell, ["-c", command], { input: "from stdin", encoding: "utf8" });
+            assert.deepEqual([ran.status, ran.stdout, ran.stderr], [1, "bash 'hi' from stdin\n", ""], loginShell);
+        }
+    });
+
+    it("names the step's machine in a first line the review reads back, an IPv6 address included", () => {
+        assert.deepEqual(commandMachine(wrapForBash("echo", onSource)), { role: "source", user: "root", host: "10.0.0.11", port: 22 });
+        const register = { role: "reg-master", user: "pryv", host: "fd00::7", port: 2222 };
+        assert.deepEqual(commandMachine(wrapForBash("echo", register)), register);
+        // As versions before the line wrapped the steps a live stack's state holds.
+        assert.equal(commandMachine(wrapForBash("echo", onSource).replace(/^.*\n/, "")), undefined);
     });
 
     it("reads no bashrc under the login shell sshd starts (Debian's bash reads /etc/bash.bashrc there, which fails on PS1 under set -u)", async () => {
         const home = fs.mkdtempSync(path.join(os.tmpdir(), "pryvmig-bashrc-"));
         try {
-            const command = await promiseOf(asBashCommand("printf '{\"ok\":true}\\n'"));
+            const command = await promiseOf(asBashCommand("printf '{\"ok\":true}\\n'", onSource));
             // As sshd runs a command: the login shell's `bash -c`, SSH_CLIENT set, at the top level.
             const login = (wrapped: string) =>
                 spawnSync("bash", ["-c", wrapped], { encoding: "utf8", env: { PATH: process.env.PATH, HOME: home, SSH_CLIENT: "10.0.0.1 50000 22" } });
@@ -84,7 +100,7 @@ describe("wrapForBash", () => {
     });
 
     it("refuses a script holding the here-document's end line", () => {
-        assert.throws(() => wrapForBash("a\nPRYV_MIGRATION_SCRIPT_END\nb"), /may not contain the line PRYV_MIGRATION_SCRIPT_END/);
+        assert.throws(() => wrapForBash("a\nPRYV_MIGRATION_SCRIPT_END\nb", onSource), /may not contain the line PRYV_MIGRATION_SCRIPT_END/);
     });
 });
 
@@ -106,7 +122,7 @@ describe("a step that runs once, on a machine", () => {
     beforeEach(() => (home = fs.mkdtempSync(path.join(os.tmpdir(), "pryv-step-"))));
     afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
     const runScript = (script: string, input = "") =>
-        spawnSync("sh", ["-c", wrapForBash(script)], { input, encoding: "utf8", env: { ...process.env, HOME: home } });
+        spawnSync("sh", ["-c", wrapForBash(script, onSource)], { input, encoding: "utf8", env: { ...process.env, HOME: home } });
     const kept = () => fs.readFileSync(path.join(home, ".pryv-migration", "m1", "outputs", "s1"), "utf8");
 
     it("prints what its script prints, keeps it, and its no-op update prints it again", () => {
@@ -133,8 +149,9 @@ describe("a step that runs once, on a machine", () => {
 
     it("gives back the script as written from the command an executor runs", () => {
         for (const script of ["# Opens.\n# Twice.\necho a\n", "echo a", "# Only comments.\n", '(\n  set -e\n) >"$kept_output.partial"\n']) {
-            assert.equal(stepScript(wrapForBash(keepingOutput(script, "s1", "m1"))), script);
-            assert.equal(stepScript(wrapForBash(script)), script);
+            assert.equal(stepScript(wrapForBash(keepingOutput(script, "s1", "m1"), onSource)), script);
+            assert.equal(stepScript(wrapForBash(script, onSource)), script);
+            assert.equal(stepScript(wrapForBash(script, onSource).replace(/^.*\n/, "")), script);
         }
         assert.equal(stepScript("echo as is"), undefined);
     });
@@ -189,7 +206,7 @@ for (const executor of executors) {
 
         it("runs a step that converges on every change with its script as it is, and no update", async () => {
             const { resource } = await declareOne({ machine: machines().dest, create: "# Writes.\ncat > f", rerun: true }, transportFor(executor));
-            assert.equal(resource.inputs.create, wrapForBash("# Writes.\ncat > f"));
+            assert.equal(resource.inputs.create, wrapForBash("# Writes.\ncat > f", machines().dest));
             assert.equal(resource.inputs.update, undefined);
         });
 

@@ -68,17 +68,34 @@ const scriptEnd = "PRYV_MIGRATION_SCRIPT_END";
  * /etc/bash.bashrc and ~/.bashrc (Debian builds it so), where a banner would corrupt
  * the JSON a step prints and `set -u` makes Debian's own bashrc fail on PS1.
  */
-export function wrapForBash(script: string): string {
+export function wrapForBash(script: string, machine: StepMachine): string {
     if (script.split("\n").includes(scriptEnd)) throw new Error(`a script may not contain the line ${scriptEnd}`);
-    return `bash --norc -euo pipefail -c "$(cat <<'${scriptEnd}'\n${script}\n${scriptEnd}\n)"`;
+    return `${machineLine(machine)}\nbash --norc -euo pipefail -c "$(cat <<'${scriptEnd}'\n${script}\n${scriptEnd}\n)"`;
 }
 
-export function asBashCommand(script: pulumi.Input<string>): pulumi.Output<string> {
-    return pulumi.output(script).apply(wrapForBash);
+export function asBashCommand(script: pulumi.Input<string>, machine: StepMachine): pulumi.Output<string> {
+    return pulumi.output(script).apply((text) => wrapForBash(text, machine));
 }
 
-function optionalCommand(script: pulumi.Input<string> | undefined): pulumi.Output<string> | undefined {
-    return script === undefined ? undefined : asBashCommand(script);
+function optionalCommand(script: pulumi.Input<string> | undefined, machine: StepMachine): pulumi.Output<string> | undefined {
+    return script === undefined ? undefined : asBashCommand(script, machine);
+}
+
+/** What names a step's machine: its role and how it is reached. */
+export type StepMachine = Pick<Machine, "role" | "user" | "host" | "port">;
+
+/**
+ * Every command opens with a comment naming its machine, which its login shell skips: the
+ * command executor keeps the whole connection secret (it holds the operator key), so the
+ * preview's inputs name no host, and the review reads the machine from this line instead.
+ */
+const machineLine = (machine: StepMachine): string => `# machine: ${machine.role} ${machine.user}@${machine.host}:${machine.port}`;
+const machineLinePattern = /^# machine: (\S+) (\S+)@(\S+):(\d+)\n/;
+
+/** The machine a step's command names in its first line (undefined: a command without one, as versions before it wrote). */
+export function commandMachine(command: string): StepMachine | undefined {
+    const line = machineLinePattern.exec(command);
+    return line === null ? undefined : { role: line[1], user: line[2], host: line[3], port: Number(line[4]) };
 }
 
 /**
@@ -96,8 +113,8 @@ export function keepingOutput(script: string, step: string, migrationId: string)
     return render("step-output-kept.sh", { opening: lines.slice(0, split).join("\n"), body: lines.slice(split).join("\n"), step, migrationId });
 }
 
-// Without --norc: as versions before it wrapped the steps a live stack's state still holds.
-const bashWrapper = /^bash (?:--norc )?-euo pipefail -c "\$\(cat <<'PRYV_MIGRATION_SCRIPT_END'\n([\s\S]*)\nPRYV_MIGRATION_SCRIPT_END\n\)"$/;
+// Without the machine line or --norc: as versions before them wrapped the steps a live stack's state still holds.
+const bashWrapper = /^(?:# machine: .*\n)?bash (?:--norc )?-euo pipefail -c "\$\(cat <<'PRYV_MIGRATION_SCRIPT_END'\n([\s\S]*)\nPRYV_MIGRATION_SCRIPT_END\n\)"$/;
 const keptOutputWrapper = /^((?:#.*\n)*)\n?kept_output=.*\n[\s\S]*?\n\(\n {2}set -e\n([\s\S]*)\n\) >"\$kept_output\.partial"\n[\s\S]*$/;
 
 /** The script of a step as its component wrote it, from the command an executor runs (undefined: not a step's command). */
@@ -130,10 +147,13 @@ export function declareStep(name: string, step: StepDefinition, transport: Trans
     const runsOnce = step.rerun !== true;
     const scripts = {
         create: runsOnce
-            ? asBashCommand(pulumi.output(step.create).apply((script) => keepingOutput(script, name, transport.migrationId)))
-            : asBashCommand(step.create),
-        update: runsOnce ? asBashCommand(ranOnce(name, transport.migrationId)) : undefined,
-        delete: optionalCommand(step.delete),
+            ? asBashCommand(
+                  pulumi.output(step.create).apply((script) => keepingOutput(script, name, transport.migrationId)),
+                  machine,
+              )
+            : asBashCommand(step.create, machine),
+        update: runsOnce ? asBashCommand(ranOnce(name, transport.migrationId), machine) : undefined,
+        delete: optionalCommand(step.delete, machine),
     };
     // The engine forgets the steps of a lost machine without calling the provider: nothing can reach it.
     const options = { ...opts, retainOnDelete: opts.retainOnDelete ?? (machine.role === transport.lostMachine ? true : undefined) };

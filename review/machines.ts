@@ -1,4 +1,6 @@
-// Which machine each step runs on, named by its role in the stack config.
+// Which machine each step runs on: as its commands name it, or by its connection and the
+// roles of the stack config (steps a live stack recorded before commands named machines).
+import { commandMachine } from "../machinery/remoteStep";
 import { configValue, ReviewInput } from "./input";
 import { StepInputs } from "./previewJson";
 
@@ -34,4 +36,28 @@ export function connectionOf(inputs: StepInputs | undefined): { key?: string; wh
     const key = endpoint(connection.host, connection.port);
     const user = typeof connection.user === "string" ? `${connection.user}@` : "";
     return { key, who: key === undefined ? undefined : `${user}${key}` };
+}
+
+/**
+ * The heading of the steps whose machine the preview does not say: their connection is
+ * secret (the command executor's always is) and every command waits on earlier steps' outputs
+ * (on a stack's first preview, the file steps that need the file as read first).
+ */
+export const machineNotShown = "machine not shown (its connection is secret, its commands known once earlier steps have run)";
+
+/**
+ * The heading of a step's machine, `<role> (<host>:<port>)`. Its commands' first line names
+ * it whatever the executor; a command not yet known (it waits on earlier steps' outputs) is
+ * skipped for another of the step's commands; the connection comes last.
+ */
+export function stepMachine(before: StepInputs | undefined, after: StepInputs | undefined, roles: Map<string, string>): string {
+    for (const inputs of [after, before])
+        for (const command of [inputs?.create, inputs?.update, inputs?.delete]) {
+            const named = typeof command === "string" ? commandMachine(command) : undefined;
+            if (named !== undefined) return `${named.role} (${endpoint(named.host, named.port)})`;
+        }
+    const key = connectionOf(after).key ?? connectionOf(before).key;
+    if (key === undefined) return machineNotShown;
+    const role = roles.get(key);
+    return role === undefined ? key : `${role} (${key})`;
 }

@@ -2,7 +2,10 @@ import { strict as assert } from "assert";
 import { readFileSync } from "fs";
 import { join } from "path";
 import { changedJsonLeaves, describeLeafChange } from "./jsonChanges";
+import { wrapForBash } from "../machinery/remoteStep";
+import { unknownValue } from "./previewJson";
 import { ConfigEntry, PreviewJson, renderReview, splitScript, stackNameFromPreview, unwrapScript } from "./reviewDocument";
+import { resourceName } from "./steps";
 
 // The fixtures are `pulumi preview --json` (engine 3.259.0) of a throwaway project that
 // declares steps as this program does (dynamic resource pryv-migration:OpensshCommand,
@@ -241,6 +244,26 @@ describe("review document", () => {
         assert.ok(!document.includes("PRIVATE KEY"));
         assert.ok(!document.includes("privateKey"));
         assert.ok(!document.includes("[secret]"));
+    });
+
+    it("names each step's machine from its commands when the connection is secret (the command executor), or says the preview does not", () => {
+        const preview = fixture<PreviewJson>("preview-cutover");
+        const steps = (preview.steps ?? []).filter((step) => step.newState?.inputs?.create !== undefined);
+        assert.ok(steps.length >= 2);
+        const [named, unknown] = steps;
+        for (const step of steps) step.newState!.inputs!.connection = "[secret]";
+        // As this program wraps every command: its machine in the first line.
+        named.newState!.inputs!.create = wrapForBash("# Writes a file.\ncat > f", { role: "source", user: "root", host: "192.0.2.11", port: 2222 });
+        unknown.newState!.inputs!.create = unknownValue;
+        for (const key of ["update", "delete"] as const) delete unknown.newState!.inputs![key];
+        const document = renderReview({ stack: "exp", preview, config: baseConfig }).split("\n");
+        assert.deepEqual(section(document, "## source (192.0.2.11:2222)").slice(0, 3), [
+            "## source (192.0.2.11:2222)",
+            "",
+            `### ${named.op}: \`${resourceName(named.urn)}\``,
+        ]);
+        const notShown = section(document, "## machine not shown (its connection is secret, its commands known once earlier steps have run)");
+        assert.ok(notShown.includes(`### ${unknown.op}: \`${resourceName(unknown.urn)}\``), notShown.join("\n"));
     });
 
     it("says when a file's content is not known yet or secret instead of diffing the placeholder", () => {

@@ -3,7 +3,7 @@
 // words, the commands it runs, each file change as a diff, each DNS value old -> new, and
 // what a rollback would undo. Pure: the CLI (scripts/review.ts) gathers the inputs.
 import { configValue, ReviewInput } from "./input";
-import { connectionOf, machineRoles } from "./machines";
+import { machineRoles, stepMachine } from "./machines";
 import { code, fenced } from "./markdown";
 import { PreviewJson } from "./previewJson";
 import { renderDeletes, renderRollback } from "./rollback";
@@ -41,9 +41,7 @@ export function renderReview(input: ReviewInput): string {
         .map((step) => {
             const after = step.newState?.inputs;
             const before = step.oldState?.inputs;
-            const key = connectionOf(after).key ?? connectionOf(before).key;
-            const role = key === undefined ? undefined : roles.get(key);
-            const machine = key === undefined ? "machine not shown (its connection is secret or not yet known)" : role === undefined ? key : `${role} (${key})`;
+            const machine = stepMachine(before, after, roles);
             const retained = step.oldState?.retainOnDelete === true;
             return { op: step.op, name: resourceName(step.urn), before, after, replaceReasons: step.replaceReasons ?? [], machine, retained };
         });

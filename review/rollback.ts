@@ -39,7 +39,8 @@ export function renderRollback(stack: string, steps: Step[]): string[] {
     if (undos.length > 0)
         out.push(`Reverting this change to ${code(`Pulumi.${stack}.yaml`)} and running \`pulumi up\` would, in this order:`, "", ...undos, "");
     else out.push("Nothing this preview creates or changes has an undo to run.", "");
-    if (nothing.length > 0) out.push(`Steps with nothing to undo (they leave the stack only): ${nothing.join(", ")}.`, "");
+    // In name order: steps that do not wait on each other come in any order from one preview to the next.
+    if (nothing.length > 0) out.push(`Steps with nothing to undo (they leave the stack only): ${nothing.sort().join(", ")}.`, "");
     return out;
 }
 

@@ -74,6 +74,13 @@ export const fakeMachines: FakeOutput = (name, inputs) => {
     if (name.endsWith("-answers")) return { stdout: line({ name: "co1.pryv.example.com", answer: "192.0.2.12" }) };
     if (name.endsWith("-names-source")) return { stdout: line({ name: "co1.pryv.example.com", answer: "10.0.0.11" }) };
     if (name.endsWith("-source-serves")) return { stdout: line({ sourceServing: true }) };
+    // Folder i holds (i + 1) MiB on source, its largest file a quarter of it; the compose file runs two images.
+    if (name.endsWith("-source-data"))
+        return {
+            stdout:
+                defaultDataFolders.map((folder, index) => line({ folder, bytes: (index + 1) * 2 ** 20, largestFile: (index + 1) * 2 ** 18 })).join("") +
+                line({ composeFile: true, images: "pryvio/core:1.3.51 pryvio/mongodb:3.6.12" }),
+        };
     if (name.endsWith("-dest-is-fresh")) return { stdout: line({ destFiles: 3 }) };
     if (name.endsWith("-services")) return { stdout: line({ startedAt: 1, healthyAt: 1 + warmClock.destStartSeconds }) + line({ stoppedAt: 4 }) };
     if (name.endsWith("-stop-source")) return { stdout: line({ stoppedAt: cutoverClock.stoppedAt, proxyStartedAt: cutoverClock.proxyStartedAt }) };

@@ -3,6 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { Phase } from "../../config";
 import { ConfigEntry, PreviewJson, renderReview } from "../../review/reviewDocument";
+import { machineNotShown } from "../../review/machines";
+import { ResourceState, secretValue, unknownValue } from "../../review/previewJson";
 import { startTestHosts, TestHost, TestHosts } from "../../testbed";
 import { site443 } from "../../testbed/nginx-conf";
 import { RunResult } from "../../testbed/shell";
@@ -31,6 +33,29 @@ function assertNoWarning(what: string, result: RunResult): void {
     const text = `${result.stdout}\n${result.stderr}`;
     const flagged = text.split("\n").filter((line) => /warning:|Unable to set/i.test(line));
     assert.deepEqual(flagged, [], `${what} printed warnings`);
+}
+
+/** The preview as the `command` executor's steps show it: `@pulumi/command` keeps each step's whole connection secret. */
+function withConnectionsMasked(preview: PreviewJson): PreviewJson {
+    const masked = (state: ResourceState | undefined): ResourceState | undefined =>
+        state?.inputs?.connection === undefined ? state : { ...state, inputs: { ...state.inputs, connection: secretValue } };
+    return { ...preview, steps: preview.steps?.map((step) => ({ ...step, oldState: masked(step.oldState), newState: masked(step.newState) })) };
+}
+
+/**
+ * A review's content whatever the order of the steps: two previews list steps that do not
+ * depend on each other in any order. Each step's section and each line between them, with
+ * the heading of the machine it is under.
+ */
+function inAnyOrder(review: string): string[] {
+    return review
+        .split(/\n(?=## )/)
+        .flatMap((section) => {
+            const [head, ...steps] = section.split(/\n(?=### )/);
+            const heading = head.split("\n")[0];
+            return [...head.split("\n"), ...steps].map((part) => `${heading} | ${part}`);
+        })
+        .sort();
 }
 
 /** Lines of the engine's diff, without its indentation, for exact comparison. */
@@ -83,8 +108,15 @@ describe("the operator's path: the pulumi CLI on index.ts (test hosts)", functio
         return { preview: preview.stdout, review };
     };
 
-    /** What `npm run review` renders: `pulumi preview --json` of the stack file as it stands, with its config and outputs. */
+    /**
+     * What `npm run review` prints, run as wired (no test harness), for the stack file as it
+     * stands; and the same review rendered from `pulumi preview --json` with every step's
+     * connection masked, as the `command` executor's are: it must name the same machines.
+     */
     const renderedReview = async (): Promise<string> => {
+        const reviewed = await project.review();
+        log.push(`$ npm run review\n${reviewed.stdout}\n${reviewed.stderr}`);
+        assert.equal(reviewed.code, 0, `npm run review exited ${reviewed.code}: ${reviewed.stderr}`);
         const preview = await cliJson<PreviewJson>(["preview", "--json"]);
         assert.deepEqual(
             (preview.diagnostics ?? []).filter((diagnostic) => diagnostic.severity !== "info"),
@@ -93,7 +125,34 @@ describe("the operator's path: the pulumi CLI on index.ts (test hosts)", functio
         );
         const config = await cliJson<Record<string, ConfigEntry>>(["config", "--json"]);
         const outputs = await cliJson<Record<string, unknown>>(["stack", "output", "--json"]);
-        return renderReview({ stack, preview, config, outputs });
+        const masked = renderReview({ stack, preview: withConnectionsMasked(preview), config, outputs });
+        assert.deepEqual(inAnyOrder(masked), inAnyOrder(reviewed.stdout), "the review with connections masked differs from npm run review's");
+        const headings = reviewed.stdout.split("\n").filter((line) => line.startsWith("## "));
+        const machines = [source, dest, ...registerNames.map((name) => hosts.hosts[name])];
+        // Each machine's role in the stack is its test host's name.
+        const expected = new Set(machines.map((host) => `## ${host.name} (${host.ip}:${host.sshPort})`));
+        const unknown = headings.filter(
+            (heading) => !expected.has(heading) && heading !== `## ${machineNotShown}` && !/^## (Downtime estimate|If rolled back)$/.test(heading),
+        );
+        assert.deepEqual(unknown, [], `steps under no machine of the stack:\n${reviewed.stdout}`);
+        // Masked, a step's machine is not shown only where the preview knows none of its commands yet.
+        const notShown = (masked.split(/\n(?=## )/).find((section) => section.startsWith(`## ${machineNotShown}`)) ?? "")
+            .split("\n")
+            .map((line) => /^### \S+: `(.+)`$/.exec(line)?.[1])
+            .filter((name): name is string => name !== undefined);
+        const commandsUnknown = (preview.steps ?? [])
+            .filter((step) =>
+                [step.newState, step.oldState].every((state) =>
+                    ["create", "update", "delete"].every((key) => [undefined, unknownValue].includes(state?.inputs?.[key] as string)),
+                ),
+            )
+            .map((step) => step.urn.slice(step.urn.lastIndexOf("::") + 2));
+        assert.deepEqual(
+            notShown.filter((name) => !commandsUnknown.includes(name)),
+            [],
+            "steps whose commands are known, without their machine",
+        );
+        return reviewed.stdout;
     };
 
     const originalUpstream = () => {
@@ -149,7 +208,7 @@ describe("the operator's path: the pulumi CLI on index.ts (test hosts)", functio
     });
 
     it("prepare: preview and up from the stack file", async () => {
-        const { preview } = await runPhase("prepare");
+        const { preview } = await runPhase("prepare", true);
         assert.match(preview, /\+ pulumi-nodejs:dynamic\/pryv-migration:OpensshCommand: \(create\)/);
         assert.equal(keyMarkers(source), realDataFolders.length);
     });

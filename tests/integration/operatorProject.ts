@@ -22,6 +22,8 @@ export interface OperatorProject {
     pulumi(args: string[], input?: string): Promise<RunResult>;
     /** Like pulumi(), but a non-zero exit is an error carrying everything the CLI printed. */
     pulumiOk(args: string[], input?: string): Promise<RunResult>;
+    /** `npm run review` for the stack, as an operator runs it: the repository's script with this project's pulumi environment, no test harness. */
+    review(): Promise<RunResult>;
     /** Sets keys of this project in the stack file, as an operator edits it; other keys, secrets and the salt stay. */
     setConfig(values: Record<string, unknown>): void;
     /** Removes the copy, its state and its PULUMI_HOME. */
@@ -67,6 +69,7 @@ export function openOperatorProject(stack: string): OperatorProject {
             if (result.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${result.code}:\n${result.stdout}\n${result.stderr}`);
             return result;
         },
+        review: () => run("npm", ["--prefix", repository, "run", "--silent", "review", "--", "--stack", stack, "--cwd", dir], { env }),
         setConfig(values) {
             const file = fs.existsSync(stackFile) ? ((yaml.load(fs.readFileSync(stackFile, "utf8")) ?? {}) as { config?: Record<string, unknown> }) : {};
             const config = { ...file.config };
