@@ -164,7 +164,7 @@ export class Cutover extends pulumi.ComponentResource {
                             key: folderKey(folder),
                             expected: expected.metadataDigest,
                             maxDeletions: sync.maxDeletions,
-                            changedList: `${pullLogName("cold", folder)}.changed`,
+                            changedList: `${pullLogName({ kind: "cold" }, folder)}.changed`,
                         });
                     }),
                 },
@@ -216,7 +216,7 @@ export class Cutover extends pulumi.ComponentResource {
                         migrationId,
                         folder,
                         key: folderKey(folder),
-                        coldLog: pullLogName("cold", folder),
+                        coldLog: pullLogName({ kind: "cold" }, folder),
                     }),
                 },
                 [proxyServing],

@@ -13,7 +13,10 @@ function runBashSyntaxCheck(script: string): void {
 describe("folderSync names and values", () => {
     it("names a folder's resources and logs after the folder", () => {
         assert.equal(folderKey("core/mongodb/data"), "core-mongodb-data");
-        assert.equal(pullLogName("cold", "core/mongodb/data"), "cold-core-mongodb-data");
+        assert.equal(pullLogName({ kind: "cold" }, "core/mongodb/data"), "cold-core-mongodb-data");
+        assert.equal(pullLogName({ kind: "carry-back", keepAside: "/kept" }, "core/mongodb/data"), "carry-back-core-mongodb-data");
+        // A round's log is its own: an operator tailing it never reads the previous round's 100%.
+        assert.equal(pullLogName({ kind: "warm", round: 3 }, "core/core/data"), "warm-3-core-core-data");
     });
 
     it("reaches the peer through the migration key of the folder, into the receiver's copy", () => {
@@ -46,7 +49,7 @@ describe("pullScript, as written", () => {
                 '  "$conf_root"/*) ;;',
                 "rsync --list-only",
                 'delete=(--delete --max-delete="$max_deletions")',
-                `log="$marker_folder"/'${pullLogName(pull.round.kind, pull.folder)}'.log`,
+                `log="$marker_folder"/'${pullLogName(pull.round, pull.folder)}'.log`,
                 'rsync "${options[@]}" "${delete[@]}" -e "$rsh" "$remote" "$target/"',
             ]);
             assert.doesNotMatch(commands(script), /copy-links|--compress/);

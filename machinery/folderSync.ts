@@ -66,8 +66,15 @@ export interface Pull {
 
 const roundWords = { warm: "a warm round while source serves", cold: "the final round, source stopped", "carry-back": "carrying dest's data back on rollback" };
 
-/** Names of the files a pull leaves in the migration's folder on the receiver: its log and the list of files it wrote. */
-export const pullLogName = (kind: RoundKind["kind"], folder: string): string => `${kind}-${folderKey(folder)}`;
+/** How a round is named in its messages, its logs and its stats: `warm-<n>`, `cold` or `carry-back`. */
+const roundName = (round: RoundKind): string => (round.kind === "warm" ? `warm-${round.round}` : round.kind);
+
+/**
+ * Names of the files a pull leaves in the migration's folder on the receiver: its log and
+ * the list of files it wrote. A warm round's carry its number: the log an operator tails
+ * is this round's, never the previous one's 100%.
+ */
+export const pullLogName = (round: RoundKind, folder: string): string => `${roundName(round)}-${folderKey(folder)}`;
 
 /** Where the receiver reaches the peer's copy of `folder` (the values of the peer-rsync partial). */
 export function peerRsyncValues(receiver: Machine, access: PeerAccess, folder: string): Record<string, string | number> {
@@ -93,13 +100,13 @@ export function pullScript(pull: Pull): string {
         stopCommand: receiver.stopCommand,
         confRoot: receiver.confRoot,
         folder,
-        round: round.kind === "warm" ? `warm-${round.round}` : round.kind,
+        round: roundName(round),
         roundWords: roundWords[round.kind],
         maxDeletions: pull.sync.maxDeletions,
         compressChoice: pull.sync.compress === "none" ? false : pull.sync.compress,
         warm: round.kind === "warm",
         cold: round.kind === "cold",
         keepAside: round.kind === "carry-back" ? round.keepAside : false,
-        logName: pullLogName(round.kind, folder),
+        logName: pullLogName(round, folder),
     });
 }

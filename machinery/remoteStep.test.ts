@@ -262,10 +262,12 @@ for (const executor of executors) {
 }
 
 describe("declareStep, executor-specific inputs", () => {
-    it("remote.Command: no logging, and no previous output sent as environment (a stock sshd refuses it)", async () => {
+    it("remote.Command: standard error shown live (a round's progress), a secret step's not at all, and no previous output sent as environment (a stock sshd refuses it)", async () => {
         const { resource } = await declareOne({ machine: machines().source, create: "a" }, transportFor("command"));
-        assert.equal(resource.inputs.logging, "none");
+        assert.equal(resource.inputs.logging, "stderr");
         assert.equal(resource.inputs.addPreviousOutputInEnv, false);
+        const secret = await declareOne({ machine: machines().source, create: "a", secretOutput: true }, transportFor("command"));
+        assert.equal(secret.resource.inputs.logging, "none");
     });
 
     it("remote.Command: uses the ssh-agent when configured instead of a key", async () => {
@@ -283,9 +285,12 @@ describe("declareStep, executor-specific inputs", () => {
         }
     });
 
-    it("OpensshCommand: takes no logging or environment input, and keeps a connection without a key in clear", async () => {
+    it("OpensshCommand: shows standard error live on its own URN (a secret step's nowhere), takes no environment input, and keeps a connection without a key in clear", async () => {
         const { resource } = await declareOne({ machine: machines().dest, create: "a" }, { executor: "openssh", useSshAgent: true, migrationId: "unit" });
         assert.equal(resource.inputs.logging, undefined);
+        assert.equal(resource.inputs.logUrn, "urn:pulumi:unit::pryv-core-migration::test:unit:Holder$pulumi-nodejs:dynamic/pryv-migration:OpensshCommand::holder-step");
+        const secret = await declareOne({ machine: machines().dest, create: "a", secretOutput: true }, { executor: "openssh", useSshAgent: true, migrationId: "unit" });
+        assert.equal(secret.resource.inputs.logUrn, undefined);
         assert.equal(resource.inputs.addPreviousOutputInEnv, undefined);
         assert.deepEqual(resource.inputs.connection, { host: "dest.example.com", port: 2222, user: "pryv", hostKey: machines().dest.hostKey });
         assert.deepEqual(resource.additionalSecretOutputs, []);

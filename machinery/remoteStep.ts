@@ -159,6 +159,8 @@ export function declareStep(name: string, step: StepDefinition, transport: Trans
     const options = { ...opts, retainOnDelete: opts.retainOnDelete ?? (machine.role === transport.lostMachine ? true : undefined) };
     const secretOutputs = [...(step.secretOutput ? ["stdout", "stderr"] : []), ...(step.secretStdin ? ["stdin"] : [])];
     const stdin = step.secretStdin && step.stdin !== undefined ? pulumi.secret(step.stdin) : step.stdin;
+    // Standard error shows live on the step (a round's progress); a secret step's shows nothing.
+    const liveStderr = step.secretOutput !== true;
     if (transport.executor === "command") {
         const resource = new command.remote.Command(
             name,
@@ -174,7 +176,7 @@ export function declareStep(name: string, step: StepDefinition, transport: Trans
                 ...scripts,
                 stdin,
                 triggers: step.triggers,
-                logging: command.types.enums.remote.Logging.None,
+                logging: liveStderr ? command.types.enums.remote.Logging.Stderr : command.types.enums.remote.Logging.None,
                 // On by default, it sends PULUMI_COMMAND_STDOUT/STDERR as environment, which a stock sshd refuses with a warning.
                 addPreviousOutputInEnv: false,
             },
@@ -189,6 +191,7 @@ export function declareStep(name: string, step: StepDefinition, transport: Trans
             ...scripts,
             stdin,
             triggers: step.triggers,
+            logging: liveStderr ? "stderr" : "none",
         },
         { ...options, additionalSecretOutputs: [...secretOutputs, ...(transport.operatorPrivateKey ? ["connection"] : [])] },
     );

@@ -55,6 +55,20 @@ describe("runOverSsh, with a fake ssh client", () => {
         assert.deepEqual(call.args.slice(-7), ["-p", "2222", "-l", "root", "--", "source.example.com", "cat; echo done >&2"]);
     });
 
+    it("hands each line of standard error over as it is printed, while the command still runs, and still returns all of it", async () => {
+        const seen: { line: string; running: boolean }[] = [];
+        let running = true;
+        const command = "echo 'progress: one' >&2; sleep 1; printf 'progress: two\\nlast, without newline' >&2; echo out";
+        const result = await runOverSsh(connection, command, undefined, (line) => seen.push({ line, running }));
+        running = false;
+        assert.deepEqual(result, { stdout: "out\n", stderr: "progress: one\nprogress: two\nlast, without newline" });
+        // A line is handed over once it is complete; what ends without a newline stays in stderr only.
+        assert.deepEqual(seen, [
+            { line: "progress: one", running: true },
+            { line: "progress: two", running: true },
+        ]);
+    });
+
     it("gives an empty stdin when there is none", async () => {
         assert.deepEqual(await runOverSsh(connection, "cat"), { stdout: "", stderr: "" });
         assert.equal(ssh.calls()[0].stdin, "");

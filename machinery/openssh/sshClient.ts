@@ -121,8 +121,21 @@ function prepareFiles(connection: SshConnection): SshFiles {
     return files;
 }
 
-/** Runs `command`; `stdin`, when given, is what the command reads on its standard input. */
-export function runOverSsh(connection: SshConnection, command: string, stdin?: string): Promise<CommandResult> {
+/** Calls `onLine` with each complete line of a stream, as it arrives. */
+function eachLine(onLine: (line: string) => void): (chunk: Buffer) => void {
+    let pending = "";
+    return (chunk) => {
+        const lines = (pending + chunk.toString("utf8")).split("\n");
+        pending = lines.pop() ?? "";
+        for (const line of lines) onLine(line);
+    };
+}
+
+/**
+ * Runs `command`; `stdin`, when given, is what the command reads on its standard input;
+ * `onStderrLine`, when given, sees each line of its standard error as it is printed.
+ */
+export function runOverSsh(connection: SshConnection, command: string, stdin?: string, onStderrLine?: (line: string) => void): Promise<CommandResult> {
     const files = prepareFiles(connection);
     return new Promise((resolve, reject) => {
         const child = spawn("ssh", sshArguments(connection, files, command), { stdio: ["pipe", "pipe", "pipe"] });
@@ -133,6 +146,7 @@ export function runOverSsh(connection: SshConnection, command: string, stdin?: s
         const stderr: Buffer[] = [];
         child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
         child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+        if (onStderrLine !== undefined) child.stderr.on("data", eachLine(onStderrLine));
         const forgetKey = () => files.identity !== undefined && fs.rmSync(files.identity, { force: true });
         child.on("error", (error) => {
             forgetKey();

@@ -5,6 +5,7 @@ import * as path from "path";
 import { UpResult } from "@pulumi/pulumi/automation";
 import { containerStates, registerDnsJson, runningServices, TestHost, TestHosts } from "../../testbed";
 import { dnsQuery, httpsRequest, registerDnsJsonPath, treeManifest } from "../../testbed/checks";
+import { slowLinkInto, unslowLink } from "../../testbed/faults";
 import { site443 } from "../../testbed/nginx-conf";
 import { MigrationStack, migrationOnTestHosts } from "../../testbed/migration/migrationStack";
 import {
@@ -128,9 +129,22 @@ describe("migration on the test hosts (real engine)", function () {
         for (const folder of quietFolders()) await sameTree(source, dest, folder);
 
         await writeEvent(hosts, source, "alice", "warm-write");
-        const second = await up("warm-sync", { warmSyncRound: 2 });
+        // A large upload since the first round, over a link slow enough that its round lasts
+        // long enough to report its progress in the engine's display as it runs.
+        const upload = `${source.confRoot}/core/core/data/testuser01/attachments/large-upload`;
+        await source.exec(`install -d -o 9999 -g 9999 ${upload} && head -c 40M /dev/urandom > ${upload}/video && chown 9999:9999 ${upload}/video`);
+        await slowLinkInto(dest, "40mbit");
+        const second = await up("warm-sync", { warmSyncRound: 2 }).finally(() => unslowLink(dest));
         assert.ok((second.warmSync.value as { round: string }[]).every((s) => s.round === "warm-2"));
         assert.ok(await databaseFilesHold(dest, `${dest.confRoot}/core/mongodb/data`, "warm-write"));
+        const progress = session.log
+            .join("")
+            .split("\n")
+            .filter((line) => line.includes("progress: warm-2 of core/core/data on dest, "));
+        assert.ok(
+            progress.some((line) => / \(\d+s\) progress: warm-2 of core\/core\/data on dest, 0:00:\d\d in: [\d.]+ (KiB|MiB) copied \(\d+%\), \S+\/s, /.test(line)),
+            `no progress of the round shown while its step ran:\n${progress.join("\n")}`,
+        );
     });
 
     it("cutover: a proxy file nginx -t refuses fails the cutover with nginx's words before source stops: source keeps serving", async () => {
