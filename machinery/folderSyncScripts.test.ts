@@ -41,7 +41,7 @@ describe("pullScript, run by bash with a fake rsync", () => {
                 '  *" --list-only "*) echo "drwxr-xr-x 4,096 2019/06/04 10:00:00 ."; [ -n "${FAKE_EMPTY:-}" ] || echo "-rw-r--r-- 30 2019/06/04 10:00:00 WiredTiger" ;;',
                 '  *" --dry-run "*) for _ in $(seq "${FAKE_DELETIONS:-0}"); do echo "*deleting old"; done ;;',
                 // A round that takes a while: rsync's progress figures in the log, then the wait.
-                "  *) printf '%b' \"${FAKE_PROGRESS:-}\"; sleep \"${FAKE_SECONDS:-0}\"",
+                '  *) printf \'%b\' "${FAKE_PROGRESS:-}"; sleep "${FAKE_SECONDS:-0}"',
                 "     printf '%b' \"${FAKE_ITEMS->f+++++++++ a\\n>f.st...... b c\\n.d..t...... ./\\n}\"",
                 "     printf '%b' \"${FAKE_STATS-Number of files: 4 (reg: 3, dir: 1)\\nTotal file size: 30 bytes\\nTotal transferred file size: 20 bytes\\nTotal bytes received: 10\\n}\"",
                 // As rsync reports files the live source deleted while it read them.
@@ -102,12 +102,16 @@ describe("pullScript, run by bash with a fake rsync", () => {
         it(`${name}: a round that runs more than 5 s reports rsync's figures on standard error, and ends when rsync does`, () => {
             const began = Date.now();
             const { result, stats } = run(round, {
-                FAKE_PROGRESS: ">f+++++++++ a\\n    6291456   7%   26.89MB/s    0:00:03 (xfr#3, to-chk=37/41)\\r  53575680  17%   49.58MB/s    0:00:05  \\r  1086",
+                FAKE_PROGRESS:
+                    ">f+++++++++ a\\n    6291456   7%   26.89MB/s    0:00:03 (xfr#3, to-chk=37/41)\\r  53575680  17%   49.58MB/s    0:00:05  \\r  1086",
                 FAKE_SECONDS: "6",
             });
             const seconds = (Date.now() - began) / 1000;
             assert.equal(result.status, 0, result.stderr);
-            assert.match(result.stderr, new RegExp(`^progress: ${name} of core/mongodb/data on dest, 0:00:0[56] in: 51\\.1 MiB copied \\(17%\\), 49\\.58MB/s, about 0:00:05 left\\n$`));
+            assert.match(
+                result.stderr,
+                new RegExp(`^progress: ${name} of core/mongodb/data on dest, 0:00:0[56] in: 51\\.1 MiB copied \\(17%\\), 49\\.58MB/s, about 0:00:05 left\\n$`),
+            );
             assert.equal(stats.length, 1);
             // A reporter left running (or its sleep holding standard error) keeps the step open for up to 30 s more.
             assert.ok(seconds < 15, `the step ended ${seconds} s after it began`);

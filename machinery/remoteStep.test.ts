@@ -288,8 +288,14 @@ describe("declareStep, executor-specific inputs", () => {
     it("OpensshCommand: shows standard error live on its own URN (a secret step's nowhere), takes no environment input, and keeps a connection without a key in clear", async () => {
         const { resource } = await declareOne({ machine: machines().dest, create: "a" }, { executor: "openssh", useSshAgent: true, migrationId: "unit" });
         assert.equal(resource.inputs.logging, undefined);
-        assert.equal(resource.inputs.logUrn, "urn:pulumi:unit::pryv-core-migration::test:unit:Holder$pulumi-nodejs:dynamic/pryv-migration:OpensshCommand::holder-step");
-        const secret = await declareOne({ machine: machines().dest, create: "a", secretOutput: true }, { executor: "openssh", useSshAgent: true, migrationId: "unit" });
+        assert.equal(
+            resource.inputs.logUrn,
+            "urn:pulumi:unit::pryv-core-migration::test:unit:Holder$pulumi-nodejs:dynamic/pryv-migration:OpensshCommand::holder-step",
+        );
+        const secret = await declareOne(
+            { machine: machines().dest, create: "a", secretOutput: true },
+            { executor: "openssh", useSshAgent: true, migrationId: "unit" },
+        );
         assert.equal(secret.resource.inputs.logUrn, undefined);
         assert.equal(resource.inputs.addPreviousOutputInEnv, undefined);
         assert.deepEqual(resource.inputs.connection, { host: "dest.example.com", port: 2222, user: "pryv", hostKey: machines().dest.hostKey });

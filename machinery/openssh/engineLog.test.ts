@@ -6,7 +6,11 @@ describe("engineLog", () => {
     it("reads the engine's address from a provider process's first argument, and nothing else for one", () => {
         assert.equal(engineAddress(["node", "/usr/lib/node_modules/@pulumi/pulumi/cmd/dynamic-provider", "127.0.0.1:40123"]), "127.0.0.1:40123");
         assert.equal(engineAddress(["node", "dynamic-provider", "localhost:5000", "127.0.0.1:5001"]), "localhost:5000");
-        for (const argv of [["node", "mocha"], ["node", "mocha", "machinery/**/*.test.ts"], ["node", "ts-node", "--", "127.0.0.1"]]) {
+        for (const argv of [
+            ["node", "mocha"],
+            ["node", "mocha", "machinery/**/*.test.ts"],
+            ["node", "ts-node", "--", "127.0.0.1"],
+        ]) {
             assert.equal(engineAddress(argv), undefined, argv.join(" "));
         }
     });

@@ -44,7 +44,9 @@ export const opensshCommandProvider: pulumi.dynamic.ResourceProvider = {
     },
     async update(_id: string, olds: CommandState, news: CommandInputs): Promise<pulumi.dynamic.UpdateResult> {
         const scriptChanged = !same(olds.create, news.create) || !same(olds.update, news.update) || !same(olds.stdin, news.stdin);
-        const result = scriptChanged ? await runOverSsh(news.connection, news.update ?? news.create, news.stdin, liveStderr(news)) : { stdout: olds.stdout, stderr: olds.stderr };
+        const result = scriptChanged
+            ? await runOverSsh(news.connection, news.update ?? news.create, news.stdin, liveStderr(news))
+            : { stdout: olds.stdout, stderr: olds.stderr };
         return { outs: { ...news, ...result } };
     },
     async delete(_id: string, olds: CommandState): Promise<void> {
@@ -74,7 +76,8 @@ export class OpensshCommand extends pulumi.dynamic.Resource {
     constructor(name: string, args: OpensshCommandArgs, opts?: pulumi.CustomResourceOptions) {
         const { logging, ...inputs } = args;
         // The provider is handed its resource's URN, which pulumi.dynamic gives it no other way.
-        const logUrn = logging === "stderr" ? pulumi.createUrn(name, `pulumi-nodejs:dynamic/${opensshCommandModule}:${opensshCommandType}`, opts?.parent) : undefined;
+        const logUrn =
+            logging === "stderr" ? pulumi.createUrn(name, `pulumi-nodejs:dynamic/${opensshCommandModule}:${opensshCommandType}`, opts?.parent) : undefined;
         super(opensshCommandProvider, name, { ...inputs, logUrn, stdout: undefined, stderr: undefined }, opts, opensshCommandModule, opensshCommandType);
     }
 }

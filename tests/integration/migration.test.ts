@@ -142,7 +142,9 @@ describe("migration on the test hosts (real engine)", function () {
             .split("\n")
             .filter((line) => line.includes("progress: warm-2 of core/core/data on dest, "));
         assert.ok(
-            progress.some((line) => / \(\d+s\) progress: warm-2 of core\/core\/data on dest, 0:00:\d\d in: [\d.]+ (KiB|MiB) copied \(\d+%\), \S+\/s, /.test(line)),
+            progress.some((line) =>
+                / \(\d+s\) progress: warm-2 of core\/core\/data on dest, 0:00:\d\d in: [\d.]+ (KiB|MiB) copied \(\d+%\), \S+\/s, /.test(line),
+            ),
             `no progress of the round shown while its step ran:\n${progress.join("\n")}`,
         );
     });
