@@ -75,9 +75,11 @@ export class OpensshCommand extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: OpensshCommandArgs, opts?: pulumi.CustomResourceOptions) {
         const { logging, ...inputs } = args;
-        // The provider is handed its resource's URN, which pulumi.dynamic gives it no other way.
-        const logUrn =
-            logging === "stderr" ? pulumi.createUrn(name, `pulumi-nodejs:dynamic/${opensshCommandModule}:${opensshCommandType}`, opts?.parent) : undefined;
+        // The provider is handed its resource's URN, which pulumi.dynamic gives it no other way;
+        // as its value only: an Output of the parent's URN would make the step depend on its
+        // own parent, whose dependents wait for its children, this step among them (a deadlock).
+        const urn = pulumi.createUrn(name, `pulumi-nodejs:dynamic/${opensshCommandModule}:${opensshCommandType}`, opts?.parent);
+        const logUrn = logging === "stderr" ? new Promise<string>((resolve) => urn.apply(resolve)) : undefined;
         super(opensshCommandProvider, name, { ...inputs, logUrn, stdout: undefined, stderr: undefined }, opts, opensshCommandModule, opensshCommandType);
     }
 }
