@@ -137,13 +137,16 @@ describe("migration on the test hosts (real engine)", function () {
         const second = await up("warm-sync", { warmSyncRound: 2 }).finally(() => unslowLink(dest));
         assert.ok((second.warmSync.value as { round: string }[]).every((s) => s.round === "warm-2"));
         assert.ok(await databaseFilesHold(dest, `${dest.confRoot}/core/mongodb/data`, "warm-write"));
+        // Shown on the step's line while it runs, as in `creating replacement (6s) [diff: ~create,triggers]; progress: ...`.
         const progress = session.log
             .join("")
             .split("\n")
             .filter((line) => line.includes("progress: warm-2 of core/core/data on dest, "));
         assert.ok(
             progress.some((line) =>
-                / \(\d+s\) progress: warm-2 of core\/core\/data on dest, 0:00:\d\d in: [\d.]+ (KiB|MiB) copied \(\d+%\), \S+\/s, /.test(line),
+                / (creating|updating)[^(]*\(\d+s\) (\[diff: [^\]]*\]; )?progress: warm-2 of core\/core\/data on dest, 0:00:\d\d in: [\d.]+ (KiB|MiB) copied \(\d+%\), \S+\/s, /.test(
+                    line,
+                ),
             ),
             `no progress of the round shown while its step ran:\n${progress.join("\n")}`,
         );
