@@ -101,7 +101,7 @@ export class CoreMigration extends pulumi.ComponentResource {
         const destFrozen = destStepsFrozen(config.previousRun, phase);
         const destCheck = new DestDeploymentCheck(
             `${name}-dest-check`,
-            { dest, check, images: config.destImages, frozen: destFrozen, transport },
+            { dest, dataFolders, check, images: config.destImages, frozen: destFrozen, transport },
             after(guard.checks),
         );
 

@@ -22,7 +22,11 @@ import {
 
 const make = (executor: Executor, images: string[], frozen = false) =>
     build(
-        (opts) => new DestDeploymentCheck("check", { dest: machines().dest, check: checkFor(), images, frozen, transport: transportFor(executor) }, opts),
+        (opts) => new DestDeploymentCheck(
+                "check",
+                { dest: machines().dest, dataFolders: ["core/mongodb/data", "/var/log/pryv/audit"], check: checkFor(), images, frozen, transport: transportFor(executor) },
+                opts,
+            ),
         fakeMachines,
     );
 
@@ -37,11 +41,15 @@ for (const executor of executors) {
                 [["check-services", stepType[executor], "dest.example.com", [], [[]], undefined, undefined]],
             );
             assertInOrder(scriptsOf(resources, "check-services").create, [
-                "# Starts the core and waits until it answers through its nginx, then stops it again.\n",
+                "# Starts the core and waits until it answers through its nginx, then stops it again; what it wrote in its data folders is then marked as this machine's own, never to be taken for source's copy.\n",
+                `marker_folder="$HOME"/.pryv-migration/'${transportFor(executor).migrationId}'\n`,
                 "\n'/srv/pryv/run-core'\n",
                 "timeout_seconds='180'\n",
                 "until health_output=$('curl' '--silent' '--show-error' '--insecure' '--max-time' '10' '--resolve' 'co1.pryv.example.com:443:127.0.0.1' '--write-out' '\\n%{http_code}' 'https://co1.pryv.example.com/status' 2>&1) && core_answered \"$health_output\"; do",
                 "\n'/srv/pryv/stop-containers'\n",
+                "for folder in 'core/mongodb/data' '/var/log/pryv/audit' ; do\n  path=$(folder_path '/srv/pryv' \"$folder\")\n",
+                'find "$path"/ -type f -cnewer "$since" -print0; fi | xargs -0 -r touch -m -d @0 --\n',
+                'touch "$marker_folder"/trial-run\n',
             ]);
             assert.equal(await promiseOf(component.healthySeconds), warmClock.destStartSeconds);
             assert.deepEqual(await promiseOf(component.imageIds), []);

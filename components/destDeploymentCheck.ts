@@ -10,6 +10,8 @@ import { render } from "../machinery/templates";
 
 export interface DestDeploymentCheckArgs {
     dest: Machine;
+    /** Where the trial run's own files are marked (never taken for source's copy by a round). */
+    dataFolders: string[];
     check: ServiceCheck;
     /** Images that must already be on dest (the deployment pulled them). */
     images: string[];
@@ -22,6 +24,8 @@ export interface DestDeploymentCheckArgs {
  * "Deploy and launch services on the destination machine": the images are there, the
  * core comes up and answers; then it is stopped again, so that no database runs while
  * its files are written by the syncs that follow (defect 3 of the written procedure).
+ * What it wrote in the data folders is marked as dest's own, so that no round takes a file
+ * of it for source's copy (services-start.sh says why).
  */
 export class DestDeploymentCheck extends pulumi.ComponentResource {
     public readonly imageIds: pulumi.Output<string[]>;
@@ -29,7 +33,7 @@ export class DestDeploymentCheck extends pulumi.ComponentResource {
 
     constructor(name: string, args: DestDeploymentCheckArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pryv:migration:DestDeploymentCheck", name, {}, opts);
-        const { dest, check, images, transport } = args;
+        const { dest, dataFolders, check, images, transport } = args;
 
         this.imageIds = pulumi.output([] as string[]);
         if (images.length > 0) {
@@ -43,7 +47,11 @@ export class DestDeploymentCheck extends pulumi.ComponentResource {
 
         const services = declareStep(
             `${name}-services`,
-            { machine: dest, create: startServicesScript(dest, check, { stopAfterwards: true }), triggers: [this.imageIds] },
+            {
+                machine: dest,
+                create: startServicesScript(dest, check, { stopAfterwards: true, ownFiles: { dataFolders, migrationId: transport.migrationId } }),
+                triggers: [this.imageIds],
+            },
             transport,
             { parent: this, ignoreChanges: args.frozen ? ["triggers"] : [] },
         );

@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { jsonLines } from "./remoteStep";
@@ -116,6 +117,44 @@ describe("service scripts, run by bash on a fake machine", () => {
         assert.deepEqual(logged(), ["start"]);
         assert.equal(jsonLines(result.stdout).length, 1);
         assert.ok(fs.existsSync(running));
+    });
+
+    it("a trial run marks what was in its data folders, then only what it writes, as the machine's own: the epoch as mtime", () => {
+        const influx = path.join(folder, "core", "influxdb", "data");
+        const audit = path.join(folder, "audit");
+        const ownFiles = { dataFolders: ["core/influxdb/data", audit, "core/never-made"], migrationId: "unit" };
+        fs.mkdirSync(path.join(influx, "meta"), { recursive: true });
+        fs.mkdirSync(audit);
+        const mtime = (file: string) => Math.round(fs.statSync(file).mtimeMs);
+        const copiedAt = new Date("2026-01-01T00:00:00.123Z");
+        const leftByTrial = path.join(audit, "left-by-an-earlier-trial");
+        fs.writeFileSync(leftByTrial, "dest's own");
+        fs.utimesSync(leftByTrial, copiedAt, copiedAt);
+        // The core writes meta.db, as InfluxDB does when it starts.
+        const metaDb = path.join(influx, "meta", "meta.db");
+        const trial = { ...machine, startCommand: [fakeCommand(folder, "run-core-writing", `touch '${running}'\necho run >> '${metaDb}'`)] };
+
+        const first = run(startServicesScript(trial, check, { stopAfterwards: true, ownFiles }));
+        assert.deepEqual([first.status, first.stderr], [0, ""]);
+        assert.deepEqual([mtime(metaDb), mtime(leftByTrial)], [0, 0], "before any round, everything there is dest's own");
+
+        // A round's copy, written (ctime) a moment before the next trial run starts.
+        const copied = path.join(influx, "copied-by-a-round");
+        fs.writeFileSync(copied, "source's");
+        fs.utimesSync(copied, copiedAt, copiedAt);
+        fs.utimesSync(metaDb, copiedAt, copiedAt);
+        spawnSync("sleep", ["0.3"]);
+        const again = run(startServicesScript(trial, check, { stopAfterwards: true, ownFiles }));
+        assert.deepEqual([again.status, again.stderr], [0, ""]);
+        assert.deepEqual([mtime(copied), mtime(metaDb)], [copiedAt.getTime(), 0], "a round's copy keeps its time; what the core rewrote loses it");
+        assert.equal(fs.readFileSync(copied, "utf8"), "source's");
+    });
+
+    it("start: marks nothing when the services keep running (the cutover's start of dest)", () => {
+        const result = run(startServicesScript(machine, check, { stopAfterwards: false, ownFiles: { dataFolders: ["."], migrationId: "unit" } }));
+        assert.equal(result.status, 0, result.stderr);
+        assert.equal(fs.existsSync(path.join(home(), ".pryv-migration", "unit", "trial-run")), false);
+        assert.notEqual(fs.statSync(log).mtimeMs, 0);
     });
 
     it("start: fails with the health check's words when the machine does not become healthy in time", () => {

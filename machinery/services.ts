@@ -48,12 +48,22 @@ const healthValues = (check: ServiceCheck) => ({
     timeoutSeconds: check.timeoutSeconds,
 });
 
-export function startServicesScript(machine: Machine, check: ServiceCheck, options: { stopAfterwards: boolean }): string {
+/** A trial run's data folders, whose files it marks as the machine's own once stopped (see services-start.sh). */
+export interface OwnFiles {
+    dataFolders: string[];
+    migrationId: string;
+}
+
+/** Starts the core and waits until healthy; a trial run (`stopAfterwards`) stops it again, and marks what it wrote in `ownFiles`. */
+export function startServicesScript(machine: Machine, check: ServiceCheck, options: { stopAfterwards: boolean; ownFiles?: OwnFiles }): string {
     return render("services-start.sh", {
         startCommand: machine.startCommand,
         stopCommand: machine.stopCommand,
         ...healthValues(check),
         stopAfterwards: options.stopAfterwards,
+        ownFiles: options.stopAfterwards && options.ownFiles !== undefined ? options.ownFiles : false,
+        migrationId: options.ownFiles?.migrationId,
+        confRoot: machine.confRoot,
     });
 }
 
