@@ -22,9 +22,17 @@ import {
 
 const make = (executor: Executor, images: string[], frozen = false) =>
     build(
-        (opts) => new DestDeploymentCheck(
+        (opts) =>
+            new DestDeploymentCheck(
                 "check",
-                { dest: machines().dest, dataFolders: ["core/mongodb/data", "/var/log/pryv/audit"], check: checkFor(), images, frozen, transport: transportFor(executor) },
+                {
+                    dest: machines().dest,
+                    dataFolders: ["core/mongodb/data", "/var/log/pryv/audit"],
+                    check: checkFor(),
+                    images,
+                    frozen,
+                    transport: transportFor(executor),
+                },
                 opts,
             ),
         fakeMachines,

@@ -7,6 +7,7 @@ import * as path from "path";
 import { folderKey } from "../config";
 import { peerAccess, pullScript } from "./folderSync";
 import { jsonLines } from "./remoteStep";
+import { ServiceCheck, startServicesScript } from "./services";
 import { fakeCommand, machines, PrintedStats, pullFromSource, runBash, temporaryFolder } from "../testing";
 
 const { source, dest } = machines();
@@ -75,6 +76,59 @@ describe("a final round from the change journal, with the real rsync", () => {
             .split(/[\r\n]/)
             .flatMap((line) => /^[<>ch.][fdL][ .+a-z]{9} (.+)$/.exec(line)?.[1] ?? []);
         assert.deepEqual(itemized, ["db/", "db/listed", "db/shard/", "new/", "new/file"]);
+    });
+});
+
+describe("a warm round after dest's trial run, with the real rsync", () => {
+    let root: string;
+    let remove: () => void;
+    beforeEach(() => ({ folder: root, remove } = temporaryFolder("trial-then-warm")));
+    afterEach(() => remove());
+
+    /**
+     * Two InfluxDBs started together write their first meta.db in the same tick of the
+     * filesystem's clock: the same size and mtime to the nanosecond, other bytes.
+     */
+    const sameTick = new Date("2026-12-06T21:23:10.001Z");
+    const metaDb = "meta/meta.db";
+
+    const warmRoundAfter = (markOwnFiles: boolean): string => {
+        const bin = path.join(root, "bin");
+        fs.mkdirSync(bin);
+        fakePeerSsh(bin);
+        const folder = "core/influxdb/data";
+        const [sourceCopy, destCopy] = [path.join(root, "source", folder), path.join(root, "dest", folder)];
+        const running = path.join(root, "running");
+        const receiver = {
+            ...dest,
+            confRoot: path.join(root, "dest"),
+            startCommand: [fakeCommand(bin, "run-core", `touch '${running}'`)],
+            stopCommand: [fakeCommand(bin, "stop-containers", `rm -f '${running}'`)],
+        };
+        const check: ServiceCheck = { command: ["test", "-e", running], healthy: "exit-status", timeoutSeconds: 1 };
+        const env = { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(root, "home"), FAKE_PEER: path.join(root, "source") };
+        const ownFiles = markOwnFiles ? { dataFolders: [folder], migrationId: "unit" } : undefined;
+        for (const [copy, clusterId] of [
+            [sourceCopy, "source: cluster 1"],
+            [destCopy, "dest:   cluster 2"],
+        ] as const) {
+            fs.mkdirSync(path.join(copy, "meta"), { recursive: true });
+            fs.writeFileSync(path.join(copy, metaDb), clusterId);
+        }
+        const trial = runBash(startServicesScript(receiver, check, { stopAfterwards: true, ownFiles }), { env });
+        assert.deepEqual([trial.status, trial.stderr], [0, ""]);
+        for (const copy of markOwnFiles ? [sourceCopy] : [sourceCopy, destCopy]) fs.utimesSync(path.join(copy, metaDb), sameTick, sameTick);
+        const round = runBash(pullScript(pullFromSource({ kind: "warm", round: 1 }, { receiver, folder })), { env });
+        assert.deepEqual([round.status, round.stderr], [0, ""]);
+        return fs.readFileSync(path.join(destCopy, metaDb), "utf8");
+    };
+
+    it("copies a file dest's trial run wrote with the size and nanosecond mtime of source's", () => {
+        assert.equal(warmRoundAfter(true), "source: cluster 1");
+    });
+
+    it("without the trial run's marks, the quick check keeps dest's own file (what the marks are for)", () => {
+        assert.equal(warmRoundAfter(false), "dest:   cluster 2");
     });
 });
 
