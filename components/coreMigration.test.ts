@@ -242,7 +242,10 @@ for (const executor of executors) {
                         steps.source["pryv-source-proxy-original"],
                         "Reads a file the migration will replace, so the replacement is rendered (and shown in the preview) from what is really there: the one of its possible places that exists.",
                     );
-                    assert.equal(steps.dest["pryv-dest-check-services"], "Starts the core and waits until it answers through its nginx, then stops it again.");
+                    assert.equal(
+                        steps.dest["pryv-dest-check-services"],
+                        "Starts the core and waits until it answers through its nginx, then stops it again; what it wrote in its data folders is then marked as this machine's own, never to be taken for source's copy.",
+                    );
                     if (phaseReached(phase, "warm-sync")) {
                         assert.deepEqual(await promiseOf(component.outputs.changeJournal!), { journal: true });
                         assert.match(

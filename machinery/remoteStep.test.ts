@@ -9,6 +9,7 @@ import {
     commandMachine,
     declareStep,
     describeScript,
+    scriptServices,
     jsonLines,
     keepingOutput,
     RemoteStep,
@@ -107,6 +108,13 @@ describe("wrapForBash", () => {
 describe("describeScript", () => {
     it("joins the opening comment lines, without their '#', up to the first command", () => {
         assert.equal(describeScript(describedScript), "Stops every service on this machine (nothing runs under the files a sync writes).");
+    });
+
+    it("leaves out the line that says what the script does to the machine's services, which scriptServices reads", () => {
+        const script = "# Stops every service.\n# services: stops every service\n'/srv/pryv/stop-containers'";
+        assert.equal(describeScript(script), "Stops every service.");
+        assert.equal(scriptServices(wrapForBash(script, onSource)), "stops every service");
+        assert.equal(scriptServices(wrapForBash("# Reads a file.\ncat f", onSource)), undefined);
     });
 
     it("reads a '#' without a space, a script that is only comments, and a script without any", () => {

@@ -131,10 +131,21 @@ function openingLines(lines: string[]): number {
     return firstCommand === -1 ? lines.length : firstCommand;
 }
 
-/** The opening comment lines of a script: what it does, in words. */
+/**
+ * A script that stops, starts or restarts a machine's services says so in an opening line
+ * of its own, `# services: <what>`, which the review lists per machine before anything else.
+ */
+const servicesLinePattern = /^# services: (.+)$/m;
+
+/** What a script does to its machine's services, in words (undefined: nothing). */
+export function scriptServices(script: string): string | undefined {
+    return servicesLinePattern.exec(script)?.[1];
+}
+
+/** The opening comment lines of a script: what it does, in words (its services line aside). */
 export function describeScript(script: string): string {
     const lines = script.split("\n");
-    const opening = lines.slice(0, openingLines(lines));
+    const opening = lines.slice(0, openingLines(lines)).filter((line) => !servicesLinePattern.test(line));
     return opening
         .map((line) => line.replace(/^#\s?/, ""))
         .join(" ")

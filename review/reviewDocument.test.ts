@@ -41,12 +41,16 @@ function section(document: string[], heading: string): string[] {
 
 describe("review document", () => {
     it("opens with the stack, the phase, the change summary and the downtime estimate", () => {
-        const document = review("preview-cutover", "cutover");
-        assert.deepEqual(document.slice(0, 11), [
+        const document = review("preview-cutover", "cutover", { outputs: { ...outputs, phase: "warm-sync" } });
+        assert.deepEqual(document.slice(0, 15), [
             "# Migration review: stack `exp`",
             "",
-            "- Phase: `cutover`",
+            "- Phase: `warm-sync` -> `cutover`, forward",
             "- Changes (resources): 1 create, 4 same, 1 update",
+            "- Users: a 503 window (with Retry-After) from source's stop until dest serves, about 42 s by the last warm round's estimate (an upper bound, below); then source's nginx proxies to dest",
+            "- Given up for good: nothing: every step this update runs has its undo in the stack",
+            "- Machines touched:",
+            "  - source (10.0.0.11:22): no service stops or starts",
             "",
             "## Downtime estimate",
             "",
@@ -186,10 +190,17 @@ describe("review document", () => {
     });
 
     it("on a rollback, says what each delete runs and shows the files going back", () => {
-        const document = review("preview-rollback-dns-to-prepare", "prepare");
-        assert.deepEqual(document.slice(2, 9), [
-            "- Phase: `prepare`",
+        const document = review("preview-rollback-dns-to-prepare", "prepare", { outputs: { phase: "dns" } });
+        assert.deepEqual(document.slice(2, 16), [
+            "- Phase: `dns` -> `prepare`, a rollback",
             "- Changes (resources): 2 delete, 2 same, 2 update",
+            "- Users: a 503 window while dest stops, its data is carried back to source and source restarts; what users wrote on dest comes back with it",
+            "- Users: the registers answer source's address again: clients move back as their caches expire",
+            "- Given up for good: nothing: every step this update runs has its undo in the stack",
+            "- Machines touched:",
+            "  - source (10.0.0.11:22): no service stops or starts",
+            "  - reg-master (10.0.0.21:22): no service stops or starts",
+            "  - dest (10.0.0.12:2222): no service stops or starts",
             "",
             "This preview deletes 2 steps: it rolls back. Each delete runs that step's undo (commands below):",
             "",

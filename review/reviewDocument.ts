@@ -2,6 +2,7 @@
 // the pull request that changes Pulumi.<stack>.yaml: per machine, what each step does in
 // words, the commands it runs, each file change as a diff, each DNS value old -> new, and
 // what a rollback would undo. Pure: the CLI (scripts/review.ts) gathers the inputs.
+import { renderAtAGlance } from "./atAGlance";
 import { configValue, ReviewInput } from "./input";
 import { machineRoles, stepMachine } from "./machines";
 import { code, fenced } from "./markdown";
@@ -50,8 +51,8 @@ export function renderReview(input: ReviewInput): string {
     const summary = Object.entries(input.preview.changeSummary ?? {})
         .map(([op, count]) => `${count} ${op}`)
         .join(", ");
-    const out = [`# Migration review: stack ${code(input.stack)}`, "", `- Phase: ${code(typeof phase === "string" ? phase : "(not set)")}`];
-    out.push(`- Changes (resources): ${summary === "" ? "none" : summary}`);
+    const [phaseLine, ...risk] = renderAtAGlance(input, steps);
+    const out = [`# Migration review: stack ${code(input.stack)}`, "", phaseLine, `- Changes (resources): ${summary === "" ? "none" : summary}`, ...risk];
     // What the cutover would cost users: shown while one is being prepared or run, not for a rollback.
     const forward = !steps.some((step) => step.op === "delete") && (phase === "warm-sync" || phase === "cutover");
     out.push("", ...renderDeletes(steps), ...(forward ? renderEstimate(input.outputs?.cutoverEstimate) : []));

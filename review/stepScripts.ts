@@ -1,7 +1,7 @@
 // A step as the preview shows it, read back: its script unwrapped from what the executors
 // run, split into the words of its opening comment and its commands; the engine's
 // placeholders for secret and not-yet-known values said in words.
-import { stepScript } from "../machinery/remoteStep";
+import { scriptServices, stepScript } from "../machinery/remoteStep";
 import { secretValue, unknownValue } from "./previewJson";
 
 /** The script a step's command runs, as its component wrote it (without what the executors wrap around it). */
@@ -27,6 +27,8 @@ export function splitScript(script: string): ScriptParts {
     if (fileLine) index++;
     const paragraphs: string[][] = [[]];
     for (; index < lines.length && lines[index].startsWith("#") && !lines[index].startsWith("#!"); index++) {
+        // Said once for the whole update, at the review's top.
+        if (scriptServices(lines[index]) !== undefined) continue;
         const text = lines[index].replace(/^#\s?/, "").trim();
         if (text === "") paragraphs.push([]);
         else paragraphs[paragraphs.length - 1].push(text);

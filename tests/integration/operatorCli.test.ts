@@ -62,6 +62,16 @@ function inAnyOrder(review: string): string[] {
         .sort();
 }
 
+/** Each line starts one line of the review's opening box (the lines before its first section). */
+function assertAtAGlance(review: string, starts: string[]): void {
+    const box = review.split("\n## ")[0].split("\n");
+    for (const start of starts)
+        assert.ok(
+            box.some((line) => line.startsWith(start)),
+            `the review's opening has no line starting ${JSON.stringify(start)}:\n${box.join("\n")}`,
+        );
+}
+
 /** Lines of the engine's diff, without its indentation, for exact comparison. */
 const diffLines = (block: string): string[] => block.split("\n").map((line) => line.trim());
 
@@ -158,9 +168,9 @@ describe("the operator's path: the pulumi CLI on index.ts (test hosts)", functio
             [],
             "steps whose commands are known, without their machine",
         );
-        // Everything else reads the same, connections masked or not.
+        // Everything else reads the same, connections masked or not (the opening box lists the machine not shown as one).
         const aboutOthers = (review: string) =>
-            inAnyOrder(review).filter((entry) => !entry.startsWith(`## ${machineNotShown} |`) && !notShown.some((name) => entry.includes(`\`${name}\``)));
+            inAnyOrder(review).filter((entry) => !entry.includes(machineNotShown) && !notShown.some((name) => entry.includes(`\`${name}\``)));
         assert.deepEqual(aboutOthers(masked), aboutOthers(reviewed.stdout), "the review with connections masked differs from npm run review's");
         return reviewed.stdout;
     };
@@ -237,6 +247,14 @@ describe("the operator's path: the pulumi CLI on index.ts (test hosts)", functio
         assert.ok(lines.includes("+     proxy_pass https://websocket_server;"));
 
         assert.ok(review !== undefined);
+        // The opening box, read from this program's own steps: the window users feel, what stops and starts where.
+        assertAtAGlance(review, [
+            "- Phase: `warm-sync` -> `cutover`, forward",
+            "- Users: a 503 window (with Retry-After) from source's stop until dest serves, about ",
+            `  - source (${source.ip}:22): stops every service, then starts nginx alone`,
+            `  - dest (${dest.ip}:22): stops every service here; `,
+        ]);
+        assert.match(review, new RegExp(`\n  - dest \\(${dest.ip.replace(/\./g, "\\.")}:22\\): [^\n]*starts the core\n`));
         const sourceSection = reviewSection(review, "source (");
         assert.ok(sourceSection.includes(`\n-${originalUpstream()}\n`), `review: no removed upstream line in\n${sourceSection}`);
         assert.ok(sourceSection.includes(`\n+${proxiedUpstream()}\n`), `review: no added upstream line in\n${sourceSection}`);
@@ -308,6 +326,13 @@ describe("the operator's path: the pulumi CLI on index.ts (test hosts)", functio
 
         assert.ok(review !== undefined);
         assert.match(review, /\nThis preview deletes \d+ steps: it rolls back\./);
+        assertAtAGlance(review, [
+            "- Phase: `cutover` -> `warm-sync`, a rollback",
+            "- Users: a 503 window while dest stops, its data is carried back to source and source restarts; what users wrote on dest comes back with it",
+            `  - source (${source.ip}:22): `,
+        ]);
+        assert.match(review, /\n {2}- source \([^)]*\): [^\n]*restarts every service, if the cutover had stopped them/);
+        assert.match(review, /\n {2}- dest \([^)]*\): [^\n]*stops every service/);
         const sourceSection = reviewSection(review, "source (");
         assert.ok(sourceSection.includes(`\n+${originalUpstream()}\n`), `review: no original upstream back in\n${sourceSection}`);
         assert.ok(sourceSection.includes(`\n-${proxiedUpstream()}\n`), `review: no proxied upstream removed in\n${sourceSection}`);
