@@ -73,16 +73,19 @@ const expectedComponents = (phase: Phase): [string, string[]][] => {
     ];
 };
 
-/** Outputs, in the order the program sets them; `from` is the phase that adds them. */
-const outputs: { names: string[]; from: Phase }[] = [
+/** Outputs, in the order the program sets them; `from` is the phase that adds them, `until` the one that takes them away. */
+const outputs: { names: string[]; from: Phase; until?: Phase }[] = [
     { names: ["phase", "warmSyncRound", "dataFolders", "destHealthySeconds", "keptAside"], from: "prepare" },
     { names: ["warmSync", "cutoverEstimate", "changeJournal"], from: "warm-sync" },
     { names: ["proxyFile", "proxyReplaces", "siteFileSha256"], from: "prepare" },
     { names: ["coldSync", "verifiedFolders", "contentVerified", "coldSyncSeconds", "outage", "downtimeSeconds"], from: "cutover" },
-    { names: ["dnsChanges"], from: "prepare" },
+    { names: ["dnsChangesPlanned"], from: "prepare", until: "dns" },
+    { names: ["dnsChanges"], from: "dns" },
     { names: ["dnsAnswers"], from: "finalize" },
-    { names: ["steps"], from: "prepare" },
+    { names: ["steps", "status"], from: "prepare" },
 ];
+const outputsOf = (phase: Phase): string[] =>
+    outputs.filter(({ from, until }) => phaseReached(phase, from) && (until === undefined || !phaseReached(phase, until))).flatMap(({ names }) => names);
 
 const roleOfHost: Record<string, string> = { "10.0.0.11": "source", "dest.example.com": "dest", "10.0.0.13": "reg-master", "10.0.0.14": "reg-slave" };
 
@@ -179,9 +182,10 @@ for (const executor of executors) {
                         ...(phaseReached(phase, "cutover")
                             ? ["coldSync", "verifiedFolders", "contentVerified", "coldSyncSeconds", "outage", "downtimeSeconds"]
                             : []),
-                        "dnsChanges",
+                        phaseReached(phase, "dns") ? "dnsChanges" : "dnsChangesPlanned",
                         ...(phase === "finalize" ? ["dnsAnswers"] : []),
                         "steps",
+                        "status",
                     ];
                     assert.deepEqual(Object.keys(component.outputs), expected);
                 });
@@ -196,6 +200,28 @@ for (const executor of executors) {
                         ]),
                         [phase, 1, defaultDataFolders],
                     );
+                });
+
+                it("outputs where the migration stands, for an operator's script: who serves, what the registers name, the last warm round", async () => {
+                    const { component } = await make(phase);
+                    const serving = {
+                        prepare: "source",
+                        "warm-sync": "source",
+                        cutover: "dest, through source's nginx (the registers still name source)",
+                        dns: "dest; source's nginx proxies to it whoever still resolves source",
+                        finalize: "dest; source's nginx proxies to it whoever still resolves source",
+                    }[phase];
+                    assert.deepEqual(await promiseOf(component.outputs.status), {
+                        phase,
+                        serving,
+                        registersName: phaseReached(phase, "dns") ? "dest" : "source",
+                        ...(phaseReached(phase, "warm-sync") && {
+                            // The fake rounds: started at 1 s, the last one ended at 3.5 s (dest's clock, since the epoch).
+                            lastWarmRound: { round: 1, finishedAt: "1970-01-01T00:00:03.500Z", seconds: 2.5 },
+                            changeJournal: { journal: true },
+                        }),
+                        ...(phaseReached(phase, "cutover") && { outageSeconds: (await promiseOf(component.outputs.outage!)).seconds }),
+                    });
                 });
 
                 it("freezes the change journal, the warm rounds and the dest check from the cutover on", async () => {
@@ -224,10 +250,7 @@ for (const executor of executors) {
 
                 it("outputs what this phase measured, and every step it declared by machine with what it does", async () => {
                     const { resources, component } = await make(phase);
-                    assert.deepEqual(
-                        Object.keys(component.outputs),
-                        outputs.filter(({ from }) => phaseReached(phase, from)).flatMap(({ names }) => names),
-                    );
+                    assert.deepEqual(Object.keys(component.outputs), outputsOf(phase));
                     const steps = (await promiseOf(component.outputs.steps)) as Record<string, Record<string, string>>;
                     const expected: Record<string, Record<string, string>> = {};
                     for (const step of stepsOf(resources)) {

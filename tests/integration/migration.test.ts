@@ -90,7 +90,7 @@ describe("migration on the test hosts (real engine)", function () {
         assert.equal(keyMarkers(dest), realDataFolders.length);
         assert.match(String(outputs.proxyFile.value), /upstream websocket_server \{\n {2}server 10\.213\.7\.12:443;\n\}/);
         assert.deepEqual(
-            (outputs.dnsChanges.value as { previousIp: string; newIp: string }[]).map((c) => [c.previousIp, c.newIp]),
+            (outputs.dnsChangesPlanned.value as { previousIp: string; newIp: string }[]).map((c) => [c.previousIp, c.newIp]),
             [
                 [source.ip, dest.ip],
                 [source.ip, dest.ip],

@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { Phase } from "../../config";
+import { MigrationStatus } from "../../components/migrationOutputs";
 import { ConfigEntry, PreviewJson, renderReview } from "../../review/reviewDocument";
 import { machineNotShown } from "../../review/machines";
 import { ResourceState, secretValue, unknownValue } from "../../review/previewJson";
@@ -275,6 +276,16 @@ describe("the operator's path: the pulumi CLI on index.ts (test hosts)", functio
         assert.ok("pryv-source-proxy-site-file" in (steps.source as object));
         assert.ok("pryv-cutover-start-dest" in (steps.dest as object));
         assert.ok(outputs.outage.seconds > 0, JSON.stringify(outputs.outage));
+
+        // What an operator's script reads: where the migration stands.
+        const status = await cliJson<MigrationStatus>(["stack", "output", "status", "--json"]);
+        assert.deepEqual(
+            [status.phase, status.serving, status.registersName, status.changeJournal, status.outageSeconds],
+            ["cutover", "dest, through source's nginx (the registers still name source)", "source", { journal: true }, outputs.outage.seconds],
+        );
+        assert.equal(status.lastWarmRound?.round, 1);
+        const warmEnded = Date.parse(status.lastWarmRound?.finishedAt ?? "");
+        assert.ok(warmEnded > Date.now() - 600_000 && warmEnded < Date.now(), `the last warm round ended at ${status.lastWarmRound?.finishedAt}`);
     });
 
     it("dns: the preview shows each register's dns.json ip old => new", async () => {
