@@ -137,8 +137,8 @@ for (const executor of executors) {
             assert.equal(
                 scriptOf(takenOver.inputs.create),
                 `# Marks dest as holding the newest copy from the cutover on: no warm round overwrites it until a rollback has carried its data back to source.
-# Markers are written before a step acts, so that its undo knows what to undo even after a crash.
 marker_folder="$HOME"/.pryv-migration/'unit'
+# Markers are written before a step acts, so that its undo knows what to undo even after a crash (a comment after the first command: it is not what the step does).
 mkdir -p "$marker_folder"
 touch "$marker_folder"/cutover-began
 `,

@@ -64,7 +64,10 @@ function forGoodLine(move: Move, steps: Step[]): string {
     if (enters(move, "finalize"))
         given.push("the migration keys and what rollbacks kept aside are deleted, and every step that would undo the migration is protected");
     const forgotten = steps.filter((step) => step.op === "delete" && step.retained).length;
-    if (forgotten > 0) given.push(`${forgotten} step${forgotten === 1 ? " leaves" : "s leave"} the stack without running its undo (dest is declared lost)`);
+    if (forgotten > 0)
+        given.push(
+            `${forgotten === 1 ? "1 step leaves the stack without running its undo" : `${forgotten} steps leave the stack without running their undo`} (dest is declared lost)`,
+        );
     return `- Given up for good: ${given.length > 0 ? given.join("; ") : "nothing: every step this update runs has its undo in the stack"}`;
 }
 
@@ -87,7 +90,12 @@ function machinesLines(steps: Step[]): string[] {
         "- Machines touched:",
         ...machines.map((machine) => {
             const services = steps.filter((step) => step.machine === machine).flatMap(servicesOf);
-            return `  - ${machine}: ${services.length > 0 ? services.join("; ") : "no service stops or starts"}`;
+            // In the order they first run; the same words from several steps (a round per folder) once, counted.
+            const said = [...new Set(services)].map((words) => {
+                const times = services.filter((other) => other === words).length;
+                return times > 1 ? `${words} (${times} steps)` : words;
+            });
+            return `  - ${machine}: ${said.length > 0 ? said.join("; ") : "no service stops or starts"}`;
         }),
     ];
 }

@@ -1,6 +1,6 @@
-// The parts of `pulumi preview --json` (engine 3.259.0) the review reads, as observed on a
-// throwaway project with a dynamic provider (see review/fixtures/). The engine prints more
-// (stack traces, serialized provider code, property dependencies); nothing here needs it.
+// The parts of `pulumi preview --json` (engine 3.259.0) the review reads, as observed on this
+// program's previews (review/fixtures/program/, taken by the operator CLI test). The engine
+// prints more (stack traces, serialized provider code, property dependencies); nothing here needs it.
 
 /** How the engine prints a value it does not know yet (an output of a step that has not run). */
 export const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
