@@ -24,7 +24,12 @@ export interface PhaseRun {
     outputs: Record<string, unknown>;
     /** The engine's diagnostics when the update failed. */
     error?: string;
+    /** What the engine showed of the rounds' progress while their steps ran (`progress: ...` on a step's line), in order. */
+    progress: string[];
 }
+
+/** A step's live status line carries the progress its round reports: `creating (36s); progress: warm-1 of ...`. */
+const PROGRESS_LINE = /; progress: (.+)$/;
 
 /** Outputs worth keeping in the results: timings and sync figures, not files or keys. */
 const TIMING_OUTPUTS = /outage|downtime|seconds|estimate|coldsync|warmsync/i;
@@ -45,6 +50,7 @@ export function diagnostics(error: unknown): string {
 /** `pulumi up` of a phase; a failed update comes back with its steps so far and `error`, not as an exception. */
 export async function upTimed(migration: MigrationStack, phase: string, log: (line: string) => void): Promise<PhaseRun> {
     const steps: EngineStep[] = [];
+    const progress: string[] = [];
     const startedAt = new Map<string, number>();
     const started = Date.now();
     const known = phases.find((p) => (p as string) === phase);
@@ -53,6 +59,8 @@ export async function upTimed(migration: MigrationStack, phase: string, log: (li
         for (const line of text.split("\n")) {
             if (line.trim() === "") continue;
             log(line);
+            const shown = PROGRESS_LINE.exec(line);
+            if (shown !== null) progress.push(shown[1]);
             const failed = FAILED_LINE.exec(line);
             if (failed !== null)
                 steps.push({
@@ -82,9 +90,9 @@ export async function upTimed(migration: MigrationStack, phase: string, log: (li
                 .filter(([name]) => TIMING_OUTPUTS.test(name))
                 .map(([name, output]) => [name, output.value as unknown]),
         );
-        return { phase, seconds: since(started), steps, outputs };
+        return { phase, seconds: since(started), steps, outputs, progress };
     } catch (error) {
-        return { phase, seconds: since(started), steps, outputs: {}, error: diagnostics(error) };
+        return { phase, seconds: since(started), steps, outputs: {}, error: diagnostics(error), progress };
     }
 }
 

@@ -39,6 +39,8 @@ export interface RunFigures {
     programDowntimeSeconds: number;
     floorSeconds: number;
     warmRoundSeconds: { program: number; rawTar: number };
+    /** How often the engine showed the program's warm round's progress while it ran, and the last it showed. */
+    warmRoundProgress: { lines: number; last?: string };
     programSteps: PhaseRun[];
     missingWrites: { seed: number; program: number; floor: number };
     methods: { seed: MethodFigures<unknown>; program: MethodFigures<unknown>; floor: MethodFigures<unknown> };
@@ -107,6 +109,10 @@ function table(file: ResultsFile): string {
             Object.entries(r.methods)
                 .filter(([, m]) => m.error !== undefined)
                 .map(([name, m]) => `- ${r.profile}, ${METHOD_NAMES[name as keyof RunFigures["methods"]]} failed: ${m.error}`),
+        ),
+        ...file.results.map(
+            (r) =>
+                `- ${r.profile}, the program's warm round: its progress shown ${r.warmRoundProgress?.lines ?? "(not recorded)"} times in the engine's output while it ran${r.warmRoundProgress?.last === undefined ? "" : `, the last: \`${r.warmRoundProgress.last}\``}`,
         ),
         "",
         "What was tried on the program's cutover, kept or not, with its figures: [levers.md](levers.md) (by hand).",

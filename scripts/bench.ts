@@ -66,7 +66,9 @@ async function measure(hosts: TestHosts, migration: MigrationStack, rate: string
     const prepare = await upOrFail(migration, "prepare", engineLog);
     say(`prepare: ${prepare.seconds} s`);
     const warm = await upOrFail(migration, "warm-sync", engineLog);
-    say(`warm round, program: ${warm.seconds} s`);
+    say(
+        `warm round, program: ${warm.seconds} s; its progress shown ${warm.progress.length} times${warm.progress.length > 0 ? `, the last: ${warm.progress.at(-1)}` : ""}`,
+    );
     const rawTar = await rawTarCopy(hosts);
     say(`warm round, raw tar: ${rawTar} s`);
 
@@ -116,6 +118,7 @@ async function measure(hosts: TestHosts, migration: MigrationStack, rate: string
         programDowntimeSeconds: program.downtimeSeconds,
         floorSeconds,
         warmRoundSeconds: { program: warm.seconds, rawTar },
+        warmRoundProgress: { lines: warm.progress.length, last: warm.progress.at(-1) },
         programSteps: [prepare, warm, ...(program.detail ?? [])],
         missingWrites: { seed: seed.missingWrites.length, program: program.missingWrites.length, floor: floor.missingWrites.length },
         methods: { seed, program: { ...program, detail: undefined }, floor },
