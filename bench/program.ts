@@ -28,8 +28,14 @@ export interface PhaseRun {
     progress: string[];
 }
 
-/** A step's live status line carries the progress its round reports: `creating (36s); progress: warm-1 of ...`. */
-const PROGRESS_LINE = /; progress: (.+)$/;
+/**
+ * The progress a round reports, as the engine shows it on its step's line while it runs
+ * (`creating (5s) progress: warm-1 of ...`, after a diff summary on a replacement: `... [diff: ~triggers]; progress: ...`)
+ * and again on its last line (`created (21s) progress: ...`).
+ */
+export function progressShown(line: string): string | undefined {
+    return /\(\d+s\)(?: \[[^\]]*\];)? progress: (.+)$/.exec(line)?.[1];
+}
 
 /** Outputs worth keeping in the results: timings and sync figures, not files or keys. */
 const TIMING_OUTPUTS = /outage|downtime|seconds|estimate|coldsync|warmsync/i;
@@ -59,8 +65,9 @@ export async function upTimed(migration: MigrationStack, phase: string, log: (li
         for (const line of text.split("\n")) {
             if (line.trim() === "") continue;
             log(line);
-            const shown = PROGRESS_LINE.exec(line);
-            if (shown !== null) progress.push(shown[1]);
+            const shown = progressShown(line);
+            // Each report once: the engine shows a step's last status again on its done line.
+            if (shown !== undefined && progress.at(-1) !== shown && !progress.includes(shown)) progress.push(shown);
             const failed = FAILED_LINE.exec(line);
             if (failed !== null)
                 steps.push({

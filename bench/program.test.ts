@@ -1,0 +1,20 @@
+import { strict as assert } from "assert";
+import { progressShown } from "./program";
+
+describe("the progress the engine shows on a round's step", () => {
+    const report = "warm-1 of core/influxdb/data on dest, 0:00:05 in: 180.4 MiB copied (10%), 52.45MB/s, about 0:00:17 left";
+
+    it("is read from the step's line while it runs, after a replacement's diff summary, and on its done line", () => {
+        for (const line of [
+            ` +  pulumi-nodejs:dynamic/pryv-migration:OpensshCommand pryv-warm-sync-core-influxdb-data creating (5s) progress: ${report}`,
+            ` +- pulumi-nodejs:dynamic/pryv-migration:OpensshCommand pryv-warm-sync-core-influxdb-data creating replacement (6s) [diff: ~create,triggers]; progress: ${report}`,
+            ` +  pulumi-nodejs:dynamic/pryv-migration:OpensshCommand pryv-warm-sync-core-influxdb-data created (21s) progress: ${report}`,
+        ])
+            assert.equal(progressShown(line), report, line);
+    });
+
+    it("is not read from a line without one", () => {
+        assert.equal(progressShown(" +  pulumi-nodejs:dynamic/pryv-migration:OpensshCommand pryv-warm-sync-core-hfs-data created (1s) "), undefined);
+        assert.equal(progressShown("bench: the word progress: in a message"), undefined);
+    });
+});
