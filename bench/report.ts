@@ -110,9 +110,11 @@ function table(file: ResultsFile): string {
                 .filter(([, m]) => m.error !== undefined)
                 .map(([name, m]) => `- ${r.profile}, ${METHOD_NAMES[name as keyof RunFigures["methods"]]} failed: ${m.error}`),
         ),
-        ...file.results.map(
-            (r) =>
-                `- ${r.profile}, the program's warm round: its progress shown ${r.warmRoundProgress?.lines ?? "(not recorded)"} times in the engine's output while it ran${r.warmRoundProgress?.last === undefined ? "" : `, the last: \`${r.warmRoundProgress.last}\``}`,
+        ...file.results.map((r) =>
+            // Runs of an earlier bench did not count it.
+            (r.warmRoundProgress as RunFigures["warmRoundProgress"] | undefined) === undefined
+                ? `- ${r.profile}, the program's warm round: its progress shown in the engine's output was not counted by that run`
+                : `- ${r.profile}, the program's warm round: its progress shown ${r.warmRoundProgress.lines} times in the engine's output while it ran${r.warmRoundProgress.last === undefined ? "" : `, the last: \`${r.warmRoundProgress.last}\``}`,
         ),
         "",
         "What was tried on the program's cutover, kept or not, with its figures: [levers.md](levers.md) (by hand).",
