@@ -2,7 +2,7 @@
 // users feel, what is given up for good, and each machine touched with what stops or
 // starts there. Read from the stack's last outputs (the phase it reached), the config
 // (the phase asked for, destLost) and the steps' own `# services:` lines.
-import { Phase, phases } from "../config";
+import { Phase, phaseReached, phases } from "../config";
 import { scriptServices } from "../machinery/remoteStep";
 import { configValue, ReviewInput } from "./input";
 import { code } from "./markdown";
@@ -10,7 +10,7 @@ import { knownText } from "./stepScripts";
 import { Step } from "./steps";
 
 const isPhase = (value: unknown): value is Phase => typeof value === "string" && (phases as readonly string[]).includes(value);
-const reached = (phase: Phase | undefined, wanted: Phase): boolean => phase !== undefined && phases.indexOf(phase) >= phases.indexOf(wanted);
+const reached = (phase: Phase | undefined, wanted: Phase): boolean => phase !== undefined && phaseReached(phase, wanted);
 
 /** The phase this update leaves behind and the one it brings the stack to. */
 interface Move {
