@@ -23,12 +23,13 @@ const cutoverSteps = [
     "changes-before-stop",
     "dest-room",
     "dest-reachable",
+    ...keys.map((key) => `carry-back-${key}`),
+    "dest-back",
     "stop-source",
     "source-description",
     "changes",
     ...keys.flatMap((key) => [`final-sync-${key}`, `verify-${key}`]),
-    ...keys.map((key) => `carry-back-${key}`),
-    "dest-back",
+    "dest-may-serve",
     "start-dest",
     "proxy-serving",
     ...keys.map((key) => `verify-content-${key}`),
@@ -130,6 +131,7 @@ for (const executor of executors) {
                             "pryv-source-proxy-site-file",
                             "pryv-cutover-dest-room",
                             "pryv-cutover-dest-reachable",
+                            "pryv-cutover-dest-back",
                         ]);
                         assert.deepEqual(resources.get("pryv-cutover-dest-taken-over")!.dependsOn, [
                             "pryv-source-proxy-source-back",

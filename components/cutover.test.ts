@@ -72,16 +72,17 @@ const procedure: [string, "source" | "dest", string[]][] = [
     ["cut-changes-before-stop", "source", ["proxy-source-back", "proxy-site-file"]],
     ["cut-dest-room", "dest", ["cut-changes-before-stop"]],
     ["cut-dest-reachable", "source", ["proxy-source-back", "proxy-site-file"]],
-    ["cut-stop-source", "source", ["proxy-source-back", "proxy-site-file", "cut-dest-room", "cut-dest-reachable"]],
+    ...carryBacks.map((name): [string, "source" | "dest", string[]] => [name, "source", ["cut-dest-taken-over"]]),
+    ["cut-dest-back", "dest", carryBacks],
+    ["cut-stop-source", "source", ["proxy-source-back", "proxy-site-file", "cut-dest-room", "cut-dest-reachable", "cut-dest-back"]],
     ["cut-source-description", "source", ["cut-stop-source"]],
     ["cut-changes", "source", ["cut-stop-source"]],
     ...keys.flatMap((key): [string, "source" | "dest", string[]][] => [
         [`cut-final-sync-${key}`, "dest", ["cut-changes", "cut-dest-taken-over"]],
         [`cut-verify-${key}`, "dest", [`cut-final-sync-${key}`, "cut-source-description"]],
     ]),
-    ...carryBacks.map((name): [string, "source" | "dest", string[]] => [name, "source", verifies]),
-    ["cut-dest-back", "dest", carryBacks],
-    ["cut-start-dest", "dest", ["cut-dest-back"]],
+    ["cut-dest-may-serve", "source", verifies],
+    ["cut-start-dest", "dest", ["cut-dest-may-serve"]],
     ["cut-proxy-serving", "source", ["cut-start-dest"]],
     ...perFolder("verify-content").map((name): [string, "source" | "dest", string[]] => [name, "dest", ["cut-proxy-serving"]]),
 ];
@@ -147,9 +148,9 @@ touch "$marker_folder"/cutover-began
                 scriptOf(takenOver.inputs.delete),
                 /^# dest's data has been carried back to source \(this undo runs after every carry-back\): warm rounds may overwrite dest again\.\n[\s\S]*\nrm -f "\$marker_folder"\/cutover-began\n$/,
             );
-            // Deleted in reverse: a carry-back waits on the verifies, which wait on the final rounds, which wait on the mark.
+            // Deleted in reverse: the final rounds and the carry-backs wait on the mark.
             for (const key of keys) assert.ok(resources.get(`cut-final-sync-${key}`)!.dependsOn.includes("cut-dest-taken-over"), key);
-            for (const name of carryBacks) assert.deepEqual(resources.get(name)!.dependsOn, verifies, name);
+            for (const name of carryBacks) assert.deepEqual(resources.get(name)!.dependsOn, ["cut-dest-taken-over"], name);
         });
 
         it("stops source, then starts its nginx alone on the proxy file; source's description is made while dest copies", async () => {
@@ -225,15 +226,15 @@ touch "$marker_folder"/cutover-began
             }
         });
 
-        it("before dest starts, records the carry-back of each folder (kept aside on source) and dest's stop", async () => {
+        it("before source stops, records the carry-back of each folder (kept aside on source, only once dest may serve) and dest's stop", async () => {
             const { resources } = await make(executor);
             for (const folder of defaultDataFolders) {
                 const { create, delete: undo } = scriptsOf(resources, `cut-carry-back-${folderKey(folder)}`);
                 assert.equal(
                     create,
                     marker(
-                        "Does nothing now: recorded before dest starts, so that a rollback carries dest's writes back even after a crash.",
-                        `on rollback, ${folder} is carried back from dest`,
+                        "Does nothing now: recorded before source stops, so that a rollback carries dest's writes back even after a crash; it carries nothing unless dest was started.",
+                        `on rollback, ${folder} is carried back from dest if dest was started`,
                     ),
                 );
                 assert.equal(
@@ -252,6 +253,7 @@ touch "$marker_folder"/cutover-began
                     "key_folder=\"$HOME\"/.ssh/'pryv-migration-unit-carry-back'",
                     `target='/var/pryv/${folder}'`,
                     "remote='pryv'@'10.0.0.12':./",
+                    'if [ ! -e "$marker_folder"/dest-may-serve ]; then',
                     "\n'/var/pryv/stop-containers' >/dev/null </dev/null\n",
                     `kept='${keepAside}'/`,
                     'options+=(--backup --backup-dir="$kept")',
@@ -260,10 +262,26 @@ touch "$marker_folder"/cutover-began
             const destBack = scriptsOf(resources, "cut-dest-back");
             assert.equal(
                 destBack.create,
-                marker("Does nothing now: recorded before dest starts, so that a rollback stops dest even after a crash.", "on rollback, dest is stopped"),
+                marker("Does nothing now: recorded before source stops, so that a rollback stops dest even after a crash.", "on rollback, dest is stopped"),
             );
             assert.equal(destBack.delete, stopServicesScript(dest));
             assert.match(destBack.delete, /^'\/srv\/pryv\/stop-containers'$/m);
+        });
+
+        it("marks on source, once every folder is verified and before dest starts, that dest may serve: the carry-backs act from then on", async () => {
+            const { resources } = await make(executor);
+            const mark = resources.get("cut-dest-may-serve")!;
+            assert.equal(hostOf(mark), hosts.source);
+            assert.equal(
+                scriptOf(mark.inputs.create),
+                `# Records on source, dest's copy verified and dest about to start, that dest may take users' writes from now on: a rollback carries dest's data back to source only after this mark (the carry-backs were recorded before source stopped).
+marker_folder="$HOME"/.pryv-migration/'unit'
+# Markers are written before a step acts, so that its undo knows what to undo even after a crash (a comment after the first command: it is not what the step does).
+mkdir -p "$marker_folder"
+touch "$marker_folder"/dest-may-serve
+`,
+            );
+            assert.equal(mark.inputs.delete, undefined);
         });
 
         it("starts dest and waits until it serves, then until source's nginx reaches it, then compares every file's content", async () => {
@@ -338,10 +356,14 @@ describe("Cutover order, transitively", () => {
         };
         const startDest = before("cut-start-dest");
         const steps = ["proxy-source-back", "proxy-site-file", "cut-stop-source", "cut-source-description", "cut-changes", ...perFolder("final-sync")];
-        for (const name of [...steps, ...verifies, ...carryBacks, "cut-dest-back"]) {
+        for (const name of [...steps, ...verifies, ...carryBacks, "cut-dest-back", "cut-dest-may-serve"]) {
             assert.ok(startDest.has(name), name);
         }
         for (const name of perFolder("verify-content")) assert.ok(before(name).has("cut-proxy-serving"), name);
+        // Recorded while source still serves: users do not wait for them.
+        const stopSource = before("cut-stop-source");
+        for (const name of [...carryBacks, "cut-dest-back"]) assert.ok(stopSource.has(name), name);
+        assert.ok(!stopSource.has("cut-dest-may-serve"));
     });
 });
 

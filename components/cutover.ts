@@ -105,10 +105,44 @@ export class Cutover extends pulumi.ComponentResource {
             },
             args.sourceSwitched,
         );
+        // Recorded before source stops, so that users do not wait for them: on rollback dest is
+        // stopped first, then its writes are carried back, each carry-back only once dest may
+        // have served (dest-may-serve, on source, just before dest's start).
+        const carryBacks = dataFolders.map((folder) =>
+            declareStep(
+                `${name}-carry-back-${folderKey(folder)}`,
+                undoRecord(source, {
+                    why: "recorded before source stops, so that a rollback carries dest's writes back even after a crash; it carries nothing unless dest was started.",
+                    message: `on rollback, ${folder} is carried back from dest if dest was started`,
+                    undo: pullScript({
+                        receiver: source,
+                        peerRole: "dest",
+                        access: carryBackAccess,
+                        folder,
+                        migrationId,
+                        sync,
+                        round: { kind: "carry-back", keepAside: args.keepAside },
+                    }),
+                }),
+                transport,
+                // With dest lost there is nothing to carry back: the step leaves the stack without running.
+                { parent: this, dependsOn: [destTakenOver.resource], retainOnDelete: args.destLost ? true : undefined },
+            ),
+        );
+        const destBack = step(
+            "dest-back",
+            undoRecord(dest, {
+                why: "recorded before source stops, so that a rollback stops dest even after a crash.",
+                message: "on rollback, dest is stopped",
+                undo: stopServicesScript(dest),
+            }),
+            carryBacks,
+        );
         const stopSource = step("stop-source", { machine: source, create: stopSourceScript(source, args.nginxAlone, migrationId) }, [
             ...args.sourceSwitched,
             destRoom,
             destReachable,
+            destBack,
         ]);
         // Source is frozen from here on: its description is made while dest copies.
         const sourceDescription = step(
@@ -173,38 +207,9 @@ export class Cutover extends pulumi.ComponentResource {
             return { folder, finalSync, verify };
         });
         const verifies = perFolder.map((entry) => entry.verify);
-        // Recorded before dest starts: on rollback dest is stopped first, then its writes are carried back.
-        const carryBacks = dataFolders.map((folder) =>
-            declareStep(
-                `${name}-carry-back-${folderKey(folder)}`,
-                undoRecord(source, {
-                    why: "recorded before dest starts, so that a rollback carries dest's writes back even after a crash.",
-                    message: `on rollback, ${folder} is carried back from dest`,
-                    undo: pullScript({
-                        receiver: source,
-                        peerRole: "dest",
-                        access: carryBackAccess,
-                        folder,
-                        migrationId,
-                        sync,
-                        round: { kind: "carry-back", keepAside: args.keepAside },
-                    }),
-                }),
-                transport,
-                // With dest lost there is nothing to carry back: the step leaves the stack without running.
-                { parent: this, dependsOn: verifies.map((verify) => verify.resource), retainOnDelete: args.destLost ? true : undefined },
-            ),
-        );
-        const destBack = step(
-            "dest-back",
-            undoRecord(dest, {
-                why: "recorded before dest starts, so that a rollback stops dest even after a crash.",
-                message: "on rollback, dest is stopped",
-                undo: stopServicesScript(dest),
-            }),
-            carryBacks,
-        );
-        const startDest = step("start-dest", { machine: dest, create: startServicesScript(dest, check, { stopAfterwards: false }) }, [destBack]);
+        // The last mark before dest may take a user's write: from here on a rollback carries dest's data back.
+        const destMayServe = step("dest-may-serve", { machine: source, create: render("dest-may-serve.sh", { migrationId }) }, verifies);
+        const startDest = step("start-dest", { machine: dest, create: startServicesScript(dest, check, { stopAfterwards: false }) }, [destMayServe]);
         const proxyServing = step("proxy-serving", { machine: source, create: proxyServingScript(check) }, [startDest]);
         const contentChecks = dataFolders.map((folder) =>
             step(

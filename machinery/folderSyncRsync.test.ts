@@ -157,6 +157,9 @@ describe("carry-backs of every folder at once, with the real rsync", () => {
         const peer = path.join(root, "dest");
         const folders = ["core/mongodb/data", "core/core/data", "core/influxdb/data", "core/hfs/data"];
         const failures: string[] = [];
+        // dest was started (source's mark just before dest's start): the carry-backs act.
+        fs.mkdirSync(path.join(root, "home", ".pryv-migration", "unit"), { recursive: true });
+        fs.writeFileSync(path.join(root, "home", ".pryv-migration", "unit", "dest-may-serve"), "");
         for (let round = 0; round < 40; round++) {
             const keepAside = path.join(confRoot, "kept", String(round));
             for (const folder of folders) {

@@ -55,6 +55,11 @@ describe("pullScript, run by bash with a fake rsync", () => {
 
     const run = (round: RoundKind, env: Record<string, string> = {}, stdin = "", receiverConfRoot = confRoot, folder = "core/mongodb/data") => {
         fs.rmSync(log, { force: true });
+        // A carry-back acts once dest may serve (source's mark just before dest's start), unless a test says otherwise.
+        const destMayServe = path.join(confRoot, "home", ".pryv-migration", "unit", "dest-may-serve");
+        fs.mkdirSync(path.dirname(destMayServe), { recursive: true });
+        if (env.DEST_NEVER_STARTED === undefined) fs.writeFileSync(destMayServe, "");
+        else fs.rmSync(destMayServe, { force: true });
         const stop = fakeCommand(bin, "stop-containers", `echo stop >> '${log}'`);
         const receiver = { ...dest, confRoot: receiverConfRoot, stopCommand: [stop] };
         const result = runBash(pullScript(pullFromSource(round, { receiver, folder, sync: { compress: "none", maxDeletions: 5 } })), {
@@ -337,6 +342,16 @@ describe("pullScript, run by bash with a fake rsync", () => {
         assert.deepEqual(keptAside, { keptAside: kept });
         // Made by the script before rsync ran: rsync 3.5's own mkdir of it fails when another carry-back made a parent a moment before.
         assert.ok(calls.includes("backup dir ready"), calls.join("\n"));
+    });
+
+    it("carry-back before dest was ever started (no dest-may-serve mark on source): stops nothing, reads nothing, changes nothing", () => {
+        const keepAside = path.join(confRoot, "kept");
+        const { result, calls } = run({ kind: "carry-back", keepAside }, { DEST_NEVER_STARTED: "1" });
+        assert.deepEqual(
+            [result.status, result.stdout, result.stderr, calls],
+            [0, "core/mongodb/data: not carried back: dest was never started, so it holds no write that source lacks\n", "", []],
+        );
+        assert.ok(!fs.existsSync(keepAside));
     });
 
     it("carry-back that replaced nothing: says nothing of keeping, and leaves no empty folder under keepAside", () => {

@@ -222,7 +222,11 @@ describe("service scripts, run by bash on a fake machine", () => {
         it("puts the original file back, then restarts source and waits until it serves, when the cutover had stopped it", () => {
             fs.mkdirSync(path.dirname(marker()), { recursive: true });
             fs.writeFileSync(marker(), "100.0\n");
+            const destMayServe = path.join(path.dirname(marker()), "dest-may-serve");
+            fs.writeFileSync(destMayServe, "");
             const result = run(sourceBack());
+            // Last, after the carry-backs that read it: the next cutover's carry-backs wait for their own dest's start.
+            assert.equal(fs.existsSync(destMayServe), false);
             assert.deepEqual([result.status, result.stderr], [0, ""]);
             assert.equal(fs.readFileSync(siteFile, "utf8"), original);
             assert.deepEqual(logged(), ["stop (marked)", "start"]);

@@ -198,6 +198,7 @@ describe("engine killed (SIGKILL) at each step of the cutover (real engine, test
             "pryv-cutover-source-description",
             ...folderKeys.flatMap((folder) => ["final-sync", "verify", "carry-back"].map((kind) => `pryv-cutover-${kind}-${folder}`)),
             "pryv-cutover-dest-back",
+            "pryv-cutover-dest-may-serve",
             "pryv-cutover-start-dest",
             "pryv-cutover-proxy-serving",
             ...folderKeys.map((folder) => `pryv-cutover-verify-content-${folder}`),
