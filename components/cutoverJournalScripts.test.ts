@@ -94,6 +94,66 @@ describe("changes-since-warm.sh, run by bash on a fake change journal", () => {
         assert.equal(finalRoundInput(changes[2]), "journal\n\n");
     });
 
+    it("waits until the recorder wrote the event of a file it touched in the flush folder: a write whose event comes late is listed; the flush file is not", async () => {
+        // A recorder slower than any fixed wait: the event of the last write before the stop comes half a second after the flush file appears, then the flush file's own.
+        const flush = path.join(markers, "change-journal-flush");
+        fs.mkdirSync(flush);
+        const journal = path.join(markers, "change-journal-3");
+        const standIn = path.join(confRoot, "inotifywait");
+        fs.copyFileSync("/bin/bash", standIn);
+        const recorder = spawn(
+            standIn,
+            [
+                "-c",
+                'until [ -n "$(ls "$1")" ]; do sleep 0.01; done; sleep 0.5; echo "MODIFY $2/core/core/data/late" >> "$3"; echo "CREATE $1/$(ls "$1")" >> "$3"; sleep 60 & wait',
+                "recorder",
+                flush,
+                confRoot,
+                journal,
+            ],
+            { stdio: "ignore" },
+        );
+        recorders.push(recorder);
+        fs.writeFileSync(path.join(markers, "change-journal-3.pid"), `${recorder.pid}\n`);
+        writeJournal([["MODIFY", "core/core/data/a"]]);
+        const { result, changes } = run();
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(changes, [
+            { folder: "core/mongodb/data", journal: true, paths: 0, list: "" },
+            { folder: "core/core/data", journal: true, paths: 2, list: list(["a", "late"]) },
+            { folder: "core/hfs/data", journal: true, paths: 0, list: "" },
+        ]);
+        assert.equal(await ending(recorder), "SIGTERM");
+        assert.deepEqual(fs.readdirSync(flush), [], "the flush file is removed");
+    });
+
+    it("with the real inotifywait: change-journal-start.sh records the folders and its flush folder; every write made just before is listed, the flush file in no folder", async () => {
+        for (const folder of folders) fs.mkdirSync(path.join(confRoot, folder), { recursive: true });
+        const started = runBash(render("change-journal-start.sh", { migrationId: "unit", round: 3, confRoot, folders }), { env: { HOME: home } });
+        assert.deepEqual([started.status, jsonLines(started.stdout)], [0, [{ journal: true }]], started.stderr);
+        const recorderPid = Number(fs.readFileSync(path.join(markers, "change-journal-3.pid"), "utf8"));
+        try {
+            const written = Array.from({ length: 200 }, (_, index) => `file-${String(index).padStart(3, "0")}`);
+            for (const name of written) fs.writeFileSync(path.join(confRoot, "core/core/data", name), name);
+            const { result, changes } = run();
+            assert.deepEqual([result.status, result.stderr], [0, ""]);
+            assert.deepEqual(changes, [
+                { folder: "core/mongodb/data", journal: true, paths: 0, list: "" },
+                { folder: "core/core/data", journal: true, paths: 200, list: list(written) },
+                { folder: "core/hfs/data", journal: true, paths: 0, list: "" },
+            ]);
+            assert.match(fs.readFileSync(path.join(markers, "change-journal-3"), "utf8"), /^CREATE .*\/change-journal-flush\/\d+$/m);
+            assert.deepEqual(fs.readdirSync(path.join(markers, "change-journal-flush")), []);
+            assert.equal(fs.existsSync(path.join(markers, "change-journal-3.pid")), false, "the recorder is stopped");
+        } finally {
+            try {
+                process.kill(recorderPid, "SIGKILL");
+            } catch {
+                // stopped by the script, as it should be
+            }
+        }
+    });
+
     it("changes-before-stop: counts, the recorder still running, each folder's deletions and bytes to write; refuses over sync.maxDeletions", async () => {
         const recorder = startRecorder();
         writeJournal(events);

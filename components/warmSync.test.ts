@@ -91,8 +91,9 @@ for (const executor of executors) {
                 "# Starts recording, on source, every change under the data folders from now on (inotify), before this warm round copies them",
                 "marker_folder=\"$HOME\"/.pryv-migration/'unit'",
                 "journal=\"$marker_folder\"/change-journal-'2'",
+                'flush="$marker_folder"/change-journal-flush\nmkdir -p "$flush"\n',
                 "setsid inotifywait -m -r -e modify,attrib,close_write,create,delete,moved_from,moved_to --format '%e %w%f' -o \"$journal\" \\\n",
-                `  ${defaultDataFolders.map((folder) => `"$(folder_path '/var/pryv' '${folder}')" `).join("")}</dev/null`,
+                `  ${defaultDataFolders.map((folder) => `"$(folder_path '/var/pryv' '${folder}')" `).join("")}"$flush" </dev/null`,
             ]);
             assert.equal(undo, journalStop);
             assert.deepEqual(await promiseOf(component.journal), { journal: true });
