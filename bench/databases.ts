@@ -98,9 +98,16 @@ export async function deleteEvents(host: TestHost, users: string[], numbers: num
 export async function writeSeries(host: TestHost, users: string[], offset: number, count: number): Promise<void> {
     await run(
         host,
+        // InfluxDB 1.6 now and then answers a write right after its CREATE DATABASE with 404
+        // "database not found" (its meta store catches up a moment later): asked again, a few times.
         `const influx = async (query, body) => {
-            const r = await fetch("http://influxdb:8086" + query, { method: "POST", body, headers: { "Content-Type": "text/plain" } });
-            if (!r.ok) throw new Error("influxdb " + query.split("?")[0] + ": " + r.status + " " + (await r.text()));
+            for (let attempt = 1; ; attempt++) {
+                const r = await fetch("http://influxdb:8086" + query, { method: "POST", body, headers: { "Content-Type": "text/plain" } });
+                if (r.ok) return;
+                const text = await r.text();
+                if (r.status !== 404 || !text.includes("database not found") || attempt === 20) throw new Error("influxdb " + query.split("?")[0] + ": " + r.status + " " + text);
+                await new Promise((resolve) => setTimeout(resolve, 100));
+            }
         };
         const perUser = Math.ceil(values.count / values.users.length);
         for (const [u, user] of values.users.entries()) {
