@@ -27,7 +27,6 @@ const cutoverSteps = [
     "dest-back",
     "stop-source",
     "source-description",
-    "changes",
     ...keys.flatMap((key) => [`final-sync-${key}`, `verify-${key}`]),
     "dest-may-serve",
     "start-dest",
@@ -137,11 +136,10 @@ for (const executor of executors) {
                             "pryv-source-proxy-source-back",
                             "pryv-source-proxy-site-file",
                         ]);
-                        assert.deepEqual(resources.get("pryv-cutover-changes")!.dependsOn, ["pryv-cutover-stop-source"]);
                         for (const key of keys)
                             assert.deepEqual(
                                 resources.get(`pryv-cutover-final-sync-${key}`)!.dependsOn,
-                                ["pryv-cutover-changes", "pryv-cutover-dest-taken-over"],
+                                ["pryv-cutover-stop-source", "pryv-cutover-dest-taken-over"],
                                 key,
                             );
                     }
@@ -280,8 +278,8 @@ for (const executor of executors) {
                     }
                     if (phaseReached(phase, "cutover")) {
                         assert.match(
-                            steps.source["pryv-cutover-changes"],
-                            /^Reads, source being stopped, what changed under each data folder since the last warm round began/,
+                            steps.source["pryv-cutover-stop-source"],
+                            /Meanwhile reads from the change journal what changed under each data folder since warm round \d+ began/,
                         );
                     }
                 });

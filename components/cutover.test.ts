@@ -3,8 +3,8 @@ import * as path from "path";
 import { defaultDataFolders, folderKey } from "../config";
 import { Cutover } from "./cutover";
 import { peerAccess, pullScript } from "../machinery/folderSync";
-import { proxyServingScript, startServicesScript, stopServicesScript } from "../machinery/services";
-import { render, shellQuote } from "../machinery/templates";
+import { proxyServingScript, startServicesScript, stopServicesScript, stopSourceScript } from "../machinery/services";
+import { shellQuote } from "../machinery/templates";
 import {
     assertInOrder,
     build,
@@ -76,9 +76,8 @@ const procedure: [string, "source" | "dest", string[]][] = [
     ["cut-dest-back", "dest", carryBacks],
     ["cut-stop-source", "source", ["proxy-source-back", "proxy-site-file", "cut-dest-room", "cut-dest-reachable", "cut-dest-back"]],
     ["cut-source-description", "source", ["cut-stop-source"]],
-    ["cut-changes", "source", ["cut-stop-source"]],
     ...keys.flatMap((key): [string, "source" | "dest", string[]][] => [
-        [`cut-final-sync-${key}`, "dest", ["cut-changes", "cut-dest-taken-over"]],
+        [`cut-final-sync-${key}`, "dest", ["cut-stop-source", "cut-dest-taken-over"]],
         [`cut-verify-${key}`, "dest", [`cut-final-sync-${key}`, "cut-source-description"]],
     ]),
     ["cut-dest-may-serve", "source", verifies],
@@ -198,21 +197,23 @@ touch "$marker_folder"/cutover-began
             }
         });
 
-        it("reads on stopped source what changed since the last warm round began; each final round copies its folder's journal paths, or walks", async () => {
+        it("reads, source stopped and while its nginx starts, what changed since the last warm round began; each final round copies its folder's journal paths, or walks", async () => {
             const { resources } = await make(executor);
-            const changes = scriptsOf(resources, "cut-changes").create;
-            assert.equal(
-                changes,
-                render("changes-since-warm.sh", { migrationId: "unit", round: 2, confRoot: "/var/pryv", folders: defaultDataFolders, maxPaths: 20000 }),
-            );
-            assertInOrder(changes, [
-                "# Reads, source being stopped, what changed under each data folder since the last warm round began, from the change journal",
-                "more than 20000 paths; a queue overflow if the recorder ever reports one) means a full walk of that folder.",
+            const stop = scriptsOf(resources, "cut-stop-source").create;
+            assert.equal(stop, stopSourceScript(source, testConfig().proxy, "unit", { round: 2, dataFolders: defaultDataFolders, maxPaths: 20000 }));
+            assertInOrder(stop, [
+                "Meanwhile reads from the change journal what changed under each data folder since warm round 2 began",
                 "marker_folder=\"$HOME\"/.pryv-migration/'unit'",
-                "journal=\"$marker_folder\"/change-journal-'2'",
-                "max_paths='20000'",
-                `for folder in ${defaultDataFolders.map((folder) => `'${folder}' `).join("")}; do`,
-                'prefix="$(folder_path \'/var/pryv\' "$folder")"/',
+                "# died, more than 20000 paths; a queue overflow if the recorder ever reports one) means a",
+                "  journal=\"$marker_folder\"/change-journal-'2'",
+                "  max_paths='20000'",
+                `  for folder in ${defaultDataFolders.map((folder) => `'${folder}' `).join("")}; do`,
+                '    prefix="$(folder_path \'/var/pryv\' "$folder")"/',
+                "\n'/var/pryv/stop-containers'\nstopped_at=$(date +%s.%N)\n",
+                'folder_changes > "$changes" 2> "$changes.err" &',
+                "\n'/var/pryv/run-core' 'reverse_proxy'\n",
+                'if ! wait "$reader"; then',
+                'cat "$changes"',
             ]);
             for (const folder of defaultDataFolders) {
                 const stdin = String(resources.get(`cut-final-sync-${folderKey(folder)}`)!.inputs.stdin);
@@ -355,7 +356,7 @@ describe("Cutover order, transitively", () => {
             return seen;
         };
         const startDest = before("cut-start-dest");
-        const steps = ["proxy-source-back", "proxy-site-file", "cut-stop-source", "cut-source-description", "cut-changes", ...perFolder("final-sync")];
+        const steps = ["proxy-source-back", "proxy-site-file", "cut-stop-source", "cut-source-description", ...perFolder("final-sync")];
         for (const name of [...steps, ...verifies, ...carryBacks, "cut-dest-back", "cut-dest-may-serve"]) {
             assert.ok(startDest.has(name), name);
         }

@@ -138,12 +138,14 @@ export class Cutover extends pulumi.ComponentResource {
             }),
             carryBacks,
         );
-        const stopSource = step("stop-source", { machine: source, create: stopSourceScript(source, args.nginxAlone, migrationId) }, [
-            ...args.sourceSwitched,
-            destRoom,
-            destReachable,
-            destBack,
-        ]);
+        const stopSource = step(
+            "stop-source",
+            {
+                machine: source,
+                create: stopSourceScript(source, args.nginxAlone, migrationId, { round: args.warmSyncRound, dataFolders, maxPaths: maxJournalPaths }),
+            },
+            [...args.sourceSwitched, destRoom, destReachable, destBack],
+        );
         // Source is frozen from here on: its description is made while dest copies.
         const sourceDescription = step(
             "source-description",
@@ -159,21 +161,10 @@ export class Cutover extends pulumi.ComponentResource {
             [stopSource],
         );
         const expectedDigests = sourceDescription.stdout.apply((stdout) => jsonLines<FolderDescription>(stdout));
-        const changes = step(
-            "changes",
-            {
-                machine: source,
-                create: render("changes-since-warm.sh", {
-                    migrationId,
-                    round: args.warmSyncRound,
-                    confRoot: source.confRoot,
-                    folders: dataFolders,
-                    maxPaths: maxJournalPaths,
-                }),
-            },
-            [stopSource],
+        // After the stop's own line, what the change journal says of each folder.
+        const changed = stopSource.stdout.apply((stdout) =>
+            jsonLines<Partial<FolderChanges>>(stdout).filter((line): line is FolderChanges => line.folder !== undefined),
         );
-        const changed = changes.stdout.apply((stdout) => jsonLines<FolderChanges>(stdout));
         const perFolder = dataFolders.map((folder) => {
             const finalSync = step(
                 `final-sync-${folderKey(folder)}`,
@@ -182,7 +173,7 @@ export class Cutover extends pulumi.ComponentResource {
                     create: pullScript({ receiver: dest, peerRole: "source", access: pullAccess, folder, migrationId, sync, round: { kind: "cold" } }),
                     stdin: changed.apply((all) => finalRoundInput(all.find((entry) => entry.folder === folder))),
                 },
-                [changes, destTakenOver],
+                [stopSource, destTakenOver],
             );
             const verify = step(
                 `verify-${folderKey(folder)}`,

@@ -1,4 +1,4 @@
-// The cutover's change-journal scripts (changes-since-warm, changes-before-stop, dest-room) run
+// The cutover's change-journal scripts (source's stop reading it, changes-before-stop, dest-room) run
 // by bash on this machine, on journals written as inotifywait writes them, in temporary folders.
 import { strict as assert } from "assert";
 import { ChildProcess, spawn } from "child_process";
@@ -7,10 +7,11 @@ import * as path from "path";
 import { ChangesBeforeStop, destRoomInput, FolderChanges, finalRoundInput } from "./cutoverReports";
 import { jsonLines } from "../machinery/remoteStep";
 import { render } from "../machinery/templates";
-import { runBash, temporaryFolder } from "../testing";
+import { machines, runBash, temporaryFolder } from "../testing";
+import { stopSourceScript } from "../machinery/services";
 
-/** changes-since-warm.sh run by bash on this machine, on a journal written as inotifywait writes it, with a stand-in recorder. */
-describe("changes-since-warm.sh, run by bash on a fake change journal", () => {
+/** Source's stop (source-stop.sh, its services and nginx stand-ins) run by bash on this machine, on a journal written as inotifywait writes it, with a stand-in recorder. */
+describe("the change journal read by source's stop, run by bash on a fake change journal", () => {
     const folders = ["core/mongodb/data", "core/core/data", "core/hfs/data"];
     let remove: () => void;
     let confRoot: string;
@@ -54,8 +55,13 @@ describe("changes-since-warm.sh, run by bash on a fake change journal", () => {
     const writeJournal = (events: [string, string][]) =>
         fs.writeFileSync(path.join(markers, "change-journal-3"), events.map(([event, at]) => `${event} ${confRoot}/${at}\n`).join(""));
     const run = (maxPaths = 20000) => {
-        const result = runBash(render("changes-since-warm.sh", { migrationId: "unit", round: 3, confRoot, folders, maxPaths }), { env: { HOME: home } });
-        return { result, changes: jsonLines<FolderChanges>(result.stdout) };
+        const machine = { ...machines().source, confRoot, stopCommand: ["true"] };
+        const nginx = { startCommand: ["true"], runningCommand: ["echo", "reverse_proxy"], service: "reverse_proxy" };
+        const script = stopSourceScript(machine, nginx, "unit", { round: 3, dataFolders: folders, maxPaths });
+        const result = runBash(script, { env: { HOME: home } });
+        const [stopped, ...changes] = jsonLines<FolderChanges>(result.stdout);
+        assert.deepEqual(Object.keys(stopped), ["stoppedAt", "proxyStartedAt"]);
+        return { result, changes };
     };
     const list = (paths: string[]) => Buffer.from(paths.join("\0")).toString("base64");
 

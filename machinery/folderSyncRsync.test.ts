@@ -51,7 +51,7 @@ describe("a final round from the change journal, with the real rsync", () => {
         }
         fs.mkdirSync(path.join(sourceCopy, "new"), { recursive: true });
         fs.writeFileSync(path.join(sourceCopy, "new", "file"), "new\n");
-        // The list changes-since-warm.sh makes of ATTRIB on db and db/shard, a write to db/listed and a new directory.
+        // The list source-stop.sh reads from the journal of ATTRIB on db and db/shard, a write to db/listed and a new directory.
         const listed = ["db", "db/listed", "db/shard", "new", "new/file"];
         const result = runBash(
             pullScript(pullFromSource({ kind: "cold" }, { receiver: { ...dest, confRoot: path.join(root, "dest"), stopCommand: [stop] }, folder })),

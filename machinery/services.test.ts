@@ -179,17 +179,21 @@ describe("service scripts, run by bash on a fake machine", () => {
         service: "reverse_proxy",
     });
 
-    it("stop source: writes the source-stopped marker before it stops anything, then starts nginx alone and checks nothing else runs", () => {
-        const result = run(stopSourceScript(machine, nginxAlone(), "unit"));
+    const journal = { round: 2, dataFolders: ["core/core/data"], maxPaths: 10 };
+
+    it("stop source: writes the source-stopped marker before it stops anything, then starts nginx alone and checks nothing else runs; prints what the journal says of each folder", () => {
+        const result = run(stopSourceScript(machine, nginxAlone(), "unit", journal));
         assert.deepEqual([result.status, result.stderr], [0, ""]);
         assert.deepEqual(logged(), ["stop (marked)", "proxy reverse_proxy", "running"]);
         assert.ok(fs.existsSync(marker()));
-        const [{ stoppedAt, proxyStartedAt }] = jsonLines<{ stoppedAt: number; proxyStartedAt: number }>(result.stdout);
-        assert.ok(proxyStartedAt >= stoppedAt);
+        const [stopped, ...folders] = jsonLines<{ stoppedAt: number; proxyStartedAt: number }>(result.stdout);
+        assert.ok(stopped.proxyStartedAt >= stopped.stoppedAt);
+        // No recorder ran here: the folder walks (the journal's own cases: cutoverJournalScripts.test.ts).
+        assert.deepEqual(folders, [{ folder: "core/core/data", journal: false, reason: "no change journal was recording since warm round 2 began" }]);
     });
 
     it("stop source: fails naming what runs besides nginx (compose started the linked databases again), printing no times", () => {
-        const result = run(stopSourceScript(machine, nginxAlone(["core", "mongodb"]), "unit"));
+        const result = run(stopSourceScript(machine, nginxAlone(["core", "mongodb"]), "unit", journal));
         assert.deepEqual(
             [result.status, result.stdout, result.stderr],
             [

@@ -78,18 +78,30 @@ export interface NginxAlone {
     service: string;
 }
 
+/** Which change journal the cutover reads once source is stopped (started by warm round `round`), and how long a list it trusts. */
+export interface JournalRead {
+    round: number;
+    dataFolders: string[];
+    maxPaths: number;
+}
+
 /**
  * Source stopped, then its nginx alone started on the proxy file: a marker first tells
- * the undo to restart source. Before the final round reads anything, nothing but nginx may
- * run there (a compose link starts the databases along with nginx unless told not to).
+ * the undo to restart source. While nginx starts, the change journal is read (source's data
+ * no longer changes). Before the final round reads anything, nothing but nginx may run
+ * there (a compose link starts the databases along with nginx unless told not to).
  */
-export function stopSourceScript(source: Machine, nginx: NginxAlone, migrationId: string): string {
+export function stopSourceScript(source: Machine, nginx: NginxAlone, migrationId: string, journal: JournalRead): string {
     return render("source-stop.sh", {
         stopCommand: source.stopCommand,
         proxyStartCommand: nginx.startCommand,
         runningCommand: nginx.runningCommand,
         service: nginx.service,
         migrationId,
+        round: journal.round,
+        confRoot: source.confRoot,
+        folders: journal.dataFolders,
+        maxPaths: journal.maxPaths,
     });
 }
 

@@ -70,7 +70,11 @@ describe("the review's opening box", () => {
 
     it("the cutover: the 503 window with the estimate, then each machine's stops and starts in order", () => {
         const steps = [
-            created("pryv-cutover-stop-source", onSource, stopSourceScript(source, nginxAlone, "unit")),
+            created(
+                "pryv-cutover-stop-source",
+                onSource,
+                stopSourceScript(source, nginxAlone, "unit", { round: 1, dataFolders: ["core/core/data"], maxPaths: 10 }),
+            ),
             created("pryv-cutover-core-core-data", onDest, pullScript(pullFromSource({ kind: "cold" }))),
             created("pryv-cutover-start-dest", onDest, startServicesScript(dest, check, { stopAfterwards: false })),
         ];

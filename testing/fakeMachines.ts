@@ -30,7 +30,7 @@ export const warmClock = { startedAt: 1, finishedAt: (index: number): number => 
 export const journalPaths = (folder: string): string[] | null =>
     folder === "core/influxdb/data" ? null : [`collection-${folderIndex(folderKey(folder))}.wt`, "journal/WiredTigerLog 1"];
 
-/** What the cutover's `-changes` step prints for a folder: its journal's paths (NUL-separated, in base64), or why it walks. */
+/** What the cutover's `-stop-source` step prints for a folder, after its own line: its journal's paths (NUL-separated, in base64), or why it walks. */
 export const folderChangesOf = (folder: string): FolderChanges => {
     const paths = journalPaths(folder);
     return paths === null
@@ -83,7 +83,12 @@ export const fakeMachines: FakeOutput = (name, inputs) => {
         };
     if (name.endsWith("-dest-is-fresh")) return { stdout: line({ destFiles: 3 }) };
     if (name.endsWith("-services")) return { stdout: line({ startedAt: 1, healthyAt: 1 + warmClock.destStartSeconds }) + line({ stoppedAt: 4 }) };
-    if (name.endsWith("-stop-source")) return { stdout: line({ stoppedAt: cutoverClock.stoppedAt, proxyStartedAt: cutoverClock.proxyStartedAt }) };
+    if (name.endsWith("-stop-source"))
+        return {
+            stdout:
+                line({ stoppedAt: cutoverClock.stoppedAt, proxyStartedAt: cutoverClock.proxyStartedAt }) +
+                defaultDataFolders.map((folder) => line(folderChangesOf(folder))).join(""),
+        };
     if (name.endsWith("-start-dest")) return { stdout: line({ startedAt: cutoverClock.destStartedAt, healthyAt: cutoverClock.destHealthyAt }) };
     if (name.endsWith("-proxy-serving")) return { stdout: line({ servingAt: cutoverClock.servingAt }) };
     if (name.endsWith("-change-journal")) return { stdout: line({ journal: true }) };
@@ -101,7 +106,6 @@ export const fakeMachines: FakeOutput = (name, inputs) => {
                 .join(""),
         };
     }
-    if (name.endsWith("-changes")) return { stdout: defaultDataFolders.map((folder) => line(folderChangesOf(folder))).join("") };
     if (name.endsWith("-source-description")) {
         return { stdout: defaultDataFolders.map((folder) => line({ folder, entries: 3, bytes: 1024, metadataDigest: metadataDigestOf(folder) })).join("") };
     }
