@@ -163,6 +163,9 @@ touch "$marker_folder"/cutover-began
             ]);
             const description = scriptsOf(resources, "cut-source-description").create;
             assert.ok(description.startsWith("# Describes each data folder on source as a copy must preserve it"), description);
+            // The walk yields the CPU to the final rounds running meanwhile; so does each verify on dest.
+            assert.match(description, /^renice -n 10 -p \$\$ >\/dev\/null 2>&1 \|\| true$/m);
+            for (const key of keys) assert.match(scriptsOf(resources, `cut-verify-${key}`).create, /^renice -n 10 -p \$\$ >\/dev\/null 2>&1 \|\| true$/m, key);
             for (const [index, folder] of defaultDataFolders.entries()) {
                 assertInOrder(description, [`path=$(folder_path '/var/pryv' '${folder}')`, `manifest="$marker_folder"/manifest-'${keys[index]}'.'source'`]);
             }
