@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { progressShown } from "./program";
+import { announcedEstimate, PhaseRun, progressShown } from "./program";
 
 describe("the progress the engine shows on a round's step", () => {
     const report = "warm-1 of core/influxdb/data on dest, 0:00:05 in: 180.4 MiB copied (10%), 52.45MB/s, about 0:00:17 left";
@@ -16,5 +16,18 @@ describe("the progress the engine shows on a round's step", () => {
     it("is not read from a line without one", () => {
         assert.equal(progressShown(" +  pulumi-nodejs:dynamic/pryv-migration:OpensshCommand pryv-warm-sync-core-hfs-data created (1s) "), undefined);
         assert.equal(progressShown("bench: the word progress: in a message"), undefined);
+    });
+});
+
+describe("the outage the program announced before its cutover", () => {
+    const warm = (outputs: Record<string, unknown>): PhaseRun => ({ phase: "warm-sync", seconds: 1, steps: [], outputs, progress: [] });
+
+    it("is the warm round's cutoverEstimate.seconds", () => {
+        assert.equal(announcedEstimate(warm({ cutoverEstimate: { seconds: 161, coldSyncSeconds: 156.6, basis: "an upper bound" } })), 161);
+    });
+
+    it("is undefined when the warm round gave none, or gave it in another shape", () => {
+        for (const outputs of [{}, { cutoverEstimate: null }, { cutoverEstimate: "161 s" }, { cutoverEstimate: { seconds: "161" } }])
+            assert.equal(announcedEstimate(warm(outputs)), undefined, JSON.stringify(outputs));
     });
 });

@@ -103,6 +103,13 @@ export async function upTimed(migration: MigrationStack, phase: string, log: (li
     }
 }
 
+/** The outage the program announced before its cutover (`cutoverEstimate.seconds`, from the warm round's outputs); undefined when it gave none. */
+export function announcedEstimate(warm: PhaseRun): number | undefined {
+    const estimate = warm.outputs.cutoverEstimate;
+    const seconds = typeof estimate === "object" && estimate !== null ? (estimate as { seconds?: unknown }).seconds : undefined;
+    return typeof seconds === "number" ? seconds : undefined;
+}
+
 /** For the phases the benchmark cannot go on without. */
 export async function upOrFail(migration: MigrationStack, phase: string, log: (line: string) => void): Promise<PhaseRun> {
     const run = await upTimed(migration, phase, log);

@@ -15,7 +15,7 @@ import { rateBits, shapeLink, unshapeLink } from "../bench/link";
 import { measureCutover } from "../bench/measure";
 import { ProberTarget } from "../bench/prober";
 import { selectProfile } from "../bench/profile";
-import { programCutover, stepsDuring, upOrFail } from "../bench/program";
+import { announcedEstimate, programCutover, stepsDuring, upOrFail } from "../bench/program";
 import { rawTarCopy } from "../bench/rawTar";
 import { machine, MethodFigures, RunFigures, writeResults } from "../bench/report";
 import { restoreSnapshot, stopServices, takeSnapshot } from "../bench/snapshot";
@@ -116,6 +116,7 @@ async function measure(hosts: TestHosts, migration: MigrationStack, rate: string
         // What users lived through, also when a method then reported a failure (see methods.*.error).
         seedDowntimeSeconds: seed.downtimeSeconds,
         programDowntimeSeconds: program.downtimeSeconds,
+        estimateSeconds: announcedEstimate(warm),
         floorSeconds,
         warmRoundSeconds: { program: warm.seconds, rawTar },
         warmRoundProgress: { lines: warm.progress.length, last: warm.progress.at(-1) },
