@@ -20,14 +20,31 @@ describe("the progress the engine shows on a round's step", () => {
 });
 
 describe("the outage the program announced before its cutover", () => {
-    const warm = (outputs: Record<string, unknown>): PhaseRun => ({ phase: "warm-sync", seconds: 1, steps: [], outputs, progress: [] });
+    const run = (phase: string, outputs: Record<string, unknown>): PhaseRun => ({ phase, seconds: 1, steps: [], outputs, progress: [] });
 
-    it("is the warm round's cutoverEstimate.seconds", () => {
-        assert.equal(announcedEstimate(warm({ cutoverEstimate: { seconds: 161, coldSyncSeconds: 156.6, basis: "an upper bound" } })), 161);
+    it("is the warm round's cutoverEstimate.seconds, or the cutover's outageEstimate.seconds made before source stopped", () => {
+        assert.equal(
+            announcedEstimate(run("warm-sync", { cutoverEstimate: { seconds: 161, coldSyncSeconds: 156.6, basis: "an upper bound" } }), "cutoverEstimate"),
+            161,
+        );
+        assert.equal(
+            announcedEstimate(
+                run("cutover", { outageEstimate: { seconds: 12.4, steps: {}, basis: "made before" }, outage: { seconds: 13 } }),
+                "outageEstimate",
+            ),
+            12.4,
+        );
     });
 
-    it("is undefined when the warm round gave none, or gave it in another shape", () => {
-        for (const outputs of [{}, { cutoverEstimate: null }, { cutoverEstimate: "161 s" }, { cutoverEstimate: { seconds: "161" } }])
-            assert.equal(announcedEstimate(warm(outputs)), undefined, JSON.stringify(outputs));
+    it("is undefined when the run gave none, or gave it in another shape, or did not run", () => {
+        for (const outputs of [
+            {},
+            { cutoverEstimate: null },
+            { cutoverEstimate: "161 s" },
+            { cutoverEstimate: { seconds: "161" } },
+            { outageEstimate: { seconds: 12 } },
+        ])
+            assert.equal(announcedEstimate(run("warm-sync", outputs), "cutoverEstimate"), undefined, JSON.stringify(outputs));
+        assert.equal(announcedEstimate(undefined, "outageEstimate"), undefined);
     });
 });

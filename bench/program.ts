@@ -103,9 +103,13 @@ export async function upTimed(migration: MigrationStack, phase: string, log: (li
     }
 }
 
-/** The outage the program announced before its cutover (`cutoverEstimate.seconds`, from the warm round's outputs); undefined when it gave none. */
-export function announcedEstimate(warm: PhaseRun): number | undefined {
-    const estimate = warm.outputs.cutoverEstimate;
+/**
+ * An outage the program announced: the warm round's `cutoverEstimate` (made when the round
+ * ended), or the cutover's `outageEstimate` (made before source stopped); undefined when
+ * the run gave none.
+ */
+export function announcedEstimate(run: PhaseRun | undefined, output: "cutoverEstimate" | "outageEstimate"): number | undefined {
+    const estimate = run?.outputs[output];
     const seconds = typeof estimate === "object" && estimate !== null ? (estimate as { seconds?: unknown }).seconds : undefined;
     return typeof seconds === "number" ? seconds : undefined;
 }

@@ -37,8 +37,10 @@ export interface RunFigures {
     generateSeconds: number;
     seedDowntimeSeconds: number;
     programDowntimeSeconds: number;
-    /** What the program announced before its cutover (the warm round's `cutoverEstimate`); absent from runs of an earlier bench. */
+    /** The outage the program announced before source stopped (the cutover's `outageEstimate`); absent from runs of an earlier bench. */
     estimateSeconds?: number;
+    /** The outage the warm round announced (`cutoverEstimate`), an upper bound; absent from runs of an earlier bench. */
+    warmEstimateSeconds?: number;
     floorSeconds: number;
     warmRoundSeconds: { program: number; rawTar: number };
     /** How often the engine showed the program's warm round's progress while it ran, and the last it showed. */
@@ -86,8 +88,8 @@ function table(file: ResultsFile): string {
             "the floor is source's stop, the changed bytes alone in one stream, dest's start to healthy and the nginx switch. " +
             "The test hosts run Pryv.io's 2019 core.yml in Docker, with FerretDB (SQLite) and InfluxDB 1.6 holding the events and series. Written by `npm run bench`.",
         "",
-        "| profile | files | GiB (on disk) | changed MiB | link | warm round: program (s) | warm round: raw tar (s) | written procedure downtime (s) | program downtime (s) | program's estimate before its cutover (s) | floor (s) | floor, probed, with its comparison and source's stop (s) | missing writes (procedure / program / floor) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| profile | files | GiB (on disk) | changed MiB | link | warm round: program (s) | warm round: raw tar (s) | written procedure downtime (s) | program downtime (s) | program's estimate before source stopped (s) | warm round's estimate (s) | floor (s) | floor, probed, with its comparison and source's stop (s) | missing writes (procedure / program / floor) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ...file.results
             .map((r) =>
                 [
@@ -101,6 +103,7 @@ function table(file: ResultsFile): string {
                     fmt(r.seedDowntimeSeconds),
                     fmt(r.programDowntimeSeconds),
                     r.estimateSeconds === undefined ? "not recorded" : fmt(r.estimateSeconds),
+                    r.warmEstimateSeconds === undefined ? "not recorded" : fmt(r.warmEstimateSeconds),
                     fmt(r.floorSeconds),
                     fmt(r.methods.floor.downtimeSeconds),
                     `${r.missingWrites.seed} / ${r.missingWrites.program} / ${r.missingWrites.floor}`,

@@ -154,6 +154,9 @@ export class CoreMigration extends pulumi.ComponentResource {
                     carryBackAccess,
                     sync,
                     warmSyncRound: config.warmSyncRound,
+                    // A cutover is declared only with its warm rounds.
+                    warmRounds: warmSync!.stats,
+                    destStartSeconds: destCheck.healthySeconds,
                     nginxAlone: config.proxy,
                     sourceSwitched: proxy.switched,
                     keepAside,

@@ -6,15 +6,18 @@ import { NginxAlone, proxyServingScript, ServiceCheck, startServicesScript, stop
 import { render } from "../machinery/templates";
 import {
     ChangesBeforeStop,
+    DestRoom,
     destRoomInput,
     FolderChanges,
     FolderDescription,
     finalRoundInput,
+    folderWorkOf,
     maxJournalPaths,
     Outage,
     outageOf,
     spanOf,
 } from "./cutoverReports";
+import { estimateOutage, OutageEstimate } from "./outageEstimate";
 
 export interface CutoverArgs {
     source: Machine;
@@ -28,6 +31,9 @@ export interface CutoverArgs {
     sync: SyncSettings;
     /** The last warm round: its change journal lists what the final round copies. */
     warmSyncRound: number;
+    /** Each folder's last warm round, and dest's start measured in prepare: the outage estimate made before source stops. */
+    warmRounds: pulumi.Input<SyncStats[]>;
+    destStartSeconds: pulumi.Input<number>;
     /** Starts source's nginx alone, on the proxy file, and lists what runs on source then. */
     nginxAlone: NginxAlone;
     /** Source's proxy file in place and source's undo recorded (SourceProxy). */
@@ -52,6 +58,7 @@ export class Cutover extends pulumi.ComponentResource {
     public readonly contentVerified: pulumi.Output<{ folder: string; filesCompared: number }[]>;
     public readonly coldSyncSeconds: pulumi.Output<number>;
     public readonly outage: pulumi.Output<Outage>;
+    public readonly outageEstimate: pulumi.Output<OutageEstimate>;
 
     constructor(name: string, args: CutoverArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pryv:migration:Cutover", name, {}, opts);
@@ -93,6 +100,15 @@ export class Cutover extends pulumi.ComponentResource {
             },
             [changesBeforeStop],
         );
+        this.outageEstimate = pulumi
+            .all([changesBeforeStop.stdout, destRoom.stdout, args.warmRounds, args.destStartSeconds])
+            .apply(([changes, room, warm, destStartSeconds]) =>
+                estimateOutage(
+                    folderWorkOf(jsonLines<ChangesBeforeStop>(changes), jsonLines<DestRoom>(room), warm),
+                    destStartSeconds,
+                    Math.max(...warm.map((round) => round.bytesReceived / Math.max(0.001, round.finishedAt - round.startedAt))),
+                ),
+            );
         const destReachable = step(
             "dest-reachable",
             {
@@ -238,6 +254,12 @@ export class Cutover extends pulumi.ComponentResource {
                     verifiedAt,
                 }),
             );
-        this.registerOutputs({ coldSync: this.coldSync, verified: this.verified, contentVerified: this.contentVerified, outage: this.outage });
+        this.registerOutputs({
+            coldSync: this.coldSync,
+            verified: this.verified,
+            contentVerified: this.contentVerified,
+            outage: this.outage,
+            outageEstimate: this.outageEstimate,
+        });
     }
 }

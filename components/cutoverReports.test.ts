@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { finalRoundInput, outageOf, spanOf } from "./cutoverReports";
+import { finalRoundInput, folderWorkOf, maxJournalPaths, outageOf, pathsIn, spanOf } from "./cutoverReports";
+import { SyncStats } from "../machinery/folderSync";
 import { folderChangesOf } from "../testing";
 
 describe("cutover reports", () => {
@@ -51,5 +52,68 @@ describe("finalRoundInput", () => {
         assert.equal(finalRoundInput({ folder: "core/core/data", journal: false, reason: "no change journal was recording" }), "walk\n");
         assert.equal(finalRoundInput({ folder: "core/core/data", journal: true }), "walk\n");
         assert.equal(finalRoundInput(undefined), "walk\n");
+    });
+});
+
+describe("folderWorkOf", () => {
+    const list = (...paths: string[]): string => Buffer.from(paths.map((path) => `${path}\0`).join("")).toString("base64");
+    const warm = (folder: string, files: number, startedAt: number, finishedAt: number): SyncStats => ({
+        folder,
+        round: "warm-3",
+        walk: true,
+        bytesReceived: 0,
+        bytesTransferred: 0,
+        totalSize: 0,
+        files,
+        changedFiles: 0,
+        vanished: 0,
+        startedAt,
+        finishedAt,
+        delete: true,
+    });
+
+    it("counts listed and deleted paths, splits their bytes into what dest holds and what it lacks, and takes the entries from the warm round", () => {
+        const work = folderWorkOf(
+            [
+                { folder: "core/mongodb/data", journal: true, deleted: 0, bytes: 1_000_000, list: list("sqlite.db", "sqlite.db-wal") },
+                { folder: "core/core/data", journal: true, deleted: 250, bytes: 3_000_000, list: list("u1/a", "u1/b", "u2") },
+            ],
+            [
+                { folder: "core/mongodb/data", needed: 4096, available: 10 ** 12 },
+                { folder: "core/core/data", needed: 3_000_000, available: 10 ** 12 },
+            ],
+            [warm("core/mongodb/data", 12, 10, 35), warm("core/core/data", 101_000, 10, 28.5)],
+        );
+        assert.deepEqual(work, [
+            { folder: "core/mongodb/data", journal: true, paths: 2, heldBytes: 995_904, newBytes: 4096, entries: 12, warmSeconds: 25 },
+            { folder: "core/core/data", journal: true, paths: 253, heldBytes: 0, newBytes: 3_000_000, entries: 101_000, warmSeconds: 18.5 },
+        ]);
+    });
+
+    it("walks a folder without a journal, or with more paths than the final round takes as a list, as source's stop will", () => {
+        const many = Array.from({ length: maxJournalPaths + 1 }, (_, index) => `f${index}`);
+        const work = folderWorkOf(
+            [
+                { folder: "core/influxdb/data", journal: false },
+                { folder: "core/core/data", journal: true, deleted: 1, bytes: 10, list: list(...many.slice(1)) },
+            ],
+            [],
+            [warm("core/influxdb/data", 15_000, 0, 150), warm("core/core/data", 101_000, 0, 18), warm("core/hfs/data", 4, 0, 1)],
+        );
+        assert.deepEqual(
+            work.map((folder) => [folder.folder, folder.journal, folder.paths, folder.heldBytes, folder.newBytes]),
+            [
+                ["core/influxdb/data", false, 0, 0, 0],
+                ["core/core/data", false, maxJournalPaths + 1, 0, 10],
+                // A folder changes-before-stop did not name: counted as a walk, the safe side.
+                ["core/hfs/data", false, 0, 0, 0],
+            ],
+        );
+    });
+
+    it("counts the paths of a NUL-separated list in base64, an empty list as none", () => {
+        assert.equal(pathsIn(list("a b", "c\nd")), 2);
+        assert.equal(pathsIn(""), 0);
+        assert.equal(pathsIn(undefined), 0);
     });
 });

@@ -1,5 +1,7 @@
 // What the cutover's steps print and read, as pure data: folder descriptions, the change
 // journal's lists, the room dest needs, and where the users' outage went.
+import { SyncStats } from "../machinery/folderSync";
+import { FolderWork } from "./outageEstimate";
 
 /** A folder as the verification described it on one machine. */
 export interface FolderDescription {
@@ -82,4 +84,41 @@ export function outageOf(reports: OutageReports): Outage {
     const total = seconds(serving.servingAt - stop.stoppedAt);
     const measured = Object.values(steps).reduce((sum, value) => sum + value, 0);
     return { seconds: total, steps: { ...steps, betweenSteps: seconds(Math.max(0, total - measured)) } };
+}
+
+/** What dest's room check prints per folder the journal covers. */
+export interface DestRoom {
+    folder: string;
+    /** Bytes the listed paths hold on source beyond what dest already holds under them. */
+    needed: number;
+    available: number;
+}
+
+/** How many paths a base64 NUL-separated list holds. */
+export const pathsIn = (list: string | undefined): number =>
+    list === undefined || list === ""
+        ? 0
+        : Buffer.from(list, "base64")
+              .toString("utf8")
+              .split("\0")
+              .filter((path) => path !== "").length;
+
+/** Each folder's final round and verification, as known before source stops: source's journal, dest's room check, the last warm round. */
+export function folderWorkOf(changes: ChangesBeforeStop[], room: DestRoom[], warm: SyncStats[]): FolderWork[] {
+    return warm.map((round) => {
+        const listed = changes.find((entry) => entry.folder === round.folder);
+        const paths = pathsIn(listed?.list) + (listed?.deleted ?? 0);
+        const bytes = listed?.bytes ?? 0;
+        const newBytes = Math.min(bytes, Math.max(0, room.find((entry) => entry.folder === round.folder)?.needed ?? bytes));
+        return {
+            folder: round.folder,
+            // Past maxJournalPaths, source's stop hands the final round a walk, as it does without a journal.
+            journal: listed?.journal === true && paths <= maxJournalPaths,
+            paths,
+            heldBytes: bytes - newBytes,
+            newBytes,
+            entries: round.files,
+            warmSeconds: round.finishedAt - round.startedAt,
+        };
+    });
 }

@@ -57,6 +57,8 @@ export interface MigrationOutputs {
     contentVerified?: Cutover["contentVerified"];
     coldSyncSeconds?: Cutover["coldSyncSeconds"];
     outage?: Cutover["outage"];
+    /** The outage estimated before source stopped, in the shape of `outage`. */
+    outageEstimate?: Cutover["outageEstimate"];
     downtimeSeconds?: pulumi.Output<number>;
     /** What the dns phase will change on each register: named so until it has. */
     dnsChangesPlanned?: RegisterDns["changes"];
@@ -99,6 +101,7 @@ export function migrationOutputs(c: DeclaredComponents): MigrationOutputs {
             contentVerified: c.cutover.contentVerified,
             coldSyncSeconds: c.cutover.coldSyncSeconds,
             outage: c.cutover.outage,
+            outageEstimate: c.cutover.outageEstimate,
             downtimeSeconds: c.cutover.outage.apply((outage) => outage.seconds),
         }),
         ...(c.registerDns && { [phaseReached(c.phase, "dns") ? "dnsChanges" : "dnsChangesPlanned"]: c.registerDns.changes }),

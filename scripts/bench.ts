@@ -116,7 +116,8 @@ async function measure(hosts: TestHosts, migration: MigrationStack, rate: string
         // What users lived through, also when a method then reported a failure (see methods.*.error).
         seedDowntimeSeconds: seed.downtimeSeconds,
         programDowntimeSeconds: program.downtimeSeconds,
-        estimateSeconds: announcedEstimate(warm),
+        estimateSeconds: announcedEstimate(program.detail?.[0], "outageEstimate"),
+        warmEstimateSeconds: announcedEstimate(warm, "cutoverEstimate"),
         floorSeconds,
         warmRoundSeconds: { program: warm.seconds, rawTar },
         warmRoundProgress: { lines: warm.progress.length, last: warm.progress.at(-1) },

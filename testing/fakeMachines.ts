@@ -106,6 +106,15 @@ export const fakeMachines: FakeOutput = (name, inputs) => {
                 .join(""),
         };
     }
+    // dest holds a quarter of each listed path's 4096 bytes.
+    if (name.endsWith("-dest-room")) {
+        return {
+            stdout: defaultDataFolders
+                .filter((folder) => folder !== "core/influxdb/data")
+                .map((folder) => line({ folder, needed: 3072, available: 2 ** 40 }))
+                .join(""),
+        };
+    }
     if (name.endsWith("-source-description")) {
         return { stdout: defaultDataFolders.map((folder) => line({ folder, entries: 3, bytes: 1024, metadataDigest: metadataDigestOf(folder) })).join("") };
     }

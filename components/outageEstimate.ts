@@ -1,0 +1,101 @@
+// The users' outage the cutover will cost, computed from what is known before source stops:
+// the paths source's change journal lists and the bytes under them (changes-before-stop),
+// how much of those bytes dest already holds (dest-room), each folder's last warm round, and
+// dest's start measured in prepare. Pure, so that the model is tested on its own.
+import { Outage } from "./cutoverReports";
+
+/** What one folder's final round and verification will do, as known before source stops. */
+export interface FolderWork {
+    folder: string;
+    /** The final round copies the journal's list; without it, it walks every file as the last warm round did. */
+    journal: boolean;
+    /** Paths the final round handles: listed (a listed directory as itself) and deleted. */
+    paths: number;
+    /** Bytes under the listed paths that dest already holds: rsync compares them block by block, reading them on both ends. */
+    heldBytes: number;
+    /** Bytes dest does not hold yet: sent whole. */
+    newBytes: number;
+    /** The folder's entries, which dest's verification walks (from the last warm round). */
+    entries: number;
+    /** The folder's last warm round, in seconds: what a round that walks every file takes. */
+    warmSeconds: number;
+}
+
+/**
+ * The costs the estimate counts, each measured on the bench's default profile (2 cores,
+ * both machines and every round sharing them; `bench/levers.md`): a faster machine or
+ * a folder with fewer entries makes the figure an upper bound.
+ */
+export interface OutageModel {
+    /** Source's services stopped and its nginx alone serving the proxy file. */
+    sourceProxyStartedSeconds: number;
+    /** A final round that has nothing to copy: ssh, rsync's handshake, its logs. */
+    roundSetupSeconds: number;
+    perPathSeconds: number;
+    /** Bytes a round compares block by block per second, while the other rounds and the walks share the CPUs. */
+    heldBytesPerSecond: number;
+    /** A verification of a folder with nothing in it. */
+    verifySetupSeconds: number;
+    perEntryVerifiedSeconds: number;
+    /** Dest's start with its data, against its start on an empty dest in prepare. */
+    destStartFactor: number;
+    /** The engine, ssh and the steps' own bookkeeping between source's stop and dest serving. */
+    betweenStepsSeconds: number;
+}
+
+export const measuredModel: OutageModel = {
+    sourceProxyStartedSeconds: 0.75,
+    roundSetupSeconds: 0.8,
+    perPathSeconds: 0.0002,
+    heldBytesPerSecond: 210e6,
+    verifySetupSeconds: 0.5,
+    perEntryVerifiedSeconds: 0.000026,
+    destStartFactor: 1.6,
+    betweenStepsSeconds: 1.95,
+};
+
+/** The estimate, in the shape of the outage the cutover then reports, so that the two read side by side. */
+export interface OutageEstimate extends Outage {
+    /** What each folder's final round and verification were expected to do, and to take. */
+    folders: (FolderWork & { round: number; verify: number })[];
+    basis: string;
+}
+
+const tenth = (value: number): number => Math.round(value * 10) / 10;
+
+/**
+ * Folders are copied, then verified, each on its own and all at once; dest starts after the
+ * last verification. `newBytesPerSecond` is the fastest warm round's rate: the link and
+ * rsync as they ran on these machines.
+ */
+export function estimateOutage(folders: FolderWork[], destStartSeconds: number, newBytesPerSecond: number, model: OutageModel = measuredModel): OutageEstimate {
+    const perFolder = folders.map((work) => ({
+        ...work,
+        round: tenth(
+            work.journal
+                ? model.roundSetupSeconds + work.paths * model.perPathSeconds + work.heldBytes / model.heldBytesPerSecond + work.newBytes / newBytesPerSecond
+                : work.warmSeconds,
+        ),
+        verify: tenth(model.verifySetupSeconds + work.entries * model.perEntryVerifiedSeconds),
+    }));
+    const coldSync = Math.max(0, ...perFolder.map((work) => work.round));
+    const verified = Math.max(0, ...perFolder.map((work) => work.round + work.verify));
+    const steps = {
+        sourceProxyStarted: model.sourceProxyStartedSeconds,
+        coldSync,
+        verify: tenth(verified - coldSync),
+        destStart: tenth(destStartSeconds * model.destStartFactor),
+        betweenSteps: model.betweenStepsSeconds,
+    };
+    const walked = folders.filter((work) => !work.journal).map((work) => work.folder);
+    return {
+        seconds: tenth(Object.values(steps).reduce((sum, value) => sum + value, 0)),
+        steps,
+        folders: perFolder,
+        basis:
+            `made before source stopped, from the change journal's ${folders.reduce((n, w) => n + w.paths, 0)} paths ` +
+            `(${folders.reduce((n, w) => n + w.heldBytes, 0)} bytes dest holds compared block by block, ${folders.reduce((n, w) => n + w.newBytes, 0)} sent whole)` +
+            (walked.length > 0 ? `, the last warm round's time for ${walked.join(", ")} (no journal: walked)` : "") +
+            `, and dest's start in prepare (${destStartSeconds} s) times ${model.destStartFactor}; costs measured on the bench's default profile`,
+    };
+}
