@@ -381,6 +381,7 @@ describe("Cutover's outage estimate", () => {
         assert.deepEqual(
             await promiseOf(component.outageEstimate),
             estimateOutage(
+                "made before source stopped, from its change journal",
                 defaultDataFolders.map((folder, index) =>
                     folder === "core/influxdb/data"
                         ? { ...journaled(folder, index), journal: false, paths: 0, heldBytes: 0, newBytes: 0 }

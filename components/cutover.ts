@@ -17,7 +17,7 @@ import {
     outageOf,
     spanOf,
 } from "./cutoverReports";
-import { estimateOutage, OutageEstimate } from "./outageEstimate";
+import { estimateOutage, OutageEstimate, sendRate } from "./outageEstimate";
 
 export interface CutoverArgs {
     source: Machine;
@@ -104,9 +104,10 @@ export class Cutover extends pulumi.ComponentResource {
             .all([changesBeforeStop.stdout, destRoom.stdout, args.warmRounds, args.destStartSeconds])
             .apply(([changes, room, warm, destStartSeconds]) =>
                 estimateOutage(
+                    "made before source stopped, from its change journal",
                     folderWorkOf(jsonLines<ChangesBeforeStop>(changes), jsonLines<DestRoom>(room), warm),
                     destStartSeconds,
-                    Math.max(...warm.map((round) => round.bytesReceived / Math.max(0.001, round.finishedAt - round.startedAt))),
+                    sendRate(warm),
                 ),
             );
         const destReachable = step(

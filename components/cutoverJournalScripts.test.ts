@@ -184,7 +184,11 @@ describe("the change journal read by source's stop, run by bash on a fake change
                 ["core/hfs/data", true, 0, ""],
             ],
         );
-        assert.ok(counted[0].bytes! >= 150 && counted[1].bytes === 10 && counted[2].bytes === 0, JSON.stringify(counted));
+        // Regular files only: the listed directory `journal` is copied as itself, its file counted where it is listed.
+        assert.deepEqual(
+            counted.map(({ bytes }) => bytes),
+            [150, 10, 0],
+        );
         assert.equal(await ending(recorder), "running");
 
         const refused = check(0);
@@ -199,9 +203,20 @@ describe("the change journal read by source's stop, run by bash on a fake change
         // dest: room for what source would write, less what dest already holds under the same paths.
         const destRoot = path.join(confRoot, "dest");
         const room = (changes: ChangesBeforeStop[]) => runBash(render("dest-room.sh", { confRoot: destRoot }), { stdin: destRoomInput(changes) });
+        // dest already holds 60 bytes of collection-1.wt, and a directory `journal` full of files the list does not name.
+        fs.mkdirSync(path.join(destRoot, "core/mongodb/data/journal"), { recursive: true });
+        fs.writeFileSync(path.join(destRoot, "core/mongodb/data/collection-1.wt"), "y".repeat(60));
+        fs.writeFileSync(path.join(destRoot, "core/mongodb/data/journal/WiredTigerPreplog 1"), "z".repeat(5000));
         const enough = room(counted);
         assert.deepEqual([enough.status, enough.stderr], [0, ""]);
-        assert.equal(jsonLines<{ needed: number }>(enough.stdout)[1].needed, 10);
+        assert.deepEqual(
+            jsonLines<{ folder: string; needed: number }>(enough.stdout).map(({ folder, needed }) => [folder, needed]),
+            [
+                ["core/mongodb/data", 90],
+                ["core/core/data", 10],
+                ["core/hfs/data", 0],
+            ],
+        );
         const short = room([{ ...counted[1], bytes: 1e18 }]);
         assert.equal(short.status, 1);
         assert.match(

@@ -1,5 +1,7 @@
 import { strict as assert } from "assert";
-import { estimateOutage, FolderWork, OutageModel } from "./outageEstimate";
+import { estimateOutage, FolderWork, OutageModel, repeatedRoundWork, sendRate } from "./outageEstimate";
+import { maxJournalPaths } from "./cutoverReports";
+import { SyncStats } from "../machinery/folderSync";
 
 // Round figures, so that each expected value is worked out by hand below.
 const model: OutageModel = {
@@ -7,8 +9,8 @@ const model: OutageModel = {
     roundSetupSeconds: 1,
     perPathSeconds: 0.001,
     heldBytesPerSecond: 100e6,
-    verifySetupSeconds: 0.5,
-    perEntryVerifiedSeconds: 0.00001,
+    walkSetupSeconds: 0.5,
+    perEntryWalkedSeconds: 0.00001,
     destStartFactor: 2,
     betweenStepsSeconds: 1.5,
 };
@@ -26,12 +28,16 @@ const folder = (name: string, work: Partial<FolderWork>): FolderWork => ({
 
 describe("estimateOutage", () => {
     it("adds source's stop, the slowest folder's round and verification, dest's start and the steps between", () => {
+        // Source's description walks 0.5 + 500,010 entries = 5.5 s while the rounds run; no folder is verified before it ends.
         const estimate = estimateOutage(
+            "made in a test",
             [
-                // 1 + 1 path + 500 MB compared at 100 MB/s = 6.001 s, then 0.5 + 10 entries = 0.5 s verified.
+                // 1 + 1 path + 500 MB compared at 100 MB/s = 6.001 s, then 0.5 + 10 entries = 0.5 s verified: done at 6.5 s.
                 folder("core/mongodb/data", { paths: 1, heldBytes: 500e6, entries: 10 }),
-                // 1 + 2000 paths + 50 MB sent at 25 MB/s = 5 s, then 0.5 + 300,000 entries = 3.5 s verified: the last.
+                // 1 + 2000 paths + 50 MB sent at 25 MB/s = 5 s; verified from 5.5 s in 0.5 + 300,000 entries = 3.5 s: done at 9 s, the last.
                 folder("core/core/data", { paths: 2000, newBytes: 50e6, entries: 300_000 }),
+                // Nothing listed: 1 s; verified from 5.5 s in 2.5 s.
+                folder("core/influxdb/data", { entries: 200_000 }),
             ],
             1.5,
             25e6,
@@ -42,20 +48,22 @@ describe("estimateOutage", () => {
             [
                 { folder: "core/mongodb/data", round: 6, verify: 0.5 },
                 { folder: "core/core/data", round: 5, verify: 3.5 },
+                { folder: "core/influxdb/data", round: 1, verify: 2.5 },
             ],
         );
         assert.deepEqual(estimate.folders[1], { ...folder("core/core/data", { paths: 2000, newBytes: 50e6, entries: 300_000 }), round: 5, verify: 3.5 });
-        // Copies end at 6 s, the last verification at 8.5 s; dest's start 1.5 s in prepare, twice that with its data.
-        assert.deepEqual(estimate.steps, { sourceProxyStarted: 0.5, coldSync: 6, verify: 2.5, destStart: 3, betweenSteps: 1.5 });
-        assert.equal(estimate.seconds, 13.5);
+        // Copies end at 6 s, the last verification at 9 s; dest's start 1.5 s in prepare, twice that with its data.
+        assert.deepEqual(estimate.steps, { sourceProxyStarted: 0.5, coldSync: 6, verify: 3, destStart: 3, betweenSteps: 1.5 });
+        assert.equal(estimate.seconds, 14);
         assert.match(
             estimate.basis,
-            /^made before source stopped, from the change journal's 2001 paths \(500000000 bytes dest holds compared block by block, 50000000 sent whole\), and dest's start in prepare \(1.5 s\) times 2;/,
+            /^made in a test: 2001 paths, 500000000 bytes dest holds compared block by block, 50000000 sent whole; dest's start in prepare \(1.5 s\) times 2; costs measured/,
         );
     });
 
     it("counts a folder without a journal as its last warm round, which walked every file too", () => {
         const estimate = estimateOutage(
+            "made in a test",
             [folder("core/influxdb/data", { journal: false, paths: 30_000, warmSeconds: 42.25, entries: 50_000 }), folder("core/hfs/data", { entries: 4 })],
             1,
             25e6,
@@ -70,6 +78,47 @@ describe("estimateOutage", () => {
         );
         assert.equal(estimate.steps.coldSync, 42.3);
         assert.equal(estimate.seconds, 0.5 + 42.3 + 1 + 2 + 1.5);
-        assert.match(estimate.basis, /the last warm round's time for core\/influxdb\/data \(no journal: walked\)/);
+        assert.match(estimate.basis, /; the last warm round's time for core\/influxdb\/data \(no journal: walked\);/);
+    });
+});
+
+describe("repeatedRoundWork and sendRate", () => {
+    const round = (folder: string, stats: Partial<SyncStats>): SyncStats => ({
+        folder,
+        round: "warm-2",
+        walk: true,
+        bytesReceived: 0,
+        bytesTransferred: 0,
+        totalSize: 0,
+        files: 0,
+        changedFiles: 0,
+        vanished: 0,
+        startedAt: 0,
+        finishedAt: 1,
+        delete: true,
+        ...stats,
+    });
+    const rounds = [
+        // A database file of 1 GB written in place: 40 MB received, the rest compared block by block.
+        round("core/mongodb/data", { bytesReceived: 40e6, bytesTransferred: 1e9, files: 4, changedFiles: 1, finishedAt: 8 }),
+        // A first round's attachments: everything received, more files than a journal's list takes.
+        round("core/core/data", { bytesReceived: 300e6, bytesTransferred: 290e6, files: 151_000, changedFiles: maxJournalPaths + 1, finishedAt: 10 }),
+    ];
+
+    it("takes what the round wrote as what the final round will: its files, what it received, the rest of their bytes held by dest", () => {
+        assert.deepEqual(repeatedRoundWork(rounds, true), [
+            { folder: "core/mongodb/data", journal: true, paths: 1, heldBytes: 960e6, newBytes: 40e6, entries: 4, warmSeconds: 8 },
+            // rsync's received bytes include its lists: never more sent whole than the files hold.
+            { folder: "core/core/data", journal: false, paths: maxJournalPaths + 1, heldBytes: 0, newBytes: 290e6, entries: 151_000, warmSeconds: 10 },
+        ]);
+        assert.deepEqual(
+            repeatedRoundWork(rounds, false).map((work) => work.journal),
+            [false, false],
+        );
+    });
+
+    it("is the fastest round's bytes received per second", () => {
+        assert.equal(sendRate(rounds), 30e6);
+        assert.equal(sendRate([round("core/hfs/data", { bytesReceived: 10, startedAt: 5, finishedAt: 5 })]), 10_000);
     });
 });

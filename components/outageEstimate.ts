@@ -2,7 +2,8 @@
 // the paths source's change journal lists and the bytes under them (changes-before-stop),
 // how much of those bytes dest already holds (dest-room), each folder's last warm round, and
 // dest's start measured in prepare. Pure, so that the model is tested on its own.
-import { Outage } from "./cutoverReports";
+import { SyncStats } from "../machinery/folderSync";
+import { maxJournalPaths, Outage } from "./cutoverReports";
 
 /** What one folder's final round and verification will do, as known before source stops. */
 export interface FolderWork {
@@ -34,9 +35,10 @@ export interface OutageModel {
     perPathSeconds: number;
     /** Bytes a round compares block by block per second, while the other rounds and the walks share the CPUs. */
     heldBytesPerSecond: number;
-    /** A verification of a folder with nothing in it. */
-    verifySetupSeconds: number;
-    perEntryVerifiedSeconds: number;
+    /** A walk of an empty folder: source's description of every folder, dest's verification of one. */
+    walkSetupSeconds: number;
+    /** Each entry a walk describes (at nice 10, while the rounds run). */
+    perEntryWalkedSeconds: number;
     /** Dest's start with its data, against its start on an empty dest in prepare. */
     destStartFactor: number;
     /** The engine, ssh and the steps' own bookkeeping between source's stop and dest serving. */
@@ -48,9 +50,9 @@ export const measuredModel: OutageModel = {
     roundSetupSeconds: 0.8,
     perPathSeconds: 0.0002,
     heldBytesPerSecond: 210e6,
-    verifySetupSeconds: 0.5,
-    perEntryVerifiedSeconds: 0.000026,
-    destStartFactor: 1.6,
+    walkSetupSeconds: 0.5,
+    perEntryWalkedSeconds: 0.00002,
+    destStartFactor: 1.35,
     betweenStepsSeconds: 1.95,
 };
 
@@ -64,11 +66,18 @@ export interface OutageEstimate extends Outage {
 const tenth = (value: number): number => Math.round(value * 10) / 10;
 
 /**
- * Folders are copied, then verified, each on its own and all at once; dest starts after the
+ * `madeFrom` says what the figures are (the basis's first words). Folders are copied all at once while source describes every folder; each folder is
+ * verified once both its round and that description are done, and dest starts after the
  * last verification. `newBytesPerSecond` is the fastest warm round's rate: the link and
  * rsync as they ran on these machines.
  */
-export function estimateOutage(folders: FolderWork[], destStartSeconds: number, newBytesPerSecond: number, model: OutageModel = measuredModel): OutageEstimate {
+export function estimateOutage(
+    madeFrom: string,
+    folders: FolderWork[],
+    destStartSeconds: number,
+    newBytesPerSecond: number,
+    model: OutageModel = measuredModel,
+): OutageEstimate {
     const perFolder = folders.map((work) => ({
         ...work,
         round: tenth(
@@ -76,10 +85,11 @@ export function estimateOutage(folders: FolderWork[], destStartSeconds: number, 
                 ? model.roundSetupSeconds + work.paths * model.perPathSeconds + work.heldBytes / model.heldBytesPerSecond + work.newBytes / newBytesPerSecond
                 : work.warmSeconds,
         ),
-        verify: tenth(model.verifySetupSeconds + work.entries * model.perEntryVerifiedSeconds),
+        verify: tenth(model.walkSetupSeconds + work.entries * model.perEntryWalkedSeconds),
     }));
+    const described = model.walkSetupSeconds + folders.reduce((n, work) => n + work.entries, 0) * model.perEntryWalkedSeconds;
     const coldSync = Math.max(0, ...perFolder.map((work) => work.round));
-    const verified = Math.max(0, ...perFolder.map((work) => work.round + work.verify));
+    const verified = Math.max(0, ...perFolder.map((work) => Math.max(work.round, described) + work.verify));
     const steps = {
         sourceProxyStarted: model.sourceProxyStartedSeconds,
         coldSync,
@@ -93,9 +103,31 @@ export function estimateOutage(folders: FolderWork[], destStartSeconds: number, 
         steps,
         folders: perFolder,
         basis:
-            `made before source stopped, from the change journal's ${folders.reduce((n, w) => n + w.paths, 0)} paths ` +
-            `(${folders.reduce((n, w) => n + w.heldBytes, 0)} bytes dest holds compared block by block, ${folders.reduce((n, w) => n + w.newBytes, 0)} sent whole)` +
-            (walked.length > 0 ? `, the last warm round's time for ${walked.join(", ")} (no journal: walked)` : "") +
-            `, and dest's start in prepare (${destStartSeconds} s) times ${model.destStartFactor}; costs measured on the bench's default profile`,
+            `${madeFrom}: ${folders.reduce((n, w) => n + w.paths, 0)} paths, ` +
+            `${folders.reduce((n, w) => n + w.heldBytes, 0)} bytes dest holds compared block by block, ${folders.reduce((n, w) => n + w.newBytes, 0)} sent whole` +
+            (walked.length > 0 ? `; the last warm round's time for ${walked.join(", ")} (no journal: walked)` : "") +
+            `; dest's start in prepare (${destStartSeconds} s) times ${model.destStartFactor}; costs measured on the bench's default profile`,
     };
+}
+
+/** The fastest warm round's rate, in bytes received per second: the link and rsync as they ran on these machines. */
+export const sendRate = (rounds: SyncStats[]): number =>
+    Math.max(1, ...rounds.map((round) => round.bytesReceived / Math.max(0.001, round.finishedAt - round.startedAt)));
+
+/**
+ * A final round right after this warm round, if users change about what they changed
+ * during it: the files the round wrote, what it received of them sent whole and the rest of
+ * their bytes compared block by block. After a first round, which copied everything, an
+ * upper bound; the cutover makes its own estimate from the journal before source stops.
+ */
+export function repeatedRoundWork(rounds: SyncStats[], journal: boolean): FolderWork[] {
+    return rounds.map((round) => ({
+        folder: round.folder,
+        journal: journal && round.changedFiles <= maxJournalPaths,
+        paths: round.changedFiles,
+        heldBytes: Math.max(0, round.bytesTransferred - round.bytesReceived),
+        newBytes: Math.min(round.bytesReceived, round.bytesTransferred),
+        entries: round.files,
+        warmSeconds: round.finishedAt - round.startedAt,
+    }));
 }

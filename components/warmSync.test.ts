@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { defaultDataFolders, folderKey } from "../config";
+import { estimateOutage } from "./outageEstimate";
 import { WarmSync, WarmSyncArgs } from "./warmSync";
 import { peerAccess, pullScript } from "../machinery/folderSync";
 import { render } from "../machinery/templates";
@@ -140,27 +141,31 @@ for (const executor of executors) {
             );
         });
 
-        it("reports each folder's round, and estimates the cutover from the slowest folder and dest's start", async () => {
+        it("reports each folder's round, and estimates the cutover as if it followed at once, users changing as much as during the round", async () => {
             const { component } = await make(executor);
             const stats = await promiseOf(component.stats);
             assert.deepEqual(
                 stats.map((s) => [s.folder, s.round, s.changedFiles, s.bytesReceived]),
                 defaultDataFolders.map((folder) => [folder, "warm-1", warmClock.changedFiles, warmClock.bytesReceived]),
             );
-            // The slowest folder (the fourth) took 2 + 3/2 - 1 = 2.5s; dest started in 2.5s; 5 steps at 0.5s.
-            assert.deepEqual(await promiseOf(component.cutoverEstimate), {
-                seconds: 7.5,
-                coldSyncSeconds: 2.5,
-                destStartSeconds: 2.5,
-                basis: "an upper bound: the slowest folder's last warm round (8 files, 40 bytes received), which compared every file, while a final round that has source's change journal copies only what changed since; dest's start measured in prepare; 5 steps at 0.5s. Run another warm round just before the cutover to bring it down",
-            });
-        });
-
-        it("counts each step's overhead as configured", async () => {
-            const { component } = await make(executor, { stepOverheadSeconds: 2 });
-            const estimate = await promiseOf(component.cutoverEstimate);
-            assert.deepEqual([estimate.seconds, estimate.coldSyncSeconds], [15, 2.5]);
-            assert.match(estimate.basis, /; 5 steps at 2s\. /);
+            // Folder i's round wrote 2 files of 20 bytes, receiving 10 of them, from 1 to 2 + i/2 s: 10 bytes a second at most.
+            assert.deepEqual(
+                await promiseOf(component.cutoverEstimate),
+                estimateOutage(
+                    "made after warm round 2, as if the cutover followed at once and users changed as much as during it (after a first round, which copied everything, an upper bound; the cutover makes its own before source stops)",
+                    defaultDataFolders.map((folder, index) => ({
+                        folder,
+                        journal: true,
+                        paths: 2,
+                        heldBytes: 10,
+                        newBytes: 10,
+                        entries: 4,
+                        warmSeconds: 1 + index / 2,
+                    })),
+                    warmClock.destStartSeconds,
+                    10,
+                ),
+            );
         });
     });
 }

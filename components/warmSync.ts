@@ -3,6 +3,7 @@ import { folderKey, Machine, SyncSettings } from "../config";
 import { PeerAccess, pullScript, SyncStats } from "../machinery/folderSync";
 import { declareStep, jsonLines, Transport } from "../machinery/remoteStep";
 import { render } from "../machinery/templates";
+import { estimateOutage, OutageEstimate, repeatedRoundWork, sendRate } from "./outageEstimate";
 
 export interface WarmSyncArgs {
     /** Records the changes from the start of each round (the change journal). */
@@ -17,8 +18,6 @@ export interface WarmSyncArgs {
     frozen: boolean;
     /** The last measured start of dest's services (prepare's check), for the estimate. */
     destStartSeconds: pulumi.Output<number>;
-    /** Steps that are not folders' copies and run while users wait, each about this long. */
-    stepOverheadSeconds?: number;
     transport: Transport;
 }
 
@@ -28,17 +27,6 @@ export interface ChangeJournal {
     reason?: string;
 }
 
-/** What the cutover would cost users now, from the last warm round. */
-export interface CutoverEstimate {
-    seconds: number;
-    coldSyncSeconds: number;
-    destStartSeconds: number;
-    basis: string;
-}
-
-// Steps run one after the other while users wait: stop source, copy, verify, start dest, proxy reaches dest.
-const sequentialSteps = 5;
-
 /**
  * "Transfer user data" while source still serves: one rsync per data folder, repeated
  * when the round counter changes. Its copies of live database files are only a head
@@ -46,7 +34,8 @@ const sequentialSteps = 5;
  */
 export class WarmSync extends pulumi.ComponentResource {
     public readonly stats: pulumi.Output<SyncStats[]>;
-    public readonly cutoverEstimate: pulumi.Output<CutoverEstimate>;
+    /** What the cutover would cost users right after this round (outageEstimate.ts). */
+    public readonly cutoverEstimate: pulumi.Output<OutageEstimate>;
     public readonly journal: pulumi.Output<ChangeJournal>;
 
     constructor(name: string, args: WarmSyncArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -79,22 +68,16 @@ export class WarmSync extends pulumi.ComponentResource {
             ).stdout.apply((stdout) => jsonLines<SyncStats>(stdout)[0]),
         );
         this.stats = pulumi.all(rounds);
-        const overhead = args.stepOverheadSeconds ?? 0.5;
-        this.cutoverEstimate = pulumi.all([this.stats, args.destStartSeconds]).apply(([stats, destStartSeconds]) => {
-            // Folders are copied in parallel; a round that repeats the last one's changes takes about as long.
-            const coldSyncSeconds = Math.max(...stats.map((s) => s.finishedAt - s.startedAt));
-            const seconds = coldSyncSeconds + destStartSeconds + sequentialSteps * overhead;
-            return {
-                seconds: Math.round(seconds * 10) / 10,
-                coldSyncSeconds: Math.round(coldSyncSeconds * 10) / 10,
-                destStartSeconds,
-                basis:
-                    `an upper bound: the slowest folder's last warm round (${stats.reduce((n, s) => n + s.changedFiles, 0)} files, ` +
-                    `${stats.reduce((n, s) => n + s.bytesReceived, 0)} bytes received), which compared every file, while a final round ` +
-                    `that has source's change journal copies only what changed since; dest's start measured in prepare; ` +
-                    `${sequentialSteps} steps at ${overhead}s. Run another warm round just before the cutover to bring it down`,
-            };
-        });
+        this.cutoverEstimate = pulumi
+            .all([this.stats, this.journal, args.destStartSeconds])
+            .apply(([stats, changeJournal, destStartSeconds]) =>
+                estimateOutage(
+                    `made after warm round ${round}, as if the cutover followed at once and users changed as much as during it (after a first round, which copied everything, an upper bound; the cutover makes its own before source stops)`,
+                    repeatedRoundWork(stats, changeJournal.journal),
+                    destStartSeconds,
+                    sendRate(stats),
+                ),
+            );
         this.registerOutputs({ stats: this.stats, cutoverEstimate: this.cutoverEstimate });
     }
 }

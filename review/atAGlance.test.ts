@@ -80,7 +80,7 @@ describe("the review's opening box", () => {
         ];
         assert.deepEqual(glance("warm-sync", "cutover", steps, { estimate: { seconds: 12.5, basis: "…" } }), [
             "- Phase: `warm-sync` -> `cutover`, forward",
-            "- Users: a 503 window (with Retry-After) from source's stop until dest serves, about 12.5 s by the last warm round's estimate (an upper bound, below); then source's nginx proxies to dest",
+            "- Users: a 503 window (with Retry-After) from source's stop until dest serves, about 12.5 s by the last warm round's estimate (its basis below; the cutover makes its own before source stops); then source's nginx proxies to dest",
             "- Given up for good: nothing: every step this update runs has its undo in the stack",
             "- Machines touched:",
             `  - ${onSource}: stops every service, then starts nginx alone`,

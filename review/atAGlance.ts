@@ -31,7 +31,7 @@ function phaseLine(move: Move): string {
 function estimateWords(estimate: unknown): string {
     const seconds = typeof estimate === "object" && estimate !== null ? (estimate as { seconds?: unknown }).seconds : undefined;
     return typeof seconds === "number"
-        ? `about ${seconds} s by the last warm round's estimate (an upper bound, below)`
+        ? `about ${seconds} s by the last warm round's estimate (its basis below; the cutover makes its own before source stops)`
         : "its length is estimated once a warm round has run";
 }
 

@@ -69,7 +69,7 @@ describe("the review of this program's previews", () => {
         assert.deepEqual(document.slice(2, 11), [
             "- Phase: `warm-sync` -> `cutover`, forward",
             "- Changes (resources): 32 create, 1 read, 38 same, 1 update",
-            `- Users: a 503 window (with Retry-After) from source's stop until dest serves, about ${estimate} s by the last warm round's estimate (an upper bound, below); then source's nginx proxies to dest`,
+            `- Users: a 503 window (with Retry-After) from source's stop until dest serves, about ${estimate} s by the last warm round's estimate (its basis below; the cutover makes its own before source stops); then source's nginx proxies to dest`,
             "- Given up for good: nothing: every step this update runs has its undo in the stack",
             "- Machines touched:",
             `  - ${source.heading}: stops every service, then starts nginx alone`,
