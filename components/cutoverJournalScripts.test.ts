@@ -7,7 +7,7 @@ import * as path from "path";
 import { ChangesBeforeStop, destRoomInput, FolderChanges, finalRoundInput } from "./cutoverReports";
 import { jsonLines } from "../machinery/remoteStep";
 import { render } from "../machinery/templates";
-import { machines, runBash, temporaryFolder } from "../testing";
+import { fakeCommand, machines, runBash, temporaryFolder } from "../testing";
 import { stopSourceScript } from "../machinery/services";
 
 /** Source's stop (source-stop.sh, its services and nginx stand-ins) run by bash on this machine, on a journal written as inotifywait writes it, with a stand-in recorder. */
@@ -167,9 +167,11 @@ describe("the change journal read by source's stop, run by bash on a fake change
             fs.mkdirSync(path.dirname(path.join(confRoot, at)), { recursive: true });
             fs.writeFileSync(path.join(confRoot, at), "x".repeat(bytes));
         };
-        write("core/mongodb/data/collection-1.wt", 100);
-        write("core/mongodb/data/journal/WiredTigerLog 1", 50);
-        write("core/core/data/b", 10);
+        // Bytes on disk, in 4 KiB blocks: holes do not count.
+        write("core/mongodb/data/collection-1.wt", 3 * 4096);
+        write("core/mongodb/data/journal/WiredTigerLog 1", 4096);
+        write("core/core/data/b", 4096);
+        fs.truncateSync(path.join(confRoot, "core/core/data/b"), 2 ** 20);
         const nulTerminated = (paths: string[]) => Buffer.from(paths.map((at) => `${at}\0`).join("")).toString("base64");
         const check = (maxDeletions: number) =>
             runBash(render("changes-before-stop.sh", { migrationId: "unit", round: 3, confRoot, folders, maxDeletions }), { env: { HOME: home } });
@@ -187,7 +189,7 @@ describe("the change journal read by source's stop, run by bash on a fake change
         // Regular files only: the listed directory `journal` is copied as itself, its file counted where it is listed.
         assert.deepEqual(
             counted.map(({ bytes }) => bytes),
-            [150, 10, 0],
+            [4 * 4096, 4096, 0],
         );
         assert.equal(await ending(recorder), "running");
 
@@ -203,17 +205,17 @@ describe("the change journal read by source's stop, run by bash on a fake change
         // dest: room for what source would write, less what dest already holds under the same paths.
         const destRoot = path.join(confRoot, "dest");
         const room = (changes: ChangesBeforeStop[]) => runBash(render("dest-room.sh", { confRoot: destRoot }), { stdin: destRoomInput(changes) });
-        // dest already holds 60 bytes of collection-1.wt, and a directory `journal` full of files the list does not name.
+        // dest already holds one block of collection-1.wt, and a directory `journal` full of files the list does not name.
         fs.mkdirSync(path.join(destRoot, "core/mongodb/data/journal"), { recursive: true });
-        fs.writeFileSync(path.join(destRoot, "core/mongodb/data/collection-1.wt"), "y".repeat(60));
+        fs.writeFileSync(path.join(destRoot, "core/mongodb/data/collection-1.wt"), "y".repeat(4096));
         fs.writeFileSync(path.join(destRoot, "core/mongodb/data/journal/WiredTigerPreplog 1"), "z".repeat(5000));
         const enough = room(counted);
         assert.deepEqual([enough.status, enough.stderr], [0, ""]);
         assert.deepEqual(
             jsonLines<{ folder: string; needed: number }>(enough.stdout).map(({ folder, needed }) => [folder, needed]),
             [
-                ["core/mongodb/data", 90],
-                ["core/core/data", 10],
+                ["core/mongodb/data", 3 * 4096],
+                ["core/core/data", 4096],
                 ["core/hfs/data", 0],
             ],
         );
@@ -223,6 +225,20 @@ describe("the change journal read by source's stop, run by bash on a fake change
             short.stderr,
             /^core\/core\/data: the final round may write 1000000000000000000 bytes more than dest holds there, and .*\/dest\/core\/core\/data has \d+ bytes free\nThe cutover stops here, source still serving: free space on dest first\.\n$/,
         );
+    });
+
+    it("dest-room: sums past 2^31 bytes (mawk's printf %d stops there)", () => {
+        const bin = path.join(confRoot, "bin");
+        fs.mkdirSync(bin);
+        // Every listed path a regular file of 4 GiB on disk.
+        fakeCommand(bin, "stat", `for path in "\${@:4}"; do printf 'regular file\\t8388608\\t512\\n'; done`);
+        fs.mkdirSync(path.join(confRoot, "dest/core/core/data"), { recursive: true });
+        const result = runBash(render("dest-room.sh", { confRoot: path.join(confRoot, "dest") }), {
+            stdin: destRoomInput([{ folder: "core/core/data", journal: true, bytes: 5e9, list: Buffer.from("a\0").toString("base64") }]),
+            env: { PATH: `${bin}:${process.env.PATH}` },
+        });
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.equal(jsonLines<{ needed: number }>(result.stdout)[0].needed, 5e9 - 2 ** 32);
     });
 
     it("a directory created or moved in since lists everything it holds at the stop; one whose attributes changed lists itself alone", async () => {
