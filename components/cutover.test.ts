@@ -171,17 +171,24 @@ touch "$marker_folder"/cutover-began
             for (const name of carryBacks) assert.deepEqual(resources.get(name)!.dependsOn, ["cut-dest-taken-over"], name);
         });
 
-        it("stops source, then starts its nginx alone on the proxy file; source's description is made while dest copies", async () => {
+        it("stops source, then starts its nginx alone on the proxy file; source's description, made while dest copies, checks nothing else runs", async () => {
             const { resources } = await make(executor);
-            assertInOrder(scriptsOf(resources, "cut-stop-source").create, [
+            const stop = scriptsOf(resources, "cut-stop-source").create;
+            assertInOrder(stop, [
                 "# Stops every service on source, then starts its nginx alone",
                 `date +%s.%N > "$marker_folder/source-stopped"\n'/var/pryv/stop-containers'\n`,
                 "\n'/var/pryv/run-core' 'reverse_proxy'\n",
-                "\nrunning=$('docker-compose' '-f' '/var/pryv/core.yml' 'ps' '--services' '--filter' 'status=running')\n",
-                "grep -v -x -F -e 'reverse_proxy' -e ''",
             ]);
+            assert.ok(!stop.includes("running="), "the final rounds do not wait for the running check");
             const description = scriptsOf(resources, "cut-source-description").create;
-            assert.ok(description.startsWith("# Describes each data folder on source as a copy must preserve it"), description);
+            assert.ok(description.startsWith("# Checks that nothing but nginx runs on source, then describes each data folder there"), description);
+            assertInOrder(description, [
+                "\n  running=$('docker-compose' '-f' '/var/pryv/core.yml' 'ps' '--services' '--filter' 'status=running')\n",
+                "grep -v -x -F -e 'reverse_proxy' -e ''",
+                '\n) 2> "$alone_check" &\n',
+                "describe_folder",
+                'if ! wait "$checker"; then',
+            ]);
             // The walk yields the CPU to the final rounds running meanwhile; so does each verify on dest.
             assert.match(description, /^renice -n 10 -p \$\$ >\/dev\/null 2>&1 \|\| true$/m);
             for (const key of keys) assert.match(scriptsOf(resources, `cut-verify-${key}`).create, /^renice -n 10 -p \$\$ >\/dev\/null 2>&1 \|\| true$/m, key);

@@ -163,13 +163,15 @@ export class Cutover extends pulumi.ComponentResource {
             },
             [...args.sourceSwitched, destRoom, destReachable, destBack],
         );
-        // Source is frozen from here on: its description is made while dest copies.
+        // Source is frozen from here on: its description is made while dest copies, with the check that nothing but nginx runs there.
         const sourceDescription = step(
             "source-description",
             {
                 machine: source,
                 create: render("data-manifest.sh", {
                     role: "source",
+                    runningCommand: args.nginxAlone.runningCommand,
+                    service: args.nginxAlone.service,
                     confRoot: source.confRoot,
                     migrationId,
                     folders: dataFolders.map((folder) => ({ folder, key: folderKey(folder) })),

@@ -61,13 +61,26 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
     });
     afterEach(() => remove());
 
+    /** Source's description step, with what its running check lists besides nginx. */
+    const describeSource = (startedAlongside: string[] = []) =>
+        runBash(
+            render("data-manifest.sh", {
+                role: "source",
+                confRoot: path.join(root, "source"),
+                migrationId: "unit",
+                folders: [{ folder, key }],
+                runningCommand: [
+                    fakeCommand(root, "list-running", `echo "running $*" >> '${root}/running.log'\nprintf '%s\\n' reverse_proxy ${startedAlongside.join(" ")}`),
+                    "ps",
+                ],
+                service: "reverse_proxy",
+            }),
+            { env },
+        );
     const rsyncValues = () => ({ ...peerRsyncValues({ ...dest, confRoot: path.join(root, "dest") }, pullAccess, folder), migrationId: "unit", folder, key });
     /** source's digest of its folder, as its description step prints it. */
     const sourceDigest = (): string => {
-        const described = runBash(
-            render("data-manifest.sh", { role: "source", confRoot: path.join(root, "source"), migrationId: "unit", folders: [{ folder, key }] }),
-            { env },
-        );
+        const described = describeSource();
         assert.equal(described.status, 0, described.stderr);
         return jsonLines<FolderDescription>(described.stdout)[0].metadataDigest!;
     };
@@ -88,13 +101,36 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
     it("data-manifest: a folder's bytes past 2^31 exactly (a sparse file: its size, not its blocks)", () => {
         fs.writeFileSync(path.join(sourceCopy, "big.wt"), "");
         fs.truncateSync(path.join(sourceCopy, "big.wt"), 5 * 2 ** 30 + 1);
-        const described = runBash(
-            render("data-manifest.sh", { role: "source", confRoot: path.join(root, "source"), migrationId: "unit", folders: [{ folder, key }] }),
-            { env },
-        );
+        const described = describeSource();
         assert.equal(described.status, 0, described.stderr);
         const [description] = jsonLines<{ entries: number; bytes: number }>(described.stdout);
         assert.deepEqual([description.entries, description.bytes], [4, 5 * 2 ** 30 + 1 + "source bytes".length + "log".length]);
+    });
+
+    it("data-manifest: checks that nothing but nginx runs on source, beside its walks", () => {
+        const described = describeSource();
+        assert.deepEqual([described.status, described.stderr], [0, ""]);
+        assert.equal(fs.readFileSync(path.join(root, "running.log"), "utf8"), "running ps\n");
+        assert.deepEqual(
+            jsonLines<FolderDescription>(described.stdout).map((line) => line.folder),
+            [folder],
+        );
+    });
+
+    it("data-manifest: fails naming what runs besides nginx (compose started the linked databases again): no folder is verified, dest never starts", () => {
+        const described = describeSource(["core", "mongodb"]);
+        assert.deepEqual(
+            [described.status, described.stderr],
+            [
+                1,
+                "source: still running after the stop and the start of reverse_proxy alone: core mongodb. Dest must not start on a copy of a running database: check proxy.startCommand (docker-compose up starts the services a service links to, unless --no-deps).\n",
+            ],
+        );
+        assert.deepEqual(
+            fs.readdirSync(markers()).filter((name) => name.endsWith(".err")),
+            [],
+            "the check's own file is removed",
+        );
     });
 
     it("verify-copy: a copy with source's metadata is content-checked on what the final round wrote, without a second copy", () => {

@@ -88,15 +88,13 @@ export interface JournalRead {
 /**
  * Source stopped, then its nginx alone started on the proxy file: a marker first tells
  * the undo to restart source. While nginx starts, the change journal is read (source's data
- * no longer changes). Before the final round reads anything, nothing but nginx may run
- * there (a compose link starts the databases along with nginx unless told not to).
+ * no longer changes). That nothing but nginx runs then is checked by source's description,
+ * beside the final rounds: no folder is verified, and dest never starts, before it passes.
  */
 export function stopSourceScript(source: Machine, nginx: NginxAlone, migrationId: string, journal: JournalRead): string {
     return render("source-stop.sh", {
         stopCommand: source.stopCommand,
         proxyStartCommand: nginx.startCommand,
-        runningCommand: nginx.runningCommand,
-        service: nginx.service,
         migrationId,
         round: journal.round,
         confRoot: source.confRoot,
