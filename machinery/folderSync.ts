@@ -97,7 +97,8 @@ export function pullScript(pull: Pull): string {
         migrationId: pull.migrationId,
         peerRole: pull.peerRole,
         receiverRole: receiver.role,
-        stopCommand: receiver.stopCommand,
+        // The final round's receiver, dest, was stopped by dest-room before source stopped: four compose runs at once would cost the users' outage.
+        stopCommand: round.kind === "cold" ? false : receiver.stopCommand,
         confRoot: receiver.confRoot,
         folder,
         round: roundName(round),
