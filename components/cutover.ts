@@ -95,7 +95,7 @@ export class Cutover extends pulumi.ComponentResource {
             "dest-room",
             {
                 machine: dest,
-                create: render("dest-room.sh", { confRoot: dest.confRoot, stopCommand: dest.stopCommand }),
+                create: render("dest-room.sh", { confRoot: dest.confRoot }),
                 stdin: changesBeforeStop.stdout.apply((stdout) => destRoomInput(jsonLines<ChangesBeforeStop>(stdout))),
             },
             [changesBeforeStop],

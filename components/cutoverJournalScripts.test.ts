@@ -204,17 +204,13 @@ describe("the change journal read by source's stop, run by bash on a fake change
 
         // dest: room for what source would write, less what dest already holds under the same paths.
         const destRoot = path.join(confRoot, "dest");
-        // dest's services stopped first, source still serving: the final rounds do not stop them again.
-        const stopped = path.join(confRoot, "dest-stopped");
-        const room = (changes: ChangesBeforeStop[]) =>
-            runBash(render("dest-room.sh", { confRoot: destRoot, stopCommand: ["touch", stopped] }), { stdin: destRoomInput(changes) });
+        const room = (changes: ChangesBeforeStop[]) => runBash(render("dest-room.sh", { confRoot: destRoot }), { stdin: destRoomInput(changes) });
         // dest already holds one block of collection-1.wt, and a directory `journal` full of files the list does not name.
         fs.mkdirSync(path.join(destRoot, "core/mongodb/data/journal"), { recursive: true });
         fs.writeFileSync(path.join(destRoot, "core/mongodb/data/collection-1.wt"), "y".repeat(4096));
         fs.writeFileSync(path.join(destRoot, "core/mongodb/data/journal/WiredTigerPreplog 1"), "z".repeat(5000));
         const enough = room(counted);
         assert.deepEqual([enough.status, enough.stderr], [0, ""]);
-        assert.ok(fs.existsSync(stopped), "dest's services stopped");
         assert.deepEqual(
             jsonLines<{ folder: string; needed: number }>(enough.stdout).map(({ folder, needed }) => [folder, needed]),
             [
@@ -237,7 +233,7 @@ describe("the change journal read by source's stop, run by bash on a fake change
         // Every listed path a regular file of 4 GiB on disk.
         fakeCommand(bin, "stat", `for path in "\${@:4}"; do printf 'regular file\\t8388608\\t512\\n'; done`);
         fs.mkdirSync(path.join(confRoot, "dest/core/core/data"), { recursive: true });
-        const result = runBash(render("dest-room.sh", { confRoot: path.join(confRoot, "dest"), stopCommand: ["true"] }), {
+        const result = runBash(render("dest-room.sh", { confRoot: path.join(confRoot, "dest") }), {
             stdin: destRoomInput([{ folder: "core/core/data", journal: true, bytes: 5e9, list: Buffer.from("a\0").toString("base64") }]),
             env: { PATH: `${bin}:${process.env.PATH}` },
         });

@@ -97,8 +97,7 @@ export function pullScript(pull: Pull): string {
         migrationId: pull.migrationId,
         peerRole: pull.peerRole,
         receiverRole: receiver.role,
-        // The final round's receiver, dest, was stopped by dest-room before source stopped: four compose runs at once would cost the users' outage.
-        stopCommand: round.kind === "cold" ? false : receiver.stopCommand,
+        stopCommand: receiver.stopCommand,
         confRoot: receiver.confRoot,
         folder,
         round: roundName(round),

@@ -227,8 +227,7 @@ describe("pullScript, run by bash with a fake rsync", () => {
         assert.deepEqual([result.status, result.stderr], [0, ""]);
         assert.deepEqual(
             calls.map((call) => call.split(" ")[0] + (/--list-only/.test(call) ? " list" : "")),
-            // dest's services were stopped by dest-room, before source stopped: not again inside the outage.
-            ["rsync list", "rsync"],
+            ["stop", "rsync list", "rsync"],
         );
         const [copy] = realRun(calls);
         assert.ok(
@@ -379,7 +378,7 @@ describe("pullScript, run by bash with a fake rsync", () => {
                 result.stderr,
                 `refusing to sync into ${confRoot}/core/mongodb/data: it resolves to ${fs.realpathSync(outside.folder)}/data, outside PRYV_CONF_ROOT (${confRoot}, which resolves to ${confRoot})\n`,
             );
-            assert.deepEqual(calls, []);
+            assert.deepEqual(calls, ["stop"]);
         } finally {
             outside.remove();
         }
@@ -399,7 +398,7 @@ describe("pullScript, run by bash with a fake rsync", () => {
                 [linked.result.status, linked.result.stderr],
                 [1, `refusing to sync into ${audit}: it resolves to ${fs.realpathSync(confRoot)}\n`],
             );
-            assert.deepEqual(linked.calls, []);
+            assert.deepEqual(linked.calls, ["stop"]);
         } finally {
             fs.rmSync(audit, { recursive: true, force: true });
         }

@@ -1,5 +1,4 @@
 import { strict as assert } from "assert";
-import { render } from "../machinery/templates";
 import { pullScript } from "../machinery/folderSync";
 import { wrapForBash } from "../machinery/remoteStep";
 import { sourceBackScript, startServicesScript, stopServicesScript, stopSourceScript } from "../machinery/services";
@@ -76,8 +75,6 @@ describe("the review's opening box", () => {
                 onSource,
                 stopSourceScript(source, nginxAlone, "unit", { round: 1, dataFolders: ["core/core/data"], maxPaths: 10 }),
             ),
-            // dest's services are stopped before source stops, by the room check, not by the final rounds.
-            created("pryv-cutover-dest-room", onDest, render("dest-room.sh", { confRoot: dest.confRoot, stopCommand: dest.stopCommand })),
             created("pryv-cutover-core-core-data", onDest, pullScript(pullFromSource({ kind: "cold" }))),
             created("pryv-cutover-start-dest", onDest, startServicesScript(dest, check, { stopAfterwards: false })),
         ];

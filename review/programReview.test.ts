@@ -73,7 +73,7 @@ describe("the review of this program's previews", () => {
             "- Given up for good: nothing: every step this update runs has its undo in the stack",
             "- Machines touched:",
             `  - ${source.heading}: stops every service, then starts nginx alone`,
-            `  - ${dest.heading}: stops every service here; starts the core`,
+            `  - ${dest.heading}: stops every service here (5 steps); starts the core`,
             "",
             "## Downtime estimate",
         ]);
