@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { estimateOutage, FolderWork, OutageModel, repeatedRoundWork, sendRate } from "./outageEstimate";
+import { estimateOutage, FolderWork, OutageEstimate, OutageModel, repeatedRoundWork, sendRate } from "./outageEstimate";
 import { maxJournalPaths } from "./cutoverReports";
 import { SyncStats } from "../machinery/folderSync";
 
@@ -26,6 +26,9 @@ const folder = (name: string, work: Partial<FolderWork>): FolderWork => ({
     ...work,
 });
 
+/** Each folder's expected round and verification, without the work they came from. */
+const timesOf = (estimate: OutageEstimate) => estimate.folders.map(({ folder, round, verify }) => ({ folder, round, verify }));
+
 describe("estimateOutage", () => {
     it("adds source's stop, the slowest folder's round and verification, dest's start and the steps between", () => {
         // Source's description walks 0.5 + 500,010 entries = 5.5 s while the rounds run; no folder is verified before it ends.
@@ -43,14 +46,11 @@ describe("estimateOutage", () => {
             25e6,
             model,
         );
-        assert.deepEqual(
-            estimate.folders.map(({ folder, round, verify }) => ({ folder, round, verify })),
-            [
-                { folder: "core/mongodb/data", round: 6, verify: 0.5 },
-                { folder: "core/core/data", round: 5, verify: 3.5 },
-                { folder: "core/influxdb/data", round: 1, verify: 2.5 },
-            ],
-        );
+        assert.deepEqual(timesOf(estimate), [
+            { folder: "core/mongodb/data", round: 6, verify: 0.5 },
+            { folder: "core/core/data", round: 5, verify: 3.5 },
+            { folder: "core/influxdb/data", round: 1, verify: 2.5 },
+        ]);
         assert.deepEqual(estimate.folders[1], { ...folder("core/core/data", { paths: 2000, newBytes: 50e6, entries: 300_000 }), round: 5, verify: 3.5 });
         // Copies end at 6 s, the last verification at 9 s; dest's start 1.5 s in prepare, twice that with its data.
         assert.deepEqual(estimate.steps, { sourceProxyStarted: 0.5, coldSync: 6, verify: 3, destStart: 3, betweenSteps: 1.5 });
@@ -69,13 +69,10 @@ describe("estimateOutage", () => {
             25e6,
             model,
         );
-        assert.deepEqual(
-            estimate.folders.map(({ folder, round, verify }) => ({ folder, round, verify })),
-            [
-                { folder: "core/influxdb/data", round: 42.3, verify: 1 },
-                { folder: "core/hfs/data", round: 1, verify: 0.5 },
-            ],
-        );
+        assert.deepEqual(timesOf(estimate), [
+            { folder: "core/influxdb/data", round: 42.3, verify: 1 },
+            { folder: "core/hfs/data", round: 1, verify: 0.5 },
+        ]);
         assert.equal(estimate.steps.coldSync, 42.3);
         assert.equal(estimate.seconds, 0.5 + 42.3 + 1 + 2 + 1.5);
         assert.match(estimate.basis, /; the last warm round's time for core\/influxdb\/data \(no journal: walked\);/);
