@@ -66,10 +66,11 @@ export async function churn(source: TestHost, dataset: Dataset, p: Profile): Pro
     const newAttachmentBytes = newAttachments(new FastWriter(source.confRoot, next), dataset, p, next);
     const rewritten = pick(p.churn.updatedEvents, dataset.events, next);
     const deleted = pick(p.churn.deletedEvents, dataset.events, next, new Set(rewritten));
-    await insertEvents(source, dataset.users, dataset.events, p.churn.newEvents);
-    await rewriteEvents(source, dataset.users, rewritten);
-    await deleteEvents(source, dataset.users, deleted);
-    await writeSeries(source, dataset.users, Math.ceil(p.points / dataset.users.length), p.churn.newPoints);
+    const { databaseUsers } = dataset;
+    await insertEvents(source, databaseUsers, dataset.events, p.churn.newEvents);
+    await rewriteEvents(source, databaseUsers, rewritten);
+    await deleteEvents(source, databaseUsers, deleted);
+    await writeSeries(source, databaseUsers, Math.ceil(p.points / databaseUsers.length), p.churn.newPoints);
     return {
         newAttachments: p.churn.newAttachments,
         newAttachmentBytes,

@@ -27,6 +27,8 @@ export interface Dataset {
     /** What they take on the disk: InfluxDB's preallocated series files are mostly holes. */
     diskBytes: number;
     users: string[];
+    /** The users with events and series (Profile.databaseUsers): the churn's and the prober's writers. */
+    databaseUsers: string[];
     /** Paths relative to confRoot. */
     attachments: string[];
     /** Events ev0..ev<events-1> in MongoDB. */
@@ -170,8 +172,9 @@ export async function generateDataset(source: TestHost, site: Site, p: Profile):
     await startServices(source);
     await waitForCore(site, source);
     const events = eventCount(p);
-    await insertEvents(source, users, 0, events);
-    await writeSeries(source, users, 0, p.points);
+    const databaseUsers = users.slice(0, p.databaseUsers ?? users.length);
+    await insertEvents(source, databaseUsers, 0, events);
+    await writeSeries(source, databaseUsers, 0, p.points);
     await waitForTsmFiles(source);
-    return { ...measureTree(source.confRoot), users, attachments: files, events };
+    return { ...measureTree(source.confRoot), users, databaseUsers, attachments: files, events };
 }

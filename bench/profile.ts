@@ -1,9 +1,9 @@
 // Benchmark profiles: how big the Pryv-shaped dataset is and how much a live core
 // changes it between the warm round and the cutover. Chosen with BENCH_PROFILE;
-// BENCH_FILES and BENCH_BYTES override the attachment count and the total size.
+// BENCH_FILES and BENCH_BYTES override the attachment count and the total size;
+// BENCH_RUNS is how many times each method's cutover is measured.
 
 const MiB = 1024 * 1024;
-const GiB = 1024 * MiB;
 
 /** What users do between the warm round and the cutover, through the databases and on disk. */
 export interface Churn {
@@ -19,7 +19,15 @@ export interface Churn {
 
 export interface Profile {
     name: string;
+    /** Users' attachment folders. */
     users: number;
+    /**
+     * The users whose events and series the databases hold, the heaviest first (all when
+     * absent): one MongoDB collection and one InfluxDB database each, as hfs creates a
+     * database on a user's first series only. InfluxDB preallocates about 30 MiB of
+     * holes per database, which a copy of 10,000 of them would spend its time on.
+     */
+    databaseUsers?: number;
     attachments: number;
     attachmentBytes: number;
     /** Event content written to MongoDB (FerretDB's SQLite file comes out about 15 % larger). */
@@ -56,15 +64,19 @@ const PROFILES: Record<string, Profile> = {
         hfsBytes: 8 * MiB,
         churn: { newAttachments: 1000, deletedAttachments: 250, newEvents: 3000, updatedEvents: 2000, deletedEvents: 500, newPoints: 400_000 },
     },
+    // At scale: 1,000,000 attachments in 10,000 users' folders, about 4 GB, MongoDB's file
+    // about 1 GiB; 1 % of the attachments new and 0.5 % deleted before the cutover, events
+    // rewritten in place.
     large: {
         name: "large",
-        users: 2000,
-        attachments: 400_000,
-        attachmentBytes: 1536 * MiB,
-        eventBytes: 3 * GiB,
-        points: 40_000_000,
+        users: 10_000,
+        databaseUsers: 500,
+        attachments: 1_000_000,
+        attachmentBytes: 2816 * MiB,
+        eventBytes: 896 * MiB,
+        points: 8_000_000,
         hfsBytes: 32 * MiB,
-        churn: { newAttachments: 4000, deletedAttachments: 600, newEvents: 12_000, updatedEvents: 8000, deletedEvents: 2000, newPoints: 1_600_000 },
+        churn: { newAttachments: 10_000, deletedAttachments: 5000, newEvents: 4000, updatedEvents: 3000, deletedEvents: 600, newPoints: 500_000 },
     },
 };
 
@@ -72,6 +84,11 @@ function positiveInteger(name: string, value: string): number {
     const parsed = Number(value);
     if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${name} must be a positive integer, got ${value}`);
     return parsed;
+}
+
+/** Runs of each method from the same snapshot (BENCH_RUNS, default 3): a median needs three. */
+export function selectRuns(env: NodeJS.ProcessEnv): number {
+    return env.BENCH_RUNS === undefined ? 3 : positiveInteger("BENCH_RUNS", env.BENCH_RUNS);
 }
 
 /** Bytes a series point takes in InfluxDB's files, for BENCH_BYTES's shares. */

@@ -35,20 +35,59 @@ export interface RunFigures {
     changedBytes: number;
     churn: ChurnRecord;
     generateSeconds: number;
+    /** Medians over the runs (each run from the same snapshot): `runs` has each one's figure. */
     seedDowntimeSeconds: number;
     programDowntimeSeconds: number;
-    /** The outage the program announced before source stopped (the cutover's `outageEstimate`); absent from runs of an earlier bench. */
+    /** The outage the program announced before source stopped (the cutover's `outageEstimate`), when every run announced one. */
     estimateSeconds?: number;
-    /** The outage the warm round announced (`cutoverEstimate`), an upper bound; absent from runs of an earlier bench. */
+    /** The outage the warm round announced (`cutoverEstimate`), an upper bound. */
     warmEstimateSeconds?: number;
     floorSeconds: number;
+    runs: RunSeries;
     warmRoundSeconds: { program: number; rawTar: number };
     /** How often the engine showed the program's warm round's progress while it ran, and the last it showed. */
     warmRoundProgress: { lines: number; last?: string };
+    /** Prepare, the warm round, then each run's cutover. */
     programSteps: PhaseRun[];
+    /** Over every run. */
     missingWrites: { seed: number; program: number; floor: number };
-    methods: { seed: MethodFigures<unknown>; program: MethodFigures<unknown>; floor: MethodFigures<unknown> };
+    methods: { seed: MethodFigures<unknown>[]; program: MethodFigures<unknown>[]; floor: MethodFigures<unknown>[] };
     totalSeconds: number;
+}
+
+const fmt = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : "failed");
+const percent = (n: number): string => (Number.isFinite(n) ? `${n >= 0 ? "+" : ""}${(n * 100).toFixed(1)} %` : "none");
+
+/** Each run's figure, in the order measured. */
+export interface RunSeries {
+    seed: number[];
+    program: number[];
+    /** The floor's probed outage, and the floor as the sum of its parts. */
+    floorProbed: number[];
+    floor: number[];
+    /** The program's estimate against the outage the prober then measured: (estimate - outage) / outage. */
+    estimateError: number[];
+}
+
+export interface Spread {
+    median: number;
+    min: number;
+    max: number;
+}
+
+/** Median and range; a failed run (not a finite figure) counts as the longest. */
+export function spread(values: number[]): Spread {
+    const sorted = values.map((v) => (Number.isFinite(v) ? v : Number.POSITIVE_INFINITY)).sort((a, b) => a - b);
+    if (sorted.length === 0) return { median: Number.NaN, min: Number.NaN, max: Number.NaN };
+    const middle = Math.floor(sorted.length / 2);
+    const median = sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    return { median, min: sorted[0], max: sorted[sorted.length - 1] };
+}
+
+/** "13.84 (13.04-14.44)": the median, then the range when there are several runs. */
+export function formatSpread(values: number[], format: (n: number) => string = fmt): string {
+    const { median, min, max } = spread(values);
+    return values.length > 1 ? `${format(median)} (${format(min)} to ${format(max)})` : format(median);
 }
 
 interface ResultsFile {
@@ -66,15 +105,14 @@ const FOLDER = path.join(__dirname);
 function previous(file: string): RunFigures[] {
     try {
         const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<ResultsFile>;
-        // Runs of earlier benchmarks (sample sizes, or the process test hosts) do not compare with these.
-        return (parsed.results ?? []).filter((r) => typeof (r as Partial<RunFigures>).changedBytes === "number");
+        // Runs of earlier benchmarks (one run per method, sample sizes, the process test hosts) do not compare with these.
+        return (parsed.results ?? []).filter((r) => typeof (r as Partial<RunFigures>).runs === "object");
     } catch {
         return [];
     }
 }
 
 const MiB = 1024 * 1024;
-const fmt = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : "failed");
 
 const METHOD_NAMES: Record<keyof RunFigures["methods"], string> = { seed: "the written procedure", program: "the program", floor: "the floor" };
 
@@ -88,8 +126,10 @@ function table(file: ResultsFile): string {
             "the floor is source's stop, the changed bytes alone in one stream, dest's start to healthy and the nginx switch. " +
             "The test hosts run Pryv.io's 2019 core.yml in Docker, with FerretDB (SQLite) and InfluxDB 1.6 holding the events and series. Written by `npm run bench`.",
         "",
-        "| profile | files | GiB (on disk) | changed MiB | link | warm round: program (s) | warm round: raw tar (s) | written procedure downtime (s) | program downtime (s) | program's estimate before source stopped (s) | warm round's estimate (s) | floor (s) | floor, probed, with its comparison and source's stop (s) | missing writes (procedure / program / floor) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "Each method's downtime is the median of the runs, each from the same snapshot, with the range in brackets; the program's estimate is compared with the outage measured in the same run.",
+        "",
+        "| profile | files | GiB (on disk) | changed MiB | link | runs | warm round: program (s) | warm round: raw tar (s) | written procedure downtime (s) | program downtime (s) | program's estimate before source stopped (s) | estimate's error | warm round's estimate (s) | floor (s) | floor, probed, with its comparison and source's stop (s) | missing writes (procedure / program / floor) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ...file.results
             .map((r) =>
                 [
@@ -98,29 +138,33 @@ function table(file: ResultsFile): string {
                     `${(r.bytes / 1024 / MiB).toFixed(2)} (${(r.diskBytes / 1024 / MiB).toFixed(2)})`,
                     (r.changedBytes / MiB).toFixed(1),
                     r.rate,
+                    r.runs.program.length,
                     fmt(r.warmRoundSeconds.program),
                     fmt(r.warmRoundSeconds.rawTar),
-                    fmt(r.seedDowntimeSeconds),
-                    fmt(r.programDowntimeSeconds),
-                    r.estimateSeconds === undefined ? "not recorded" : fmt(r.estimateSeconds),
-                    r.warmEstimateSeconds === undefined ? "not recorded" : fmt(r.warmEstimateSeconds),
-                    fmt(r.floorSeconds),
-                    fmt(r.methods.floor.downtimeSeconds),
+                    formatSpread(r.runs.seed),
+                    formatSpread(r.runs.program),
+                    r.estimateSeconds === undefined ? "not announced" : fmt(r.estimateSeconds),
+                    formatSpread(r.runs.estimateError, percent),
+                    r.warmEstimateSeconds === undefined ? "not announced" : fmt(r.warmEstimateSeconds),
+                    formatSpread(r.runs.floor),
+                    formatSpread(r.runs.floorProbed),
                     `${r.missingWrites.seed} / ${r.missingWrites.program} / ${r.missingWrites.floor}`,
                 ].join(" | "),
             )
             .map((row) => `| ${row} |`),
         "",
         ...file.results.flatMap((r) =>
-            Object.entries(r.methods)
-                .filter(([, m]) => m.error !== undefined)
-                .map(([name, m]) => `- ${r.profile}, ${METHOD_NAMES[name as keyof RunFigures["methods"]]} failed: ${m.error}`),
+            Object.entries(r.methods).flatMap(([name, runs]) =>
+                runs.flatMap((m, index) =>
+                    m.error === undefined
+                        ? []
+                        : [`- ${r.profile}, ${METHOD_NAMES[name as keyof RunFigures["methods"]]} failed in run ${index + 1}: ${m.error}`],
+                ),
+            ),
         ),
-        ...file.results.map((r) =>
-            // Runs of an earlier bench did not count it.
-            (r.warmRoundProgress as RunFigures["warmRoundProgress"] | undefined) === undefined
-                ? `- ${r.profile}, the program's warm round: its progress shown in the engine's output was not counted by that run`
-                : `- ${r.profile}, the program's warm round: its progress shown ${r.warmRoundProgress.lines} times in the engine's output while it ran${r.warmRoundProgress.last === undefined ? "" : `, the last: \`${r.warmRoundProgress.last}\``}`,
+        ...file.results.map(
+            (r) =>
+                `- ${r.profile}, the program's warm round: its progress shown ${r.warmRoundProgress.lines} times in the engine's output while it ran${r.warmRoundProgress.last === undefined ? "" : `, the last: \`${r.warmRoundProgress.last}\``}`,
         ),
         "",
         "What was tried on the program's cutover, kept or not, with its figures: [levers.md](levers.md) (by hand).",

@@ -2,23 +2,25 @@
 // real databases) over a shaped link, with the program's defaults: a Pryv-shaped
 // dataset, a warm round (the program, and raw tar for comparison), the churn of a live
 // core, then the cutover three ways from identical copies of that state: (a) the 2019
-// procedure as written, (b) this program, (c) the floor. The outage is what a prober
-// outside sees. Figures go to bench/results.{json,md}.
-//   BENCH_PROFILE=smoke|default|large  BENCH_RATE=1gbit  BENCH_FILES=<attachments>  BENCH_BYTES=<total>
+// procedure as written, (b) this program, (c) the floor, each BENCH_RUNS times in turn
+// (the program's stack state put back with the machines). The outage is what a prober
+// outside sees; each method's figure is the median of its runs. Figures go to
+// bench/results.{json,md}.
+//   BENCH_PROFILE=smoke|default|large  BENCH_RATE=1gbit  BENCH_FILES=<attachments>  BENCH_BYTES=<total>  BENCH_RUNS=3
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ChurnRecord, churn } from "../bench/churn";
 import { Dataset, generateDataset } from "../bench/dataset";
-import { floorCutover } from "../bench/floor";
+import { FloorFigures, floorCutover } from "../bench/floor";
 import { rateBits, shapeLink, unshapeLink } from "../bench/link";
 import { measureCutover } from "../bench/measure";
 import { ProberTarget } from "../bench/prober";
-import { selectProfile } from "../bench/profile";
-import { announcedEstimate, programCutover, stepsDuring, upOrFail } from "../bench/program";
+import { selectProfile, selectRuns } from "../bench/profile";
+import { announcedEstimate, PhaseRun, programCutover, stepsDuring, upOrFail } from "../bench/program";
 import { rawTarCopy } from "../bench/rawTar";
-import { machine, MethodFigures, RunFigures, writeResults } from "../bench/report";
-import { restoreSnapshot, stopServices, takeSnapshot } from "../bench/snapshot";
+import { machine, MethodFigures, RunFigures, spread, writeResults } from "../bench/report";
+import { ChangeJournal, restoreSnapshot, stopServices, takeSnapshot } from "../bench/snapshot";
 import { since } from "../bench/ssh";
 import { writtenProcedureCutover } from "../bench/writtenProcedure";
 import { startTestHosts, TestHosts } from "../testbed";
@@ -27,13 +29,20 @@ import { realStackConfigWithDefaultFolders } from "../testbed/migration/realStac
 
 const say = (line: string): void => console.log(`bench: ${line}`);
 
+/** The warm round's number, which names source's change journal; the program's default. */
+const WARM_ROUND = 1;
+
 /**
  * The program's defaults but one: between the warm round and the cutover, InfluxDB's
  * compactions in the default profile's 500 databases delete about 3,600 files (old TSM
  * generations, WAL segments), and the default sync.maxDeletions (1000) refuses such a
  * cutover before source stops, as it should refuse an unexplained mass deletion.
  */
-const benchStackConfig = (hosts: TestHosts): Record<string, unknown> => ({ ...realStackConfigWithDefaultFolders(hosts), sync: { maxDeletions: 50_000 } });
+const benchStackConfig = (hosts: TestHosts): Record<string, unknown> => ({
+    ...realStackConfigWithDefaultFolders(hosts),
+    warmSyncRound: WARM_ROUND,
+    sync: { maxDeletions: 50_000 },
+});
 
 function describe(name: string, m: MethodFigures<unknown>): string {
     const windows = m.outage.windows.length > 1 ? ` (${m.outage.windows.length} failure windows)` : "";
@@ -75,34 +84,50 @@ async function measure(hosts: TestHosts, migration: MigrationStack, rate: string
     started = Date.now();
     const record: ChurnRecord = await churn(source, dataset, profile);
     say(`churn in ${since(started)} s: ${JSON.stringify(record)}`);
+    const journal: ChangeJournal = { migrationId: migration.stack.name, round: WARM_ROUND };
     started = Date.now();
-    await takeSnapshot(hosts);
+    await takeSnapshot(hosts, journal);
     say(`snapshot of source and dest: ${since(started)} s`);
+    const beforeCutover = await migration.stack.exportStack();
 
     const target: ProberTarget = { ip: source.ip, domain: hosts.domain, subdomain: hosts.subdomain, ca: hosts.certificatePem };
-    const writers = dataset.users.slice(1, 4);
-    const seed = await measureCutover("seed", hosts, target, writers, () => writtenProcedureCutover(hosts));
-    say(describe("(a) written procedure", seed));
-    await restoreSnapshot(hosts);
-    const floor = await measureCutover("floor", hosts, target, writers, () => floorCutover(hosts, target));
-    say(describe("(c) floor, probed", floor));
-    await restoreSnapshot(hosts);
-    // Last: it moves the stack on, and the restores do not move it back.
-    const program = await measureCutover(
-        "program",
-        hosts,
-        target,
-        writers,
-        () => programCutover(migration, engineLog),
-        (runs) => runs.find((run) => run.error !== undefined)?.error,
-    );
-    say(describe("(b) program", program));
-    const { startedAt, endedAt } = program.outage;
-    if (program.detail && startedAt !== undefined && endedAt !== undefined) {
-        for (const line of stepsDuring(program.detail, startedAt, endedAt)) say(`    ${line}`);
+    const writers = dataset.databaseUsers.slice(1, 4);
+    const runs = selectRuns(process.env);
+    const seed: MethodFigures<unknown>[] = [];
+    const floor: MethodFigures<FloorFigures>[] = [];
+    const program: MethodFigures<PhaseRun[]>[] = [];
+    // In turn, so that the machine's drift over the runs falls on every method alike.
+    for (let run = 1; run <= runs; run++) {
+        const of = `run ${run} of ${runs}`;
+        await restoreSnapshot(hosts, journal);
+        seed.push(await measureCutover("seed", hosts, target, writers, () => writtenProcedureCutover(hosts)));
+        say(describe(`(a) written procedure, ${of}`, seed[seed.length - 1]));
+        await restoreSnapshot(hosts, journal);
+        floor.push(await measureCutover("floor", hosts, target, writers, () => floorCutover(hosts, target)));
+        say(describe(`(c) floor, probed, ${of}`, floor[floor.length - 1]));
+        await restoreSnapshot(hosts, journal);
+        await migration.stack.importStack(beforeCutover);
+        const measured = await measureCutover(
+            "program",
+            hosts,
+            target,
+            writers,
+            () => programCutover(migration, engineLog),
+            (cutoverRuns) => cutoverRuns.find((cutoverRun) => cutoverRun.error !== undefined)?.error,
+        );
+        program.push(measured);
+        say(describe(`(b) program, ${of}`, measured));
+        const { startedAt, endedAt } = measured.outage;
+        if (measured.detail && startedAt !== undefined && endedAt !== undefined) {
+            for (const line of stepsDuring(measured.detail, startedAt, endedAt)) say(`    ${line}`);
+        }
     }
 
-    const floorSeconds = floor.detail?.floorSeconds ?? Number.NaN;
+    const downtimes = (figures: MethodFigures<unknown>[]): number[] => figures.map((m) => m.downtimeSeconds);
+    const estimates = program.map((m) => announcedEstimate(m.detail?.[0], "outageEstimate"));
+    const announced = estimates.filter((e): e is number => e !== undefined);
+    const missing = (figures: MethodFigures<unknown>[]): number => figures.reduce((sum, m) => sum + m.missingWrites.length, 0);
+    const withoutDetail = <T>(figures: MethodFigures<T>[]): MethodFigures<unknown>[] => figures.map((m) => ({ ...m, detail: undefined }));
     return {
         profile: profile.name,
         measuredAt: new Date().toISOString(),
@@ -110,20 +135,27 @@ async function measure(hosts: TestHosts, migration: MigrationStack, rate: string
         files: dataset.files,
         bytes: dataset.bytes,
         diskBytes: dataset.diskBytes,
-        changedBytes: floor.detail?.copiedBytes ?? Number.NaN,
+        changedBytes: floor[0].detail?.copiedBytes ?? Number.NaN,
         churn: record,
         generateSeconds,
         // What users lived through, also when a method then reported a failure (see methods.*.error).
-        seedDowntimeSeconds: seed.downtimeSeconds,
-        programDowntimeSeconds: program.downtimeSeconds,
-        estimateSeconds: announcedEstimate(program.detail?.[0], "outageEstimate"),
+        seedDowntimeSeconds: spread(downtimes(seed)).median,
+        programDowntimeSeconds: spread(downtimes(program)).median,
+        estimateSeconds: announced.length === estimates.length ? spread(announced).median : undefined,
         warmEstimateSeconds: announcedEstimate(warm, "cutoverEstimate"),
-        floorSeconds,
+        floorSeconds: spread(floor.map((m) => m.detail?.floorSeconds ?? Number.NaN)).median,
+        runs: {
+            seed: downtimes(seed),
+            program: downtimes(program),
+            floorProbed: downtimes(floor),
+            floor: floor.map((m) => m.detail?.floorSeconds ?? Number.NaN),
+            estimateError: program.map((m, i) => ((estimates[i] ?? Number.NaN) - m.downtimeSeconds) / m.downtimeSeconds),
+        },
         warmRoundSeconds: { program: warm.seconds, rawTar },
         warmRoundProgress: { lines: warm.progress.length, last: warm.progress.at(-1) },
-        programSteps: [prepare, warm, ...(program.detail ?? [])],
-        missingWrites: { seed: seed.missingWrites.length, program: program.missingWrites.length, floor: floor.missingWrites.length },
-        methods: { seed, program: { ...program, detail: undefined }, floor },
+        programSteps: [prepare, warm, ...program.flatMap((m) => m.detail ?? [])],
+        missingWrites: { seed: missing(seed), program: missing(program), floor: missing(floor) },
+        methods: { seed, program: withoutDetail(program), floor },
         totalSeconds: since(benchStarted),
     };
 }
@@ -160,15 +192,15 @@ async function main(): Promise<void> {
             `missing writes ${JSON.stringify(figures.missingWrites)}; ${figures.totalSeconds} s in all`,
     );
     say("figures written to bench/results.json and bench/results.md");
-    if (figures.methods.seed.error !== undefined) say(`the written procedure, as written, failed: ${figures.methods.seed.error}`);
+    const failures = (name: keyof RunFigures["methods"]): string[] =>
+        figures.methods[name].flatMap((m, index) => {
+            const problem = m.error ?? (m.missingWrites.length > 0 ? `${m.missingWrites.length} writes missing` : undefined);
+            return problem === undefined ? [] : [`${name} in run ${index + 1} (${problem})`];
+        });
+    for (const failure of failures("seed")) say(`the written procedure, as written, failed: ${failure}`);
     // The written procedure is the yardstick, defects included (MIGRATION.md); the program and the floor must succeed.
-    const failed = (["program", "floor"] as const).filter(
-        (name) => figures.methods[name].error !== undefined || figures.methods[name].missingWrites.length > 0,
-    );
-    if (failed.length > 0)
-        throw new Error(
-            `failed: ${failed.map((name) => `${name} (${figures.methods[name].error ?? `${figures.methods[name].missingWrites.length} writes missing`})`).join(", ")}`,
-        );
+    const failed = [...failures("program"), ...failures("floor")];
+    if (failed.length > 0) throw new Error(`failed: ${failed.join(", ")}`);
 }
 
 main().catch((error: unknown) => {
