@@ -1,18 +1,20 @@
 // The cutover's verifications run by bash on this machine, against a fake rsync and temporary
-// folders: what each does with what it finds (the component tests check the wiring; the journal
+// folders: what each does with what it finds, and the check that source reaches dest's folders
+// for a carry-back (the component tests check the wiring; the journal
 // scripts are in cutoverJournalScripts.test.ts).
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { folderKey } from "../config";
+import { defaultDataFolders, folderKey } from "../config";
 import { FolderDescription } from "./cutoverReports";
 import { peerAccess, peerRsyncValues } from "../machinery/folderSync";
 import { jsonLines } from "../machinery/remoteStep";
 import { render } from "../machinery/templates";
-import { fakeCommand, machines, runBash, temporaryFolder } from "../testing";
+import { assertInOrder, fakeCommand, machines, runBash, temporaryFolder } from "../testing";
 
 const { source, dest } = machines();
 const pullAccess = peerAccess(source, "pull", "unit");
+const carryBackAccess = peerAccess(dest, "carry-back", "unit");
 
 /**
  * The verifications on dest, run by bash on this machine with a fake rsync: source's copy is
@@ -238,5 +240,43 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
             calls().at(-1)!,
             /^rsync --dry-run --checksum --itemize-changes --stats --archive --hard-links --sparse --numeric-ids --modify-window=-1 -e /,
         );
+    });
+});
+
+describe("carry-back-reachable.sh, run by bash with a fake rsync", () => {
+    const script = render("carry-back-reachable.sh", {
+        folders: defaultDataFolders.map((folder) => ({ folder, ...peerRsyncValues(source, carryBackAccess, folder) })),
+        peerAddress: carryBackAccess.peerAddress,
+        count: defaultDataFolders.length,
+    });
+
+    it("lists each folder on dest with the carry-back key, each with its own key file", () => {
+        assertInOrder(
+            script,
+            defaultDataFolders.map((folder) => `key_file="$key_folder"/'${folderKey(folder).replace(/-/g, "_")}'`),
+        );
+        assert.match(script, /key_folder="\$HOME"\/\.ssh\/'pryv-migration-unit-carry-back'/);
+    });
+
+    it("reports the folders it read; a folder it cannot read refuses the cutover, naming it and what to check", () => {
+        const { folder, remove } = temporaryFolder("reachable");
+        try {
+            const rsync = fakeCommand(folder, "rsync", `case "$*" in *core_hfs_data*) echo "@ERROR: access denied" >&2; exit 5 ;; esac`);
+            const run = (failing: boolean) =>
+                runBash(failing ? script : script.replace(/core_hfs_data/g, "core_hfs_ok"), {
+                    env: { PATH: `${path.dirname(rsync)}:${process.env.PATH ?? ""}` },
+                });
+            const reachable = run(false);
+            assert.deepEqual([reachable.status, reachable.stdout, reachable.stderr], [0, '{"carryBackReachable":4}\n', ""]);
+            const refused = run(true);
+            assert.equal(refused.status, 1);
+            assert.equal(
+                refused.stderr,
+                "carry-back from dest (10.0.0.12) not possible for core/hfs/data: @ERROR: access denied \n" +
+                    "The cutover stops here, source still serving: a rollback could not bring dest's writes back. Check that source reaches dest over ssh (the carry-back key, dest's host key).\n",
+            );
+        } finally {
+            remove();
+        }
     });
 });
