@@ -26,6 +26,8 @@ export interface Dataset {
     bytes: number;
     /** What they take on the disk: InfluxDB's preallocated series files are mostly holes. */
     diskBytes: number;
+    /** Directories under the data folders: the change journal watches each one. */
+    directories: number;
     users: string[];
     /** The users with events and series (Profile.databaseUsers): the churn's and the prober's writers. */
     databaseUsers: string[];
@@ -131,12 +133,14 @@ function hfs(w: FastWriter, p: Profile): void {
     for (let i = 0; i < 4; i++) w.file(`core/hfs/data/series-cache/${i}.bin`, Math.round(p.hfsBytes / 4), PRYV_UID);
 }
 
-/** Files under the data folders, their bytes and what they take on the disk (holes are free), as they are now. */
-export function measureTree(confRoot: string): { files: number; bytes: number; diskBytes: number } {
+/** Files under the data folders, their bytes and what they take on the disk (holes are free), and directories, as they are now. */
+export function measureTree(confRoot: string): { files: number; bytes: number; diskBytes: number; directories: number } {
     let files = 0;
     let bytes = 0;
     let diskBytes = 0;
+    let directories = 0;
     const walk = (dir: string): void => {
+        directories += 1;
         for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
             const full = path.join(dir, entry.name);
             if (entry.isDirectory()) walk(full);
@@ -149,7 +153,7 @@ export function measureTree(confRoot: string): { files: number; bytes: number; d
         }
     };
     for (const folder of defaultDataFolders) walk(path.join(confRoot, folder));
-    return { files, bytes, diskBytes };
+    return { files, bytes, diskBytes, directories };
 }
 
 /**
