@@ -237,13 +237,13 @@ touch "$marker_folder"/cutover-began
         it("reads, source stopped and while its nginx starts, what changed since the last warm round began; each final round copies its folder's journal paths, or walks", async () => {
             const { resources } = await make(executor);
             const stop = scriptsOf(resources, "cut-stop-source").create;
-            assert.equal(stop, stopSourceScript(source, testConfig().proxy, "unit", { round: 2, dataFolders: defaultDataFolders, maxPaths: 20000 }));
+            assert.equal(stop, stopSourceScript(source, testConfig().proxy, "unit", { round: 2, dataFolders: defaultDataFolders, maxPaths: 50000 }));
             assertInOrder(stop, [
                 "Meanwhile reads from the change journal what changed under each data folder since warm round 2 began",
                 "marker_folder=\"$HOME\"/.pryv-migration/'unit'",
-                "# died, more than 20000 paths; a queue overflow if the recorder ever reports one) means a",
+                "# died, more than 50000 paths; a queue overflow if the recorder ever reports one) means a",
                 "  journal=\"$marker_folder\"/change-journal-'2'",
-                "  max_paths='20000'",
+                "  max_paths='50000'",
                 `  for folder in ${defaultDataFolders.map((folder) => `'${folder}' `).join("")}; do`,
                 '    prefix="$(folder_path \'/var/pryv\' "$folder")"/',
                 "\n'/var/pryv/stop-containers'\nstopped_at=$(date +%s.%N)\n",
