@@ -23,7 +23,7 @@ export interface FolderWork {
 }
 
 /**
- * The costs the estimate counts, each measured on the bench's default profile (2 cores,
+ * The costs the estimate counts, each measured on the bench (2 cores,
  * both machines and every round sharing them; `bench/levers.md`): a faster machine or
  * a folder with fewer entries makes the figure an upper bound.
  */
@@ -46,14 +46,19 @@ export interface OutageModel {
     betweenStepsSeconds: number;
 }
 
-/** Fitted to the default profile's runs of 2026-12-07 04:30 and 04:58, step by step (`bench/levers.md`). */
+/**
+ * Fitted to the default profile's runs of 2026-12-07 04:30 and 04:58, step by step, and
+ * the cost of a walk per entry to the large profile's run of 09:21 (1.5 million entries:
+ * source's description 21.7 s, dest's verification of them 24.8 s), which the default's
+ * 120,000 entries priced a third too high (`bench/levers.md`).
+ */
 export const measuredModel: OutageModel = {
     sourceProxyStartedSeconds: 0.75,
     roundSetupSeconds: 0.8,
     perPathSeconds: 0.0002,
     heldBytesPerSecond: 210e6,
     walkSetupSeconds: 0.5,
-    perEntryWalkedSeconds: 0.00002,
+    perEntryWalkedSeconds: 0.000015,
     destStartFactor: 1.35,
     betweenStepsSeconds: 1.95,
 };
@@ -109,7 +114,7 @@ export function estimateOutage(
             `${madeFrom}: ${folders.reduce((n, w) => n + w.paths, 0)} paths, ` +
             `${folders.reduce((n, w) => n + w.heldBytes, 0)} bytes dest holds compared block by block, ${folders.reduce((n, w) => n + w.newBytes, 0)} sent whole` +
             (walked.length > 0 ? `; the last warm round's time for ${walked.join(", ")} (no journal: walked)` : "") +
-            `; dest's start in prepare (${destStartSeconds} s) times ${model.destStartFactor}; costs measured on the bench's default profile`,
+            `; dest's start in prepare (${destStartSeconds} s) times ${model.destStartFactor}; costs measured on the bench's default and large profiles`,
     };
 }
 
