@@ -5,7 +5,8 @@ import * as os from "os";
 import * as path from "path";
 import { ChurnRecord } from "./churn";
 import { Outage } from "./prober";
-import { PhaseRun } from "./program";
+import { FloorFigures } from "./floor";
+import { announcedEstimate, PhaseRun } from "./program";
 
 export interface Machine {
     cpus: number;
@@ -88,6 +89,50 @@ export function spread(values: number[]): Spread {
 export function formatSpread(values: number[], format: (n: number) => string = fmt): string {
     const { median, min, max } = spread(values);
     return values.length > 1 ? `${format(median)} (${format(min)} to ${format(max)})` : format(median);
+}
+
+/** Each method's runs, in the order measured. */
+export interface MethodRuns {
+    seed: MethodFigures<unknown>[];
+    floor: MethodFigures<FloorFigures>[];
+    program: MethodFigures<PhaseRun[]>[];
+}
+
+/**
+ * What the runs come to: each method's median and every run's figure, the writes missing
+ * over all runs; the program's estimate only when every run announced one. Figures are
+ * what users lived through, also when a method then reported a failure (methods.*.error).
+ */
+export function overRuns({
+    seed,
+    floor,
+    program,
+}: MethodRuns): Pick<
+    RunFigures,
+    "changedBytes" | "seedDowntimeSeconds" | "programDowntimeSeconds" | "estimateSeconds" | "floorSeconds" | "runs" | "missingWrites" | "methods"
+> {
+    const downtimes = (figures: MethodFigures<unknown>[]): number[] => figures.map((m) => m.downtimeSeconds);
+    const missing = (figures: MethodFigures<unknown>[]): number => figures.reduce((sum, m) => sum + m.missingWrites.length, 0);
+    const estimates = program.map((m) => announcedEstimate(m.detail?.[0], "outageEstimate"));
+    const announced = estimates.filter((e): e is number => e !== undefined);
+    const floorSeconds = floor.map((m) => m.detail?.floorSeconds ?? Number.NaN);
+    return {
+        changedBytes: floor[0]?.detail?.copiedBytes ?? Number.NaN,
+        seedDowntimeSeconds: spread(downtimes(seed)).median,
+        programDowntimeSeconds: spread(downtimes(program)).median,
+        estimateSeconds: announced.length > 0 && announced.length === estimates.length ? spread(announced).median : undefined,
+        floorSeconds: spread(floorSeconds).median,
+        runs: {
+            seed: downtimes(seed),
+            program: downtimes(program),
+            floorProbed: downtimes(floor),
+            floor: floorSeconds,
+            estimateError: program.map((m, i) => ((estimates[i] ?? Number.NaN) - m.downtimeSeconds) / m.downtimeSeconds),
+        },
+        missingWrites: { seed: missing(seed), program: missing(program), floor: missing(floor) },
+        // The program's steps are kept once, in programSteps.
+        methods: { seed, program: program.map((m) => ({ ...m, detail: undefined })), floor },
+    };
 }
 
 interface ResultsFile {

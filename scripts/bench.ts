@@ -19,7 +19,7 @@ import { ProberTarget } from "../bench/prober";
 import { selectProfile, selectRuns } from "../bench/profile";
 import { announcedEstimate, PhaseRun, programCutover, stepsDuring, upOrFail } from "../bench/program";
 import { rawTarCopy } from "../bench/rawTar";
-import { machine, MethodFigures, RunFigures, spread, writeResults } from "../bench/report";
+import { machine, MethodFigures, overRuns, RunFigures, writeResults } from "../bench/report";
 import { ChangeJournal, restoreSnapshot, stopServices, takeSnapshot } from "../bench/snapshot";
 import { since } from "../bench/ssh";
 import { writtenProcedureCutover } from "../bench/writtenProcedure";
@@ -141,11 +141,6 @@ async function measure(hosts: TestHosts, migration: MigrationStack, rate: string
         }
     }
 
-    const downtimes = (figures: MethodFigures<unknown>[]): number[] => figures.map((m) => m.downtimeSeconds);
-    const estimates = program.map((m) => announcedEstimate(m.detail?.[0], "outageEstimate"));
-    const announced = estimates.filter((e): e is number => e !== undefined);
-    const missing = (figures: MethodFigures<unknown>[]): number => figures.reduce((sum, m) => sum + m.missingWrites.length, 0);
-    const withoutDetail = <T>(figures: MethodFigures<T>[]): MethodFigures<unknown>[] => figures.map((m) => ({ ...m, detail: undefined }));
     return {
         profile: profile.name,
         measuredAt: new Date().toISOString(),
@@ -153,27 +148,13 @@ async function measure(hosts: TestHosts, migration: MigrationStack, rate: string
         files: dataset.files,
         bytes: dataset.bytes,
         diskBytes: dataset.diskBytes,
-        changedBytes: floor[0].detail?.copiedBytes ?? Number.NaN,
         churn: record,
         generateSeconds,
-        // What users lived through, also when a method then reported a failure (see methods.*.error).
-        seedDowntimeSeconds: spread(downtimes(seed)).median,
-        programDowntimeSeconds: spread(downtimes(program)).median,
-        estimateSeconds: announced.length === estimates.length ? spread(announced).median : undefined,
+        ...overRuns({ seed, floor, program }),
         warmEstimateSeconds: announcedEstimate(warm, "cutoverEstimate"),
-        floorSeconds: spread(floor.map((m) => m.detail?.floorSeconds ?? Number.NaN)).median,
-        runs: {
-            seed: downtimes(seed),
-            program: downtimes(program),
-            floorProbed: downtimes(floor),
-            floor: floor.map((m) => m.detail?.floorSeconds ?? Number.NaN),
-            estimateError: program.map((m, i) => ((estimates[i] ?? Number.NaN) - m.downtimeSeconds) / m.downtimeSeconds),
-        },
         warmRoundSeconds: { program: warm.seconds, rawTar },
         warmRoundProgress: { lines: warm.progress.length, last: warm.progress.at(-1) },
         programSteps: [prepare, warm, ...program.flatMap((m) => m.detail ?? [])],
-        missingWrites: { seed: missing(seed), program: missing(program), floor: missing(floor) },
-        methods: { seed, program: withoutDetail(program), floor },
         totalSeconds: since(benchStarted),
     };
 }
