@@ -85,7 +85,7 @@ export function spread(values: number[]): Spread {
     return { median, min: sorted[0], max: sorted[sorted.length - 1] };
 }
 
-/** "13.84 (13.04-14.44)": the median, then the range when there are several runs. */
+/** "13.84 (13.04 to 14.44)": the median, then the range when there are several runs. */
 export function formatSpread(values: number[], format: (n: number) => string = fmt): string {
     const { median, min, max } = spread(values);
     return values.length > 1 ? `${format(median)} (${format(min)} to ${format(max)})` : format(median);
