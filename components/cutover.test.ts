@@ -205,7 +205,7 @@ touch "$marker_folder"/cutover-began
             }
         });
 
-        it("copies each folder from the stopped source in a cold round, then checks it against source's description", async () => {
+        it("copies each folder from the stopped source in a cold round that describes dest's copy, then checks that description against source's", async () => {
             const { resources } = await make(executor);
             for (const folder of defaultDataFolders) {
                 const key = folderKey(folder);
@@ -214,7 +214,13 @@ touch "$marker_folder"/cutover-began
                     finalSync,
                     pullScript({ receiver: dest, peerRole: "source", access: pullAccess, folder, migrationId: "unit", sync, round: { kind: "cold" } }),
                 );
-                assert.match(finalSync, /^options\+=\(--inplace\)$/m);
+                assertInOrder(finalSync, [
+                    "options+=(--inplace)",
+                    // dest's side of the verification, as soon as its copy is done
+                    `manifest="$marker_folder"/manifest-'${key}'.dest`,
+                    'describe_folder "$target" > "$manifest"',
+                    'check_written_content "$written"',
+                ]);
                 const verify = scriptsOf(resources, `cut-verify-${key}`).create;
                 assertInOrder(verify, [
                     `# Checks, before dest serves, that its copy of ${folder} is source's:`,
@@ -222,14 +228,17 @@ touch "$marker_folder"/cutover-began
                     `target='/srv/pryv/${folder}'`,
                     "remote='root'@'10.0.0.11':./",
                     `expected='${metadataDigestOf(folder)}'`,
-                    `manifest="$marker_folder"/manifest-'${key}'.dest`,
+                    // dest's own description, the final round's second line
+                    `actual='${metadataDigestOf(folder)}'`,
+                    "content_checked='2'",
                     'if [ "$actual" != "$expected" ]; then',
                     "full_walk=true",
                     "delete=(--delete --max-delete='1000')",
                     'refill=$(rsync "${copy_options[@]}" --inplace "${delete[@]}" --out-format=\'%i %n\' -e "$rsh" "$remote" "$target/")',
-                    `>> "$marker_folder"/'cold-${key}.changed'`,
+                    `refilled="$marker_folder"/'cold-${key}.refilled'`,
+                    `manifest="$marker_folder"/manifest-'${key}'.dest`,
                     'describe_folder "$target" > "$manifest"',
-                    `changed="$marker_folder"/'cold-${key}.changed'`,
+                    'check_written_content "$refilled"',
                 ]);
             }
         });

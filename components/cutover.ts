@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { folderKey, Machine, SyncSettings } from "../config";
-import { PeerAccess, peerRsyncValues, pullLogName, pullScript, SyncStats } from "../machinery/folderSync";
+import { CopyDescription, PeerAccess, peerRsyncValues, pullLogName, pullScript, SyncStats } from "../machinery/folderSync";
 import { declareStep, jsonLines, RemoteStep, StepDefinition, Transport, undoRecord } from "../machinery/remoteStep";
 import { NginxAlone, proxyServingScript, ServiceCheck, startServicesScript, stopServicesScript, stopSourceScript } from "../machinery/services";
 import { render } from "../machinery/templates";
@@ -198,17 +198,22 @@ export class Cutover extends pulumi.ComponentResource {
                 `verify-${folderKey(folder)}`,
                 {
                     machine: dest,
-                    create: expectedDigests.apply((described) => {
-                        const expected = described.find((entry) => entry.folder === folder);
+                    create: pulumi.all([expectedDigests, finalSync.stdout]).apply(([sourceFolders, finalStdout]) => {
+                        const expected = sourceFolders.find((entry) => entry.folder === folder);
                         if (expected?.metadataDigest === undefined) throw new pulumi.ResourceError(`${folder} is missing on source`, this);
+                        // The final round's second line; a round without one (run by an older version of
+                        // this program) compares as different, and the folder is copied and described again.
+                        const destCopy = jsonLines<CopyDescription>(finalStdout)[1];
                         return render("verify-copy.sh", {
                             ...peerRsyncValues(dest, pullAccess, folder),
                             migrationId,
                             folder,
                             key: folderKey(folder),
                             expected: expected.metadataDigest,
+                            described: destCopy?.metadataDigest ?? "",
+                            contentChecked: destCopy?.contentChecked ?? 0,
                             maxDeletions: sync.maxDeletions,
-                            changedList: `${pullLogName({ kind: "cold" }, folder)}.changed`,
+                            refilledList: `${pullLogName({ kind: "cold" }, folder)}.refilled`,
                         });
                     }),
                 },

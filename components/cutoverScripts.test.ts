@@ -63,12 +63,12 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
     });
     afterEach(() => remove());
 
-    /** Source's description step, with what its running check lists besides nginx. */
-    const describeSource = (startedAlongside: string[] = []) =>
+    /** Source's description step, with what its running check lists besides nginx; dest's as its final round writes it. */
+    const describeSource = (startedAlongside: string[] = [], role: "source" | "dest" = "source") =>
         runBash(
             render("data-manifest.sh", {
-                role: "source",
-                confRoot: path.join(root, "source"),
+                role,
+                confRoot: path.join(root, role),
                 migrationId: "unit",
                 folders: [{ folder, key }],
                 runningCommand: [
@@ -88,13 +88,21 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
     };
     const calls = (): string[] => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trimEnd().split("\n") : []);
     const markers = () => path.join(root, "home", ".pryv-migration", "unit");
-    const verifyCopy = (extra: Record<string, string> = {}) => {
-        const script = render("verify-copy.sh", { ...rsyncValues(), expected: sourceDigest(), maxDeletions: 7, changedList: `cold-${key}.changed` });
-        fs.mkdirSync(markers(), { recursive: true });
-        fs.writeFileSync(path.join(markers(), `cold-${key}.changed`), "same 1.wt\n");
+    /** verify-copy given dest's description as its final round printed it: its digest, and the 3 files whose content it compared. */
+    const verifyCopy = (described: string, extra: Record<string, string> = {}, expected = sourceDigest()) => {
+        const script = render("verify-copy.sh", {
+            ...rsyncValues(),
+            expected,
+            described,
+            contentChecked: 3,
+            maxDeletions: 7,
+            refilledList: `cold-${key}.refilled`,
+        });
         const result = runBash(script, { env: { ...env, ...extra } });
         return { result, verified: jsonLines<{ metadataDigest: string; contentChecked: number; fullWalk: boolean }>(result.stdout) };
     };
+    /** dest's description of its copy, as its final round writes it before dest starts. */
+    const describeDest = () => assert.equal(describeSource([], "dest").status, 0);
     const verifyContent = (items: string) => {
         const result = runBash(render("verify-content.sh", { ...rsyncValues(), coldLog: `cold-${key}` }), { env: { ...env, FAKE_ITEMS: items, TZ: "UTC" } });
         return { result, compared: jsonLines<{ folder: string; filesCompared: number }>(result.stdout) };
@@ -135,23 +143,43 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
         );
     });
 
-    it("verify-copy: a copy with source's metadata is content-checked on what the final round wrote, without a second copy", () => {
-        const { result, verified } = verifyCopy();
+    it("verify-copy: a copy described as source's is verified as it stands: no copy, no walk, no rsync", () => {
+        const { result, verified } = verifyCopy(sourceDigest());
         assert.deepEqual([result.status, result.stderr], [0, ""]);
         assert.deepEqual(
             verified.map(({ metadataDigest, contentChecked, fullWalk }) => [metadataDigest, contentChecked, fullWalk]),
-            [[sourceDigest(), 1, false]],
+            [[sourceDigest(), 3, false]],
+        );
+        assert.deepEqual(calls(), []);
+    });
+
+    it("verify-copy: on a metadata mismatch, copies the folder again with a full walk (deletions bounded), describes it again and compares in content what that copy wrote", () => {
+        fs.rmSync(path.join(target, "same 1.wt"));
+        const { result, verified } = verifyCopy("digest of the copy missing a file", { FAKE_COPIED: "same 1.wt" });
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(
+            verified.map(({ metadataDigest, contentChecked, fullWalk }) => [metadataDigest, contentChecked, fullWalk]),
+            [[sourceDigest(), 4, true]],
         );
         assert.deepEqual(
             calls().map((call) => call.replace(/ -e .*/, "")),
             [
-                `rsync --dry-run --checksum --itemize-changes --archive --hard-links --sparse --numeric-ids --modify-window=-1 --files-from=${markers()}/cold-${key}.changed`,
+                "rsync --list-only",
+                "rsync --archive --hard-links --sparse --numeric-ids --modify-window=-1 --inplace --delete --max-delete=7 --out-format=%i %n",
+                `rsync --dry-run --checksum --itemize-changes --archive --hard-links --sparse --numeric-ids --modify-window=-1 --files-from=${markers()}/cold-${key}.refilled`,
             ],
+        );
+        assert.equal(fs.readFileSync(path.join(markers(), `cold-${key}.refilled`), "utf8"), "same 1.wt\n");
+        // What verify-content later reads as dest's description before it started: the folder as it now is.
+        assert.equal(
+            fs.readFileSync(path.join(markers(), `manifest-${key}.dest`), "utf8"),
+            fs.readFileSync(path.join(markers(), `manifest-${key}.source`), "utf8"),
         );
     });
 
-    it("verify-copy: fails when the content comparison cannot run (source's sshd gone after the final round): no comparison is no proof", () => {
-        const { result } = verifyCopy({ FAKE_DRY_RUN_STATUS: "255" });
+    it("verify-copy: fails when what the full walk wrote cannot be compared in content with source's", () => {
+        fs.rmSync(path.join(target, "same 1.wt"));
+        const { result } = verifyCopy("digest of the copy missing a file", { FAKE_COPIED: "same 1.wt", FAKE_DRY_RUN_STATUS: "255" });
         assert.equal(result.status, 1);
         assert.equal(
             result.stderr,
@@ -159,32 +187,11 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
         );
     });
 
-    it("verify-copy: on a metadata mismatch, copies the folder again with a full walk (deletions bounded), then compares again", () => {
-        fs.rmSync(path.join(target, "same 1.wt"));
-        const { result, verified } = verifyCopy({ FAKE_COPIED: "same 1.wt" });
-        assert.deepEqual([result.status, result.stderr], [0, ""]);
-        assert.deepEqual(
-            verified.map(({ metadataDigest, contentChecked, fullWalk }) => [metadataDigest, contentChecked, fullWalk]),
-            [[sourceDigest(), 2, true]],
-        );
-        assert.deepEqual(
-            calls().map((call) => call.replace(/ -e .*/, "")),
-            [
-                "rsync --list-only",
-                "rsync --archive --hard-links --sparse --numeric-ids --modify-window=-1 --inplace --delete --max-delete=7 --out-format=%i %n",
-                `rsync --dry-run --checksum --itemize-changes --archive --hard-links --sparse --numeric-ids --modify-window=-1 --files-from=${markers()}/cold-${key}.changed`,
-            ],
-        );
-        // What the full walk wrote is content-checked too.
-        assert.equal(fs.readFileSync(path.join(markers(), `cold-${key}.changed`), "utf8"), "same 1.wt\nsame 1.wt\n");
-    });
-
     it("verify-copy: fails, saying what differs, when the copy still differs after the full walk", () => {
         fs.chmodSync(path.join(sourceCopy, "same 1.wt"), 0o600);
         const expected = sourceDigest();
         fs.chmodSync(path.join(sourceCopy, "same 1.wt"), 0o644);
-        const script = render("verify-copy.sh", { ...rsyncValues(), expected, maxDeletions: 7, changedList: `cold-${key}.changed` });
-        const result = runBash(script, { env: { ...env, FAKE_ITEMS: ".f...p..... same 1.wt\n" } });
+        const { result } = verifyCopy("digest of dest's copy", { FAKE_ITEMS: ".f...p..... same 1.wt\n" }, expected);
         assert.equal(result.status, 1);
         assert.equal(
             result.stderr,
@@ -194,7 +201,7 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
     });
 
     it("verify-content: reports a file whose content differs while its size and mtime are still those dest had before it started, with what the final round did with it", () => {
-        assert.equal(verifyCopy().result.status, 0);
+        describeDest();
         // The final round's log (progress and itemized lines) and the journal it copied from: "same 1.wt" listed; the log
         // not, though its directory is (a listed directory names itself only, not what it holds).
         fs.writeFileSync(path.join(markers(), `cold-${key}.log`), "  0 0% 0.00kB/s\r.d          journal/\n.f          same 1.wt\n");
@@ -212,7 +219,7 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
     });
 
     it("verify-content: ignores a file dest rewrote at the same size within the second its description keeps (InfluxDB's meta.db as dest starts)", () => {
-        assert.equal(verifyCopy().result.status, 0);
+        describeDest();
         // dest started after its description was written, then rewrote the file, its whole-second mtime unchanged
         // (a wait longer than the kernel's clock tick between the two).
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
@@ -226,7 +233,7 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
     });
 
     it("verify-content: ignores a file dest rewrote since it started (mtime changed), one it removed, and metadata differences", () => {
-        assert.equal(verifyCopy().result.status, 0);
+        describeDest();
         // dest's services rewrote the log while rsync read it: same size and mtime as source's when rsync compared, not now.
         fs.utimesSync(path.join(target, "journal", "rewritten.log"), 1_600_000_100, 1_600_000_100);
         fs.rmSync(path.join(target, "same 1.wt"));

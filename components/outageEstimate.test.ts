@@ -30,16 +30,16 @@ const folder = (name: string, work: Partial<FolderWork>): FolderWork => ({
 const timesOf = (estimate: OutageEstimate) => estimate.folders.map(({ folder, round, verify }) => ({ folder, round, verify }));
 
 describe("estimateOutage", () => {
-    it("adds source's stop, the slowest folder's round and verification, dest's start and the steps between", () => {
-        // Source's description walks 0.5 + 500,010 entries = 5.5 s while the rounds run; no folder is verified before it ends.
+    it("adds source's stop, the slowest folder's round and dest's description of it or source's description, dest's start and the steps between", () => {
+        // Source's description walks 0.5 + 500,010 entries = 5.5 s while the rounds run and dest describes each copy after its round.
         const estimate = estimateOutage(
             "made in a test",
             [
-                // 1 + 1 path + 500 MB compared at 100 MB/s = 6.001 s, then 0.5 + 10 entries = 0.5 s verified: done at 6.5 s.
+                // 1 + 1 path + 500 MB compared at 100 MB/s = 6.001 s, then dest's copy described in 0.5 + 10 entries = 0.5 s: done at 6.5 s.
                 folder("core/mongodb/data", { paths: 1, heldBytes: 500e6, entries: 10 }),
-                // 1 + 2000 paths + 50 MB sent at 25 MB/s = 5 s; verified from 5.5 s in 0.5 + 300,000 entries = 3.5 s: done at 9 s, the last.
+                // 1 + 2000 paths + 50 MB sent at 25 MB/s = 5 s, then described in 0.5 + 300,000 entries = 3.5 s: done at 8.5 s, the last.
                 folder("core/core/data", { paths: 2000, newBytes: 50e6, entries: 300_000 }),
-                // Nothing listed: 1 s; verified from 5.5 s in 2.5 s.
+                // Nothing listed: 1 s, described in 2.5 s: verified when source's description ends, at 5.5 s.
                 folder("core/influxdb/data", { entries: 200_000 }),
             ],
             1.5,
@@ -52,13 +52,25 @@ describe("estimateOutage", () => {
             { folder: "core/influxdb/data", round: 1, verify: 2.5 },
         ]);
         assert.deepEqual(estimate.folders[1], { ...folder("core/core/data", { paths: 2000, newBytes: 50e6, entries: 300_000 }), round: 5, verify: 3.5 });
-        // Copies end at 6 s, the last verification at 9 s; dest's start 1.5 s in prepare, twice that with its data.
-        assert.deepEqual(estimate.steps, { sourceProxyStarted: 0.5, coldSync: 6, verify: 3, destStart: 3, betweenSteps: 1.5 });
-        assert.equal(estimate.seconds, 14);
+        // Copies end at 6 s, the last verification at 8.5 s; dest's start 1.5 s in prepare, twice that with its data.
+        assert.deepEqual(estimate.steps, { sourceProxyStarted: 0.5, coldSync: 6, verify: 2.5, destStart: 3, betweenSteps: 1.5 });
+        assert.equal(estimate.seconds, 13.5);
         assert.match(
             estimate.basis,
             /^made in a test: 2001 paths, 500000000 bytes dest holds compared block by block, 50000000 sent whole; dest's start in prepare \(1.5 s\) times 2; costs measured/,
         );
+    });
+
+    it("waits for source's description when it ends after every round and dest's description of it", () => {
+        // Source walks every folder's entries, 0.5 + 1,200,000 = 12.5 s; each round takes 1 s and dest describes its copy in 0.5 + 400,000 = 4.5 s.
+        const estimate = estimateOutage(
+            "made in a test",
+            ["core/core/data", "core/hfs/data", "core/influxdb/data"].map((name) => folder(name, { entries: 400_000 })),
+            1,
+            25e6,
+            model,
+        );
+        assert.deepEqual(estimate.steps, { sourceProxyStarted: 0.5, coldSync: 1, verify: 11.5, destStart: 2, betweenSteps: 1.5 });
     });
 
     it("counts a folder without a journal as its last warm round, which walked every file too", () => {

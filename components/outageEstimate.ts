@@ -16,7 +16,7 @@ export interface FolderWork {
     heldBytes: number;
     /** Bytes dest does not hold yet: sent whole. */
     newBytes: number;
-    /** The folder's entries, which dest's verification walks (from the last warm round). */
+    /** The folder's entries, which dest's description after the round walks (from the last warm round). */
     entries: number;
     /** The folder's last warm round, in seconds: what a round that walks every file takes. */
     warmSeconds: number;
@@ -36,7 +36,7 @@ export interface OutageModel {
     perPathSeconds: number;
     /** Bytes a round compares block by block per second, while the other rounds and the walks share the CPUs. */
     heldBytesPerSecond: number;
-    /** A walk of an empty folder: source's description of every folder, dest's verification of one. */
+    /** A walk of an empty folder: source's description of every folder, dest's of one after its round. */
     walkSetupSeconds: number;
     /** Each entry a walk describes (at nice 10, while the rounds run). */
     perEntryWalkedSeconds: number;
@@ -73,9 +73,10 @@ export interface OutageEstimate extends Outage {
 const tenth = (value: number): number => Math.round(value * 10) / 10;
 
 /**
- * Folders are copied all at once while source describes every folder; each folder is
- * verified once both its round and that description are done, and dest starts after the
- * last verification. `madeFrom` says what the figures are (the basis's first words);
+ * Folders are copied all at once while source describes every folder; each round then
+ * describes dest's copy, each folder is verified once both descriptions are done (their
+ * comparison costs nothing the hops between steps do not count), and dest starts after
+ * the last verification. `madeFrom` says what the figures are (the basis's first words);
  * `newBytesPerSecond` is the fastest warm round's rate: the link and rsync as they ran on
  * these machines.
  */
@@ -97,7 +98,7 @@ export function estimateOutage(
     }));
     const described = model.walkSetupSeconds + folders.reduce((n, work) => n + work.entries, 0) * model.perEntryWalkedSeconds;
     const coldSync = Math.max(0, ...perFolder.map((work) => work.round));
-    const verified = Math.max(0, ...perFolder.map((work) => Math.max(work.round, described) + work.verify));
+    const verified = Math.max(0, ...perFolder.map((work) => Math.max(work.round + work.verify, described)));
     const steps = {
         sourceProxyStarted: model.sourceProxyStartedSeconds,
         coldSync,

@@ -76,10 +76,15 @@ describe("pullScript, as written", () => {
         assert.doesNotMatch(script, /--inplace|--backup/);
     });
 
-    it("cold: writes only the blocks that changed, in place; no dry run; copies the journal's paths when its standard input lists them", () => {
+    it("cold: writes only the blocks that changed, in place; no dry run before it; copies the journal's paths when its standard input lists them", () => {
         const script = pullScript(pullFromSource({ kind: "cold" }));
         assert.match(script, /^options\+=\(--inplace\)$/m);
-        assert.doesNotMatch(script, /--partial-dir|--dry-run|--backup/);
+        assert.doesNotMatch(script, /--partial-dir|--backup/);
+        // The one dry run compares what the round wrote, checksum against checksum, after it.
+        assert.deepEqual(
+            script.split("\n").filter((line) => line.includes("--dry-run")),
+            ['  if ! compared=$(rsync --dry-run --checksum --itemize-changes "${copy_options[@]}" --files-from="$1" -e "$rsh" "$remote" "$target/"); then'],
+        );
         assertInOrder(script, [
             "read -r journal_mode || journal_mode=walk\n",
             `changed_paths="$marker_folder"/'cold-core-mongodb-data'.journal\n`,
@@ -92,10 +97,22 @@ describe("pullScript, as written", () => {
         assert.doesNotMatch(commands(script), /--delete-missing-args/);
     });
 
-    it("warm and carry-back: read nothing on their standard input and always walk", () => {
+    it("cold: then describes dest's copy and compares in content what it wrote, yielding the CPU to the other rounds", () => {
+        assertInOrder(pullScript(pullFromSource({ kind: "cold" })), [
+            'rsync "${options[@]}" "${delete[@]}" -e "$rsh" "$remote" "$target/"',
+            "\nrenice -n 10 -p $$ >/dev/null 2>&1 || true\n",
+            `manifest="$marker_folder"/manifest-'core-mongodb-data'.dest\n`,
+            'describe_folder "$target" > "$manifest"\n',
+            `written="$marker_folder"/'cold-core-mongodb-data'.changed\n`,
+            'check_written_content "$written"\n',
+            `printf '{"folder":"%s","metadataDigest":"%s","contentChecked":%s,"describedAt":%s}\\n' 'core/mongodb/data'`,
+        ]);
+    });
+
+    it("warm and carry-back: read nothing on their standard input and always walk; describe nothing", () => {
         for (const pull of [pullFromSource({ kind: "warm", round: 3 }), carryBack("/var/pryv/pryv-migration-kept/unit")]) {
             const script = pullScript(pull);
-            assert.doesNotMatch(script, /journal_mode|--files-from/, pull.round.kind);
+            assert.doesNotMatch(script, /journal_mode|--files-from|describe_folder|renice|--checksum/, pull.round.kind);
             assert.match(script, /^ {2}'core\/[a-z]+\/data' '(warm-3|carry-back)' true "\$\(stat_value 'Total bytes received'\)"/m, pull.round.kind);
         }
     });

@@ -45,9 +45,19 @@ export interface SyncStats {
     delete: boolean;
 }
 
+/** The receiver's copy of a folder as a final round described it right after copying (its second line): what verify-copy compares with source's description. */
+export interface CopyDescription {
+    folder: string;
+    metadataDigest: string;
+    /** Files the round wrote, compared in content with source's. */
+    contentChecked: number;
+    describedAt: number;
+}
+
 /**
  * `warm`: source still serves; resumable, deletions counted before any is made.
- * `cold`: both ends stopped; only changed blocks written. `carry-back`: dest's data back
+ * `cold`: both ends stopped; only changed blocks written, then dest's copy described and
+ * what the round wrote compared in content (a second line after the stats). `carry-back`: dest's data back
  * onto source on rollback, what it replaces kept aside under `keepAside`.
  */
 export type RoundKind = { kind: "warm"; round: number } | { kind: "cold" } | { kind: "carry-back"; keepAside: string };
@@ -100,6 +110,7 @@ export function pullScript(pull: Pull): string {
         stopCommand: receiver.stopCommand,
         confRoot: receiver.confRoot,
         folder,
+        key: folderKey(folder),
         round: roundName(round),
         roundWords: roundWords[round.kind],
         maxDeletions: pull.sync.maxDeletions,

@@ -2,7 +2,8 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { pullScript, RoundKind } from "./folderSync";
+import { createHash } from "crypto";
+import { CopyDescription, pullScript, RoundKind } from "./folderSync";
 import { jsonLines } from "./remoteStep";
 import { fakeCommand, machines, PrintedStats, pullFromSource, runBash, temporaryFolder } from "../testing";
 
@@ -35,11 +36,12 @@ describe("pullScript, run by bash with a fake rsync", () => {
                 'for word in "$@"; do case "$word" in --backup-dir=*) dir="${word#--backup-dir=}"; [ -d "$dir" ] && echo "backup dir ready" >> \'' +
                     log +
                     '\'; [ -n "${FAKE_NOTHING_KEPT:-}" ] || { mkdir -p "$dir" && echo replaced > "$dir/b"; } ;; esac; done',
-                // The paths a journal round was handed, as rsync reads them.
-                `for word in "$@"; do case "$word" in --files-from=*) cp "\${word#--files-from=}" '${confRoot}/files-from' ;; esac; done`,
+                // The paths a journal round was handed, as rsync reads them (not those of the content comparison after it).
+                `case " $* " in *" --dry-run "*) ;; *) for word in "$@"; do case "$word" in --files-from=*) cp "\${word#--files-from=}" '${confRoot}/files-from' ;; esac; done ;; esac`,
                 'case " $* " in',
                 '  *" --list-only "*) echo "drwxr-xr-x 4,096 2019/06/04 10:00:00 ."; [ -n "${FAKE_EMPTY:-}" ] || echo "-rw-r--r-- 30 2019/06/04 10:00:00 WiredTiger" ;;',
-                '  *" --dry-run "*) for _ in $(seq "${FAKE_DELETIONS:-0}"); do echo "*deleting old"; done ;;',
+                // A warm round's count of deletions, or a final round's content comparison of what it wrote.
+                '  *" --dry-run "*) for _ in $(seq "${FAKE_DELETIONS:-0}"); do echo "*deleting old"; done; printf \'%b\' "${FAKE_CHECKSUM_ITEMS:-}"; exit "${FAKE_DRY_RUN_STATUS:-0}" ;;',
                 // A round that takes a while: rsync's progress figures in the log, then the wait.
                 '  *) printf \'%b\' "${FAKE_PROGRESS:-}"; sleep "${FAKE_SECONDS:-0}"',
                 "     printf '%b' \"${FAKE_ITEMS->f+++++++++ a\\n>f.st...... b c\\n.d..t...... ./\\n}\"",
@@ -67,8 +69,16 @@ describe("pullScript, run by bash with a fake rsync", () => {
             stdin,
         });
         const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trimEnd().split("\n") : [];
-        return { result, calls, stats: jsonLines<PrintedStats>(result.stdout) };
+        const lines = jsonLines<PrintedStats | CopyDescription>(result.stdout);
+        return {
+            result,
+            calls,
+            stats: lines.filter((line): line is PrintedStats => "round" in line),
+            described: lines.filter((line): line is CopyDescription => "metadataDigest" in line),
+        };
     };
+    const callKinds = (calls: string[]) =>
+        calls.map((call) => call.split(" ")[0] + (/--list-only/.test(call) ? " list" : /--dry-run/.test(call) ? " dry-run" : ""));
     const realRun = (calls: string[]) => calls.filter((call) => call.startsWith("rsync ") && !/--list-only|--dry-run/.test(call));
 
     it("warm: stops dest, counts deletions, then copies resumably with --delete bounded, and reports the round", () => {
@@ -194,7 +204,8 @@ describe("pullScript, run by bash with a fake rsync", () => {
         assert.doesNotMatch(copy, /--delete|--max-delete/);
         assert.match(copy, / --inplace --block-size=4096 -e /);
         assert.equal(stats[0].delete, false);
-        assert.ok(!calls.some((call) => call.includes("--dry-run")));
+        // No dry run before the copy; the one after it compares what it wrote.
+        assert.deepEqual(callKinds(calls), ["stop", "rsync list", "rsync", "rsync dry-run"]);
     });
 
     it("says which setting stopped rsync when it hit the deletion limit (exit 25)", () => {
@@ -225,10 +236,7 @@ describe("pullScript, run by bash with a fake rsync", () => {
         const items = ">f.st...... a\\n.f          dir/b c\\ncd+++++++++ new-dir/\\n>f+++++++++ new-dir/n\\n";
         const { result, calls, stats } = run({ kind: "cold" }, { FAKE_ITEMS: items }, journal(paths));
         assert.deepEqual([result.status, result.stderr], [0, ""]);
-        assert.deepEqual(
-            calls.map((call) => call.split(" ")[0] + (/--list-only/.test(call) ? " list" : "")),
-            ["stop", "rsync list", "rsync"],
-        );
+        assert.deepEqual(callKinds(calls), ["stop", "rsync list", "rsync", "rsync dry-run"]);
         const [copy] = realRun(calls);
         assert.ok(
             copy.includes(
@@ -246,6 +254,46 @@ describe("pullScript, run by bash with a fake rsync", () => {
             stats.map(({ round, walk, changedFiles, delete: deletes }) => [round, walk, changedFiles, deletes]),
             [["cold", false, 2, true]],
         );
+    });
+
+    it("cold: describes dest's copy once written (what verify-copy compares with source's) and compares in content every file it wrote", () => {
+        put(target("a"));
+        const { result, calls, described } = run({ kind: "cold" }, { FAKE_ITEMS: ">f+++++++++ a\\n" }, "walk\n");
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        const manifest = fs.readFileSync(markers("manifest-core-mongodb-data.dest"), "utf8");
+        const { uid, gid, mtime } = fs.statSync(target("a"));
+        assert.equal(manifest, `f\ta\t${uid}:${gid}\t644\t7\t${Math.floor(mtime.getTime() / 1000)}\n`);
+        assert.deepEqual(
+            described.map(({ folder, metadataDigest, contentChecked }) => [folder, metadataDigest, contentChecked]),
+            [["core/mongodb/data", createHash("sha256").update(manifest).digest("hex"), 1]],
+        );
+        assert.match(
+            calls.at(-1)!,
+            new RegExp(
+                `^rsync --dry-run --checksum --itemize-changes --archive --hard-links --sparse --numeric-ids --modify-window=-1 --files-from=${markers("cold-core-mongodb-data.changed")} -e `,
+            ),
+        );
+    });
+
+    it("cold: fails when what it wrote differs in content from source's, naming the files, or when that comparison cannot run (no comparison is no proof)", () => {
+        const differing = run({ kind: "cold" }, { FAKE_ITEMS: ">f+++++++++ a\\n", FAKE_CHECKSUM_ITEMS: ">fc........ a\\n" }, "walk\n");
+        assert.deepEqual(
+            [differing.result.status, differing.result.stderr, differing.described],
+            [1, "core/mongodb/data: these files, written by the final round, differ in content from source's:\n>fc........ a\n", []],
+        );
+        const unreachable = run({ kind: "cold" }, { FAKE_ITEMS: ">f+++++++++ a\\n", FAKE_DRY_RUN_STATUS: "255" }, "walk\n");
+        assert.deepEqual(
+            [unreachable.result.status, unreachable.result.stderr, unreachable.described],
+            [
+                1,
+                "core/mongodb/data: the content of the files the final round wrote could not be compared with source's (rsync failed, see above): dest is not started on an unverified copy. Run pulumi up again once source is reachable.\n",
+                [],
+            ],
+        );
+        // A round that wrote nothing has nothing to compare.
+        const nothing = run({ kind: "cold" }, { FAKE_ITEMS: "", FAKE_DRY_RUN_STATUS: "255" }, "walk\n");
+        assert.deepEqual([nothing.result.status, nothing.described.map((line) => line.contentChecked)], [0, [0]]);
+        assert.ok(!nothing.calls.some((call) => call.includes("--dry-run")));
     });
 
     it("cold, journal: never deletes through a symlink on dest that stands where source had a directory", () => {

@@ -134,7 +134,18 @@ export const fakeMachines: FakeOutput = (name, inputs) => {
         };
     }
     const finalSync = folderStep("final-sync");
-    if (finalSync !== undefined) return { stdout: syncStats(finalSync, true) };
+    // A final round's second line: dest's copy as it described it, the same as source's.
+    if (finalSync !== undefined)
+        return {
+            stdout:
+                syncStats(finalSync, true) +
+                line({
+                    folder: folderOf(finalSync),
+                    metadataDigest: metadataDigestOf(folderOf(finalSync)),
+                    contentChecked: 2,
+                    describedAt: cutoverClock.coldFinishedAt(folderIndex(finalSync)),
+                }),
+        };
     if (folderStep("carry-back") !== undefined) return { stdout: "" };
     const warm = /-(core-[a-z]+-data)$/.exec(name)?.[1];
     if (warm !== undefined) return { stdout: syncStats(warm, false) };
