@@ -25,6 +25,7 @@ const cutoverSteps = [
     "dest-reachable",
     ...keys.map((key) => `carry-back-${key}`),
     "dest-back",
+    "dest-description",
     "stop-source",
     "source-description",
     ...keys.flatMap((key) => [`final-sync-${key}`, `verify-${key}`]),
@@ -131,6 +132,7 @@ for (const executor of executors) {
                             "pryv-cutover-dest-room",
                             "pryv-cutover-dest-reachable",
                             "pryv-cutover-dest-back",
+                            "pryv-cutover-dest-description",
                         ]);
                         assert.deepEqual(resources.get("pryv-cutover-dest-taken-over")!.dependsOn, [
                             "pryv-source-proxy-source-back",

@@ -89,7 +89,8 @@ const procedure: [string, "source" | "dest", string[]][] = [
     ["cut-dest-reachable", "source", ["proxy-source-back", "proxy-site-file"]],
     ...carryBacks.map((name): [string, "source" | "dest", string[]] => [name, "source", ["cut-dest-taken-over"]]),
     ["cut-dest-back", "dest", carryBacks],
-    ["cut-stop-source", "source", ["proxy-source-back", "proxy-site-file", "cut-dest-room", "cut-dest-reachable", "cut-dest-back"]],
+    ["cut-dest-description", "dest", ["proxy-source-back", "proxy-site-file"]],
+    ["cut-stop-source", "source", ["proxy-source-back", "proxy-site-file", "cut-dest-room", "cut-dest-reachable", "cut-dest-back", "cut-dest-description"]],
     ["cut-source-description", "source", ["cut-stop-source"]],
     ...keys.flatMap((key): [string, "source" | "dest", string[]][] => [
         [`cut-final-sync-${key}`, "dest", ["cut-stop-source", "cut-dest-taken-over"]],
@@ -177,6 +178,22 @@ touch "$marker_folder"/cutover-began
                     count: 4,
                 }),
             );
+        });
+
+        it("describes dest's copy of every folder before source stops, dest's services stopped first: what each final round patches", async () => {
+            const { resources } = await make(executor);
+            const description = scriptsOf(resources, "cut-dest-description").create;
+            assert.ok(description.startsWith("# Describes dest's copy of each data folder before source stops"), description);
+            assertInOrder(description, [
+                '\n  find "$@" \\( -type f -links +1',
+                `\n${dest.stopCommand.map((word) => `'${word}'`).join(" ")} >/dev/null </dev/null\n`,
+                ...defaultDataFolders.flatMap((folder, index) => [
+                    `path=$(folder_path '${dest.confRoot}' '${folder}')`,
+                    `manifest="$marker_folder"/manifest-'${keys[index]}'.'dest-before-stop'`,
+                    'describe_folder "$path" > "$manifest"',
+                ]),
+            ]);
+            assert.doesNotMatch(description, /running=|renice/);
         });
 
         it("stops source, then starts its nginx alone on the proxy file; source's description, made while dest copies, checks nothing else runs", async () => {
@@ -439,7 +456,7 @@ describe("Cutover order, transitively", () => {
         for (const name of perFolder("verify-content")) assert.ok(before(name).has("cut-proxy-serving"), name);
         // Recorded while source still serves: users do not wait for them.
         const stopSource = before("cut-stop-source");
-        for (const name of [...carryBacks, "cut-dest-back"]) assert.ok(stopSource.has(name), name);
+        for (const name of [...carryBacks, "cut-dest-back", "cut-dest-description"]) assert.ok(stopSource.has(name), name);
         assert.ok(!stopSource.has("cut-dest-may-serve"));
     });
 });

@@ -155,13 +155,28 @@ export class Cutover extends pulumi.ComponentResource {
             }),
             carryBacks,
         );
+        // Dest described before source stops, while users are still served: each final round
+        // then describes its copy from this and what it touched, not by walking every entry.
+        const destDescription = step(
+            "dest-description",
+            {
+                machine: dest,
+                create: render("dest-description.sh", {
+                    migrationId,
+                    stopCommand: dest.stopCommand,
+                    confRoot: dest.confRoot,
+                    folders: dataFolders.map((folder) => ({ folder, key: folderKey(folder) })),
+                }),
+            },
+            args.sourceSwitched,
+        );
         const stopSource = step(
             "stop-source",
             {
                 machine: source,
                 create: stopSourceScript(source, args.nginxAlone, migrationId, { round: args.warmSyncRound, dataFolders, maxPaths: maxJournalPaths }),
             },
-            [...args.sourceSwitched, destRoom, destReachable, destBack],
+            [...args.sourceSwitched, destRoom, destReachable, destBack, destDescription],
         );
         // Source is frozen from here on: its description is made while dest copies, with the check that nothing but nginx runs there.
         const sourceDescription = step(
@@ -169,7 +184,6 @@ export class Cutover extends pulumi.ComponentResource {
             {
                 machine: source,
                 create: render("data-manifest.sh", {
-                    role: "source",
                     runningCommand: args.nginxAlone.runningCommand,
                     service: args.nginxAlone.service,
                     confRoot: source.confRoot,

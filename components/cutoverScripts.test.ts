@@ -63,12 +63,11 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
     });
     afterEach(() => remove());
 
-    /** Source's description step, with what its running check lists besides nginx; dest's as its final round writes it. */
-    const describeSource = (startedAlongside: string[] = [], role: "source" | "dest" = "source") =>
+    /** Source's description step, with what its running check lists besides nginx. */
+    const describeSource = (startedAlongside: string[] = []) =>
         runBash(
             render("data-manifest.sh", {
-                role,
-                confRoot: path.join(root, role),
+                confRoot: path.join(root, "source"),
                 migrationId: "unit",
                 folders: [{ folder, key }],
                 runningCommand: [
@@ -101,8 +100,15 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
         const result = runBash(script, { env: { ...env, ...extra } });
         return { result, verified: jsonLines<{ metadataDigest: string; contentChecked: number; fullWalk: boolean }>(result.stdout) };
     };
-    /** dest's description of its copy, as its final round writes it before dest starts. */
-    const describeDest = () => assert.equal(describeSource([], "dest").status, 0);
+    /** dest's description of its copy before dest starts: made before source stopped, and the final round's own after it touched nothing. */
+    const describeDest = () => {
+        const described = runBash(
+            render("dest-description.sh", { migrationId: "unit", stopCommand: ["true"], confRoot: path.join(root, "dest"), folders: [{ folder, key }] }),
+            { env },
+        );
+        assert.deepEqual([described.status, described.stderr], [0, ""]);
+        fs.copyFileSync(path.join(markers(), `manifest-${key}.dest-before-stop`), path.join(markers(), `manifest-${key}.dest`));
+    };
     const verifyContent = (items: string) => {
         const result = runBash(render("verify-content.sh", { ...rsyncValues(), coldLog: `cold-${key}` }), { env: { ...env, FAKE_ITEMS: items, TZ: "UTC" } });
         return { result, compared: jsonLines<{ folder: string; filesCompared: number }>(result.stdout) };

@@ -97,15 +97,17 @@ describe("pullScript, as written", () => {
         assert.doesNotMatch(commands(script), /--delete-missing-args/);
     });
 
-    it("cold: then describes dest's copy and compares in content what it wrote, yielding the CPU to the other rounds", () => {
+    it("cold: then describes dest's copy (patching dest's description before the stop, or walking it) and compares in content what it wrote, yielding the CPU to the other rounds", () => {
         assertInOrder(pullScript(pullFromSource({ kind: "cold" })), [
             'rsync "${options[@]}" "${delete[@]}" -e "$rsh" "$remote" "$target/"',
             "\nrenice -n 10 -p $$ >/dev/null 2>&1 || true\n",
             `manifest="$marker_folder"/manifest-'core-mongodb-data'.dest\n`,
-            'describe_folder "$target" > "$manifest"\n',
+            `before="$marker_folder"/manifest-'core-mongodb-data'.dest-before-stop\n`,
+            'if [ -s "$before" ] && [ ${#delete[@]} -gt 0 ] && patch_description "$before" "$touched" "$manifest"; then\n',
+            '  describe_folder "$target" > "$manifest"\n',
             `written="$marker_folder"/'cold-core-mongodb-data'.changed\n`,
             'check_written_content "$written"\n',
-            `printf '{"folder":"%s","metadataDigest":"%s","contentChecked":%s,"describedAt":%s}\\n' 'core/mongodb/data'`,
+            `printf '{"folder":"%s","metadataDigest":"%s","describedBy":"%s","touched":%s,"contentChecked":%s,"describedAt":%s}\\n' 'core/mongodb/data'`,
         ]);
     });
 

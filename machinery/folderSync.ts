@@ -49,6 +49,10 @@ export interface SyncStats {
 export interface CopyDescription {
     folder: string;
     metadataDigest: string;
+    /** `patch`: dest's description before source stopped, with the paths the round touched described again; `walk`: every entry. */
+    describedBy: "patch" | "walk";
+    /** Paths the round was handed or itemized. */
+    touched: number;
     /** Files the round wrote, compared in content with source's. */
     contentChecked: number;
     describedAt: number;

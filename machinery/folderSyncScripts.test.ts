@@ -5,6 +5,7 @@ import * as path from "path";
 import { createHash } from "crypto";
 import { CopyDescription, pullScript, RoundKind } from "./folderSync";
 import { jsonLines } from "./remoteStep";
+import { render } from "./templates";
 import { fakeCommand, machines, PrintedStats, pullFromSource, runBash, temporaryFolder } from "../testing";
 
 const { dest } = machines();
@@ -43,7 +44,8 @@ describe("pullScript, run by bash with a fake rsync", () => {
                 // A warm round's count of deletions, or a final round's content comparison of what it wrote.
                 '  *" --dry-run "*) for _ in $(seq "${FAKE_DELETIONS:-0}"); do echo "*deleting old"; done; printf \'%b\' "${FAKE_CHECKSUM_ITEMS:-}"; exit "${FAKE_DRY_RUN_STATUS:-0}" ;;',
                 // A round that takes a while: rsync's progress figures in the log, then the wait.
-                '  *) printf \'%b\' "${FAKE_PROGRESS:-}"; sleep "${FAKE_SECONDS:-0}"',
+                // What the copy writes on the receiver (run in its target), then what it itemizes.
+                '  *) printf \'%b\' "${FAKE_PROGRESS:-}"; sleep "${FAKE_SECONDS:-0}"; (cd "${@: -1}" && eval "${FAKE_WRITES:-}")',
                 "     printf '%b' \"${FAKE_ITEMS->f+++++++++ a\\n>f.st...... b c\\n.d..t...... ./\\n}\"",
                 "     printf '%b' \"${FAKE_STATS-Number of files: 4 (reg: 3, dir: 1)\\nTotal file size: 30 bytes\\nTotal transferred file size: 20 bytes\\nTotal bytes received: 10\\n}\"",
                 // As rsync reports files the live source deleted while it read them.
@@ -292,8 +294,72 @@ describe("pullScript, run by bash with a fake rsync", () => {
         );
         // A round that wrote nothing has nothing to compare.
         const nothing = run({ kind: "cold" }, { FAKE_ITEMS: "", FAKE_DRY_RUN_STATUS: "255" }, "walk\n");
-        assert.deepEqual([nothing.result.status, nothing.described.map((line) => line.contentChecked)], [0, [0]]);
+        assert.deepEqual([nothing.result.status, nothing.result.stderr, nothing.described.map((line) => line.contentChecked)], [0, "", [0]]);
         assert.ok(!nothing.calls.some((call) => call.includes("--dry-run")));
+    });
+
+    /** dest-description.sh on the receiver (its services stopped by the fake stop): the digest of a walk of every entry, and the description a final round patches. */
+    const describeBeforeStop = (): string => {
+        const stop = fakeCommand(bin, "stop-containers", `echo stop >> '${log}'`);
+        const described = runBash(
+            render("dest-description.sh", {
+                migrationId: "unit",
+                stopCommand: [stop],
+                confRoot,
+                folders: [{ folder: "core/mongodb/data", key: "core-mongodb-data" }],
+            }),
+            { env: { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(confRoot, "home") } },
+        );
+        assert.deepEqual([described.status, described.stderr], [0, ""]);
+        return jsonLines<{ metadataDigest: string }>(described.stdout)[0].metadataDigest;
+    };
+    /** The folder before the round: files, a directory the round empties and removes, one it replaces by a file, a link. */
+    const beforeTheRound = () => {
+        for (const file of ["a", "dir/b c", "gone-dir/inner/x", "turned/y", "kept/z"]) put(target(file));
+        fs.symlinkSync("kept/z", target("link"));
+        describeBeforeStop();
+    };
+
+    it("cold, journal: describes dest's copy from its description before the stop and the paths the round touched, as a walk finds it", () => {
+        beforeTheRound();
+        const writes = "echo changed >> a; mkdir -p new-dir; echo n > new-dir/n; rm -r turned; echo file > turned; chmod 600 'dir/b c'";
+        const items = ">f.st...... a\\n.f...p..... dir/b c\\ncd+++++++++ new-dir/\\n>f+++++++++ new-dir/n\\n>f+++++++++ turned\\n";
+        const listed = ["a", "dir/b c", "gone-dir", "new-dir", "new-dir/n", "turned"];
+        const { result, described } = run({ kind: "cold" }, { FAKE_ITEMS: items, FAKE_WRITES: writes }, journal(listed));
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(onDest(), ["a", "dir", "dir/b c", "kept", "kept/z", "link", "new-dir", "new-dir/n", "turned"]);
+        assert.deepEqual(
+            described.map(({ describedBy, touched, metadataDigest }) => [describedBy, touched, metadataDigest]),
+            [["patch", listed.length, describeBeforeStop()]],
+        );
+    });
+
+    it("cold, walk: patches dest's description from what rsync itemized, deletions included, as a walk finds it", () => {
+        beforeTheRound();
+        const writes = "rm -r gone-dir; echo changed >> a; mkdir new-dir; echo n > new-dir/n";
+        const items =
+            "*deleting   gone-dir/inner/x\\n*deleting   gone-dir/inner/\\n*deleting   gone-dir/\\n>f.st...... a\\ncd+++++++++ new-dir/\\n>f+++++++++ new-dir/n\\n.d..t...... ./\\n";
+        const { result, described } = run({ kind: "cold" }, { FAKE_ITEMS: items, FAKE_WRITES: writes }, "walk\n");
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.deepEqual(
+            described.map(({ describedBy, touched, metadataDigest }) => [describedBy, touched, metadataDigest]),
+            [["patch", 6, describeBeforeStop()]],
+        );
+    });
+
+    it("cold: walks every entry instead without a description before the stop, after a round that could not delete, or with hard links", () => {
+        const walked = (env: Record<string, string>) => {
+            const { result, described } = run({ kind: "cold" }, { FAKE_ITEMS: ">f.st...... a\\n", FAKE_WRITES: "echo changed >> a", ...env }, "walk\n");
+            assert.deepEqual([result.status, result.stderr], [0, ""]);
+            return described.map(({ describedBy, metadataDigest }) => [describedBy, metadataDigest]);
+        };
+        put(target("a"));
+        assert.deepEqual(walked({}), [["walk", describeBeforeStop()]]);
+        // Source's folder empty: nothing deleted here, so what only dest holds is not itemized.
+        assert.deepEqual(walked({ FAKE_EMPTY: "1" }), [["walk", describeBeforeStop()]]);
+        fs.linkSync(target("a"), target("a-too"));
+        describeBeforeStop();
+        assert.deepEqual(walked({}), [["walk", describeBeforeStop()]]);
     });
 
     it("cold, journal: never deletes through a symlink on dest that stands where source had a directory", () => {

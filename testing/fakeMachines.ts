@@ -142,6 +142,8 @@ export const fakeMachines: FakeOutput = (name, inputs) => {
                 line({
                     folder: folderOf(finalSync),
                     metadataDigest: metadataDigestOf(folderOf(finalSync)),
+                    describedBy: "patch",
+                    touched: 3,
                     contentChecked: 2,
                     describedAt: cutoverClock.coldFinishedAt(folderIndex(finalSync)),
                 }),

@@ -194,6 +194,7 @@ describe("engine killed (SIGKILL) at each step of the cutover (real engine, test
         const expected = [
             "pryv-source-proxy-source-back",
             "pryv-source-proxy-site-file",
+            "pryv-cutover-dest-description",
             "pryv-cutover-stop-source",
             "pryv-cutover-source-description",
             ...folderKeys.flatMap((folder) => ["final-sync", "verify", "carry-back"].map((kind) => `pryv-cutover-${kind}-${folder}`)),
