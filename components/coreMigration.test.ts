@@ -79,7 +79,10 @@ const outputs: { names: string[]; from: Phase; until?: Phase }[] = [
     { names: ["phase", "warmSyncRound", "dataFolders", "destHealthySeconds", "keptAside"], from: "prepare" },
     { names: ["warmSync", "cutoverEstimate", "changeJournal"], from: "warm-sync" },
     { names: ["proxyFile", "proxyReplaces", "siteFileSha256"], from: "prepare" },
-    { names: ["coldSync", "verifiedFolders", "contentVerified", "coldSyncSeconds", "outage", "outageEstimate", "downtimeSeconds"], from: "cutover" },
+    {
+        names: ["coldSync", "verifiedFolders", "destDescribed", "contentVerified", "coldSyncSeconds", "outage", "outageEstimate", "downtimeSeconds"],
+        from: "cutover",
+    },
     { names: ["dnsChangesPlanned"], from: "prepare", until: "dns" },
     { names: ["dnsChanges"], from: "dns" },
     { names: ["dnsAnswers"], from: "finalize" },
@@ -182,7 +185,16 @@ for (const executor of executors) {
                         ...(phaseReached(phase, "warm-sync") ? ["warmSync", "cutoverEstimate", "changeJournal"] : []),
                         ...["proxyFile", "proxyReplaces", "siteFileSha256"],
                         ...(phaseReached(phase, "cutover")
-                            ? ["coldSync", "verifiedFolders", "contentVerified", "coldSyncSeconds", "outage", "outageEstimate", "downtimeSeconds"]
+                            ? [
+                                  "coldSync",
+                                  "verifiedFolders",
+                                  "destDescribed",
+                                  "contentVerified",
+                                  "coldSyncSeconds",
+                                  "outage",
+                                  "outageEstimate",
+                                  "downtimeSeconds",
+                              ]
                             : []),
                         phaseReached(phase, "dns") ? "dnsChanges" : "dnsChangesPlanned",
                         ...(phase === "finalize" ? ["dnsAnswers"] : []),

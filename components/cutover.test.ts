@@ -391,6 +391,16 @@ touch "$marker_folder"/dest-may-serve
                 await promiseOf(component.verified),
                 defaultDataFolders.map((folder) => ({ folder, entries: 3, bytes: 1024, metadataDigest: metadataDigestOf(folder) })),
             );
+            // Dest's copy as each final round described it (its second line).
+            assert.deepEqual(
+                (await promiseOf(component.destDescribed)).map(({ folder, metadataDigest, describedBy, touched }) => [
+                    folder,
+                    metadataDigest,
+                    describedBy,
+                    touched,
+                ]),
+                defaultDataFolders.map((folder) => [folder, metadataDigestOf(folder), "patch", 3]),
+            );
             assert.deepEqual(
                 await promiseOf(component.contentVerified),
                 defaultDataFolders.map((folder) => ({ folder, filesCompared: 4, startedAt: 114, finishedAt: 115 })),

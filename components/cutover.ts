@@ -55,6 +55,7 @@ export interface CutoverArgs {
 export class Cutover extends pulumi.ComponentResource {
     public readonly coldSync: pulumi.Output<SyncStats[]>;
     public readonly verified: pulumi.Output<FolderDescription[]>;
+    public readonly destDescribed: pulumi.Output<CopyDescription[]>;
     public readonly contentVerified: pulumi.Output<{ folder: string; filesCompared: number }[]>;
     public readonly coldSyncSeconds: pulumi.Output<number>;
     public readonly outage: pulumi.Output<Outage>;
@@ -198,6 +199,7 @@ export class Cutover extends pulumi.ComponentResource {
         const changed = stopSource.stdout.apply((stdout) =>
             jsonLines<Partial<FolderChanges>>(stdout).filter((line): line is FolderChanges => line.folder !== undefined),
         );
+        const destCopyOf = (finalStdout: string): CopyDescription | undefined => jsonLines<CopyDescription>(finalStdout)[1];
         const perFolder = dataFolders.map((folder) => {
             const finalSync = step(
                 `final-sync-${folderKey(folder)}`,
@@ -217,7 +219,7 @@ export class Cutover extends pulumi.ComponentResource {
                         if (expected?.metadataDigest === undefined) throw new pulumi.ResourceError(`${folder} is missing on source`, this);
                         // The final round's second line; a round without one (run by an older version of
                         // this program) compares as different, and the folder is copied and described again.
-                        const destCopy = jsonLines<CopyDescription>(finalStdout)[1];
+                        const destCopy = destCopyOf(finalStdout);
                         return render("verify-copy.sh", {
                             ...peerRsyncValues(dest, pullAccess, folder),
                             migrationId,
@@ -260,6 +262,9 @@ export class Cutover extends pulumi.ComponentResource {
         const firstLine = <T>(stdout: string): T => jsonLines<T>(stdout)[0];
         this.coldSync = pulumi.all(perFolder.map((entry) => entry.finalSync.stdout.apply((stdout) => firstLine<SyncStats>(stdout))));
         this.verified = expectedDigests;
+        this.destDescribed = pulumi
+            .all(perFolder.map((entry) => entry.finalSync.stdout.apply(destCopyOf)))
+            .apply((described) => described.filter((line): line is CopyDescription => line !== undefined));
         this.contentVerified = pulumi.all(
             contentChecks.map((check) => check.stdout.apply((stdout) => firstLine<{ folder: string; filesCompared: number }>(stdout))),
         );
@@ -279,6 +284,7 @@ export class Cutover extends pulumi.ComponentResource {
         this.registerOutputs({
             coldSync: this.coldSync,
             verified: this.verified,
+            destDescribed: this.destDescribed,
             contentVerified: this.contentVerified,
             outage: this.outage,
             outageEstimate: this.outageEstimate,

@@ -54,6 +54,8 @@ export interface MigrationOutputs {
     siteFileSha256: SourceProxy["siteFileSha256"];
     coldSync?: Cutover["coldSync"];
     verifiedFolders?: Cutover["verified"];
+    /** Dest's copy of each folder as its final round described it: patched or walked, and the paths it touched. */
+    destDescribed?: Cutover["destDescribed"];
     contentVerified?: Cutover["contentVerified"];
     coldSyncSeconds?: Cutover["coldSyncSeconds"];
     outage?: Cutover["outage"];
@@ -98,6 +100,7 @@ export function migrationOutputs(c: DeclaredComponents): MigrationOutputs {
         ...(c.cutover && {
             coldSync: c.cutover.coldSync,
             verifiedFolders: c.cutover.verified,
+            destDescribed: c.cutover.destDescribed,
             contentVerified: c.cutover.contentVerified,
             coldSyncSeconds: c.cutover.coldSyncSeconds,
             outage: c.cutover.outage,

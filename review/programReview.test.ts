@@ -68,12 +68,12 @@ describe("the review of this program's previews", () => {
         const estimate = (review.outputs?.cutoverEstimate as { seconds: number }).seconds;
         assert.deepEqual(document.slice(2, 11), [
             "- Phase: `warm-sync` -> `cutover`, forward",
-            "- Changes (resources): 32 create, 1 read, 38 same, 1 update",
+            "- Changes (resources): 33 create, 1 read, 38 same, 1 update",
             `- Users: a 503 window (with Retry-After) from source's stop until dest serves, about ${estimate} s by the last warm round's estimate (its basis below; the cutover makes its own before source stops); then source's nginx proxies to dest`,
             "- Given up for good: nothing: every step this update runs has its undo in the stack",
             "- Machines touched:",
             `  - ${source.heading}: stops every service, then starts nginx alone`,
-            `  - ${dest.heading}: stops every service here (5 steps); starts the core`,
+            `  - ${dest.heading}: stops every service here (6 steps); starts the core`,
             "",
             "## Downtime estimate",
         ]);
@@ -118,14 +118,14 @@ describe("the review of this program's previews", () => {
         const document = render(review);
         assert.deepEqual(document.slice(2, 12), [
             "- Phase: `cutover` -> `warm-sync`, a rollback",
-            "- Changes (resources): 32 delete, 1 read, 38 same, 1 update",
+            "- Changes (resources): 33 delete, 1 read, 38 same, 1 update",
             "- Users: a 503 window while dest stops, its data is carried back to source and source restarts; what users wrote on dest comes back with it",
             "- Given up for good: nothing: every step this update runs has its undo in the stack",
             "- Machines touched:",
             `  - ${source.heading}: stops every service here (5 steps); restarts every service, if the cutover had stopped them`,
             `  - ${dest.heading}: stops every service`,
             "",
-            "This preview deletes 31 steps: it rolls back. Each delete runs that step's undo (commands below):",
+            "This preview deletes 32 steps: it rolls back. Each delete runs that step's undo (commands below):",
             "",
         ]);
         assert.ok(

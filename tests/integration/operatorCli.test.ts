@@ -263,7 +263,8 @@ describe("the operator's path: the pulumi CLI on index.ts (test hosts)", functio
             "- Phase: `warm-sync` -> `cutover`, forward",
             "- Users: a 503 window (with Retry-After) from source's stop until dest serves, about ",
             `  - source (${source.ip}:22): stops every service, then starts nginx alone`,
-            `  - dest (${dest.ip}:22): stops every service here (${realDataFolders.length} steps); starts the core`,
+            // each final round and dest's description before the stop
+            `  - dest (${dest.ip}:22): stops every service here (${realDataFolders.length + 1} steps); starts the core`,
         ]);
         const sourceSection = reviewSection(review, "source (");
         assert.ok(sourceSection.includes(`\n-${originalUpstream()}\n`), `review: no removed upstream line in\n${sourceSection}`);

@@ -287,6 +287,12 @@ describe("migration on the docker test hosts: the program's defaults on Pryv's 2
             (outputs.contentVerified.value as { folder: string }[]).map((f) => f.folder),
             realDataFolders,
         );
+        // Each final round described dest's copy from dest's description before the stop and the
+        // paths it touched, not by a walk inside the outage; the trees below are compared independently.
+        assert.deepEqual(
+            (outputs.destDescribed.value as { folder: string; describedBy: string }[]).map((f) => [f.folder, f.describedBy]),
+            realDataFolders.map((folder) => [folder, "patch"]),
+        );
 
         // Identical trees, but for what dest changed since it started (its databases'
         // files, the attachments users wrote through the proxy): those entries, or for one
