@@ -347,19 +347,26 @@ describe("pullScript, run by bash with a fake rsync", () => {
         );
     });
 
-    it("cold: walks every entry instead without a description before the stop, after a round that could not delete, or with hard links", () => {
-        const walked = (env: Record<string, string>) => {
-            const { result, described } = run({ kind: "cold" }, { FAKE_ITEMS: ">f.st...... a\\n", FAKE_WRITES: "echo changed >> a", ...env }, "walk\n");
+    it("cold: walks every entry instead without a description before the stop, after a round that could not delete, or when it touched a hard-linked file", () => {
+        const described = (file: string, env: Record<string, string> = {}) => {
+            const { result, described } = run(
+                { kind: "cold" },
+                { FAKE_ITEMS: `>f.st...... ${file}\\n`, FAKE_WRITES: `echo changed >> ${file}`, ...env },
+                "walk\n",
+            );
             assert.deepEqual([result.status, result.stderr], [0, ""]);
             return described.map(({ describedBy, metadataDigest }) => [describedBy, metadataDigest]);
         };
-        put(target("a"));
-        assert.deepEqual(walked({}), [["walk", describeBeforeStop()]]);
+        for (const file of ["a", "b"]) put(target(file));
+        assert.deepEqual(described("a"), [["walk", describeBeforeStop()]]);
         // Source's folder empty: nothing deleted here, so what only dest holds is not itemized.
-        assert.deepEqual(walked({ FAKE_EMPTY: "1" }), [["walk", describeBeforeStop()]]);
+        assert.deepEqual(described("a", { FAKE_EMPTY: "1" }), [["walk", describeBeforeStop()]]);
         fs.linkSync(target("a"), target("a-too"));
         describeBeforeStop();
-        assert.deepEqual(walked({}), [["walk", describeBeforeStop()]]);
+        assert.deepEqual(described("a"), [["walk", describeBeforeStop()]]);
+        // A hard-linked pair the round did not touch is described as it was.
+        assert.deepEqual(described("b"), [["patch", describeBeforeStop()]]);
+        assert.match(fs.readFileSync(markers("manifest-core-mongodb-data.dest"), "utf8"), /^h\ta-too\tsame file as a$/m);
     });
 
     it("cold, journal: never deletes through a symlink on dest that stands where source had a directory", () => {
