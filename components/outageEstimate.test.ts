@@ -11,6 +11,7 @@ const model: OutageModel = {
     heldBytesPerSecond: 100e6,
     walkSetupSeconds: 0.5,
     perEntryWalkedSeconds: 0.00001,
+    perEntryPatchedSeconds: 0.000005,
     destStartFactor: 2,
     betweenStepsSeconds: 1.5,
 };
@@ -35,11 +36,11 @@ describe("estimateOutage", () => {
         const estimate = estimateOutage(
             "made in a test",
             [
-                // 1 + 1 path + 500 MB compared at 100 MB/s = 6.001 s, then dest's copy described in 0.5 + 10 entries = 0.5 s: done at 6.5 s.
+                // 1 + 1 path + 500 MB compared at 100 MB/s = 6.001 s, then dest's description patched in 0.5 + 10 entries = 0.5 s: done at 6.5 s.
                 folder("core/mongodb/data", { paths: 1, heldBytes: 500e6, entries: 10 }),
-                // 1 + 2000 paths + 50 MB sent at 25 MB/s = 5 s, then described in 0.5 + 300,000 entries = 3.5 s: done at 8.5 s, the last.
+                // 1 + 2000 paths + 50 MB sent at 25 MB/s = 5 s, then patched in 0.5 + 300,000 entries = 2 s: done at 7 s, the last.
                 folder("core/core/data", { paths: 2000, newBytes: 50e6, entries: 300_000 }),
-                // Nothing listed: 1 s, described in 2.5 s: verified when source's description ends, at 5.5 s.
+                // Nothing listed: 1 s, patched in 1.5 s: verified when source's description ends, at 5.5 s.
                 folder("core/influxdb/data", { entries: 200_000 }),
             ],
             1.5,
@@ -48,13 +49,13 @@ describe("estimateOutage", () => {
         );
         assert.deepEqual(timesOf(estimate), [
             { folder: "core/mongodb/data", round: 6, verify: 0.5 },
-            { folder: "core/core/data", round: 5, verify: 3.5 },
-            { folder: "core/influxdb/data", round: 1, verify: 2.5 },
+            { folder: "core/core/data", round: 5, verify: 2 },
+            { folder: "core/influxdb/data", round: 1, verify: 1.5 },
         ]);
-        assert.deepEqual(estimate.folders[1], { ...folder("core/core/data", { paths: 2000, newBytes: 50e6, entries: 300_000 }), round: 5, verify: 3.5 });
-        // Copies end at 6 s, the last verification at 8.5 s; dest's start 1.5 s in prepare, twice that with its data.
-        assert.deepEqual(estimate.steps, { sourceProxyStarted: 0.5, coldSync: 6, verify: 2.5, destStart: 3, betweenSteps: 1.5 });
-        assert.equal(estimate.seconds, 13.5);
+        assert.deepEqual(estimate.folders[1], { ...folder("core/core/data", { paths: 2000, newBytes: 50e6, entries: 300_000 }), round: 5, verify: 2 });
+        // Copies end at 6 s, the last verification at 7 s; dest's start 1.5 s in prepare, twice that with its data.
+        assert.deepEqual(estimate.steps, { sourceProxyStarted: 0.5, coldSync: 6, verify: 1, destStart: 3, betweenSteps: 1.5 });
+        assert.equal(estimate.seconds, 12);
         assert.match(
             estimate.basis,
             /^made in a test: 2001 paths, 500000000 bytes dest holds compared block by block, 50000000 sent whole; dest's start in prepare \(1.5 s\) times 2; costs measured/,
@@ -62,7 +63,7 @@ describe("estimateOutage", () => {
     });
 
     it("waits for source's description when it ends after every round and dest's description of it", () => {
-        // Source walks every folder's entries, 0.5 + 1,200,000 = 12.5 s; each round takes 1 s and dest describes its copy in 0.5 + 400,000 = 4.5 s.
+        // Source walks every folder's entries, 0.5 + 1,200,000 = 12.5 s; each round takes 1 s and its patch of dest's description 0.5 + 400,000 = 2.5 s.
         const estimate = estimateOutage(
             "made in a test",
             ["core/core/data", "core/hfs/data", "core/influxdb/data"].map((name) => folder(name, { entries: 400_000 })),
@@ -82,11 +83,11 @@ describe("estimateOutage", () => {
             model,
         );
         assert.deepEqual(timesOf(estimate), [
-            { folder: "core/influxdb/data", round: 42.3, verify: 1 },
+            { folder: "core/influxdb/data", round: 42.3, verify: 0.8 },
             { folder: "core/hfs/data", round: 1, verify: 0.5 },
         ]);
         assert.equal(estimate.steps.coldSync, 42.3);
-        assert.equal(estimate.seconds, 0.5 + 42.3 + 1 + 2 + 1.5);
+        assert.equal(estimate.seconds, 47.1); // 0.5 + 42.3 + 0.8 + 2 + 1.5
         assert.match(estimate.basis, /; the last warm round's time for core\/influxdb\/data \(no journal: walked\);/);
     });
 });

@@ -16,7 +16,7 @@ export interface FolderWork {
     heldBytes: number;
     /** Bytes dest does not hold yet: sent whole. */
     newBytes: number;
-    /** The folder's entries, which dest's description after the round walks (from the last warm round). */
+    /** The folder's entries (from the last warm round): source's description walks them, dest's after the round patches its description of them. */
     entries: number;
     /** The folder's last warm round, in seconds: what a round that walks every file takes. */
     warmSeconds: number;
@@ -36,10 +36,12 @@ export interface OutageModel {
     perPathSeconds: number;
     /** Bytes a round compares block by block per second, while the other rounds and the walks share the CPUs. */
     heldBytesPerSecond: number;
-    /** A walk of an empty folder: source's description of every folder, dest's of one after its round. */
+    /** A description of an empty folder: source's walk of every folder, a final round's patch of dest's. */
     walkSetupSeconds: number;
-    /** Each entry a walk describes (at nice 10, while the rounds run). */
+    /** Each entry source's description walks (at nice 10, while the rounds run). */
     perEntryWalkedSeconds: number;
+    /** Each entry of dest's description before the stop that a final round's patch reads and writes again. */
+    perEntryPatchedSeconds: number;
     /** Dest's start with its data, against its start on an empty dest in prepare. */
     destStartFactor: number;
     /** The engine, ssh and the steps' own bookkeeping between source's stop and dest serving. */
@@ -50,7 +52,9 @@ export interface OutageModel {
  * Fitted to the default profile's runs of 2026-12-07 04:30 and 04:58, step by step, and
  * the cost of a walk per entry to the large profile's run of 09:21 (1.5 million entries:
  * source's description 21.7 s, dest's verification of them 24.8 s), which the default's
- * 120,000 entries priced a third too high (`bench/levers.md`).
+ * 120,000 entries priced a third too high (`bench/levers.md`). A final round's patch of
+ * dest's description: 1.0 s for 1,010,000 entries with 11,000 paths touched, measured on
+ * its own (the same patch and walk in `patch-description.hbs`; the walk took 36 s).
  */
 export const measuredModel: OutageModel = {
     sourceProxyStartedSeconds: 0.75,
@@ -59,6 +63,7 @@ export const measuredModel: OutageModel = {
     heldBytesPerSecond: 210e6,
     walkSetupSeconds: 0.5,
     perEntryWalkedSeconds: 0.000015,
+    perEntryPatchedSeconds: 0.000001,
     destStartFactor: 1.35,
     betweenStepsSeconds: 1.95,
 };
@@ -74,7 +79,7 @@ const tenth = (value: number): number => Math.round(value * 10) / 10;
 
 /**
  * Folders are copied all at once while source describes every folder; each round then
- * describes dest's copy, each folder is verified once both descriptions are done (their
+ * describes dest's copy (patching dest's description made before the stop), each folder is verified once both descriptions are done (their
  * comparison costs nothing the hops between steps do not count), and dest starts after
  * the last verification. `madeFrom` says what the figures are (the basis's first words);
  * `newBytesPerSecond` is the fastest warm round's rate: the link and rsync as they ran on
@@ -94,7 +99,7 @@ export function estimateOutage(
                 ? model.roundSetupSeconds + work.paths * model.perPathSeconds + work.heldBytes / model.heldBytesPerSecond + work.newBytes / newBytesPerSecond
                 : work.warmSeconds,
         ),
-        verify: tenth(model.walkSetupSeconds + work.entries * model.perEntryWalkedSeconds),
+        verify: tenth(model.walkSetupSeconds + work.entries * model.perEntryPatchedSeconds),
     }));
     const described = model.walkSetupSeconds + folders.reduce((n, work) => n + work.entries, 0) * model.perEntryWalkedSeconds;
     const coldSync = Math.max(0, ...perFolder.map((work) => work.round));
