@@ -114,6 +114,33 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
         return { result, compared: jsonLines<{ folder: string; filesCompared: number }>(result.stdout) };
     };
 
+    it("data-manifest: one walk in as many streams as the machine has cores, up to 4, giving the same sorted description, hard-link groups across streams included", () => {
+        for (const user of ["u1", "u2", "u3"]) fs.mkdirSync(path.join(sourceCopy, user, "attachments"), { recursive: true });
+        fs.writeFileSync(path.join(sourceCopy, "u1", "attachments", "shared"), "12345");
+        fs.linkSync(path.join(sourceCopy, "u1", "attachments", "shared"), path.join(sourceCopy, "u3", "attachments", "shared too"));
+        fs.symlinkSync("../../u1/attachments/shared", path.join(sourceCopy, "u2", "attachments", "latest"));
+        for (const file of ["u1/attachments/shared", "u3/attachments/shared too"]) fs.utimesSync(path.join(sourceCopy, file), 1_600_000_000, 1_600_000_000);
+        const { uid, gid } = fs.statSync(sourceCopy);
+        const owner = `${uid}:${gid}`;
+        const expected = [
+            ...["journal", "u1", "u1/attachments", "u2", "u2/attachments", "u3", "u3/attachments"].map((dir) => `d\t${dir}\t${owner}\t755`),
+            `f\tjournal/rewritten.log\t${owner}\t644\t3\t1600000000`,
+            `f\tsame 1.wt\t${owner}\t644\t12\t1600000000`,
+            `f\tu1/attachments/shared\t${owner}\t644\t5\t1600000000`,
+            `f\tu3/attachments/shared too\t${owner}\t644\t5\t1600000000`,
+            "h\tu3/attachments/shared too\tsame file as u1/attachments/shared",
+            `l\tu2/attachments/latest\t${owner}\t../../u1/attachments/shared`,
+        ];
+        for (const cores of ["1", "2", "3", "16"]) {
+            fakeCommand(path.join(root, "bin"), "nproc", `echo ${cores}`);
+            fs.rmSync(markers(), { recursive: true, force: true });
+            const described = describeSource();
+            assert.deepEqual([described.status, described.stderr], [0, ""], cores);
+            const manifest = fs.readFileSync(path.join(markers(), `manifest-${key}.source`), "utf8");
+            assert.deepEqual(manifest.trimEnd().split("\n"), expected, cores);
+        }
+    });
+
     it("data-manifest: a folder's bytes past 2^31 exactly (a sparse file: its size, not its blocks)", () => {
         fs.writeFileSync(path.join(sourceCopy, "big.wt"), "");
         fs.truncateSync(path.join(sourceCopy, "big.wt"), 5 * 2 ** 30 + 1);
