@@ -19,13 +19,13 @@ const guardChecks = [
     ...registers.map((role) => `pryv-live-core-guard-${role}-names-source`),
 ];
 const cutoverSteps = [
+    "dest-description",
     "dest-taken-over",
     "changes-before-stop",
     "dest-room",
     "dest-reachable",
     ...keys.map((key) => `carry-back-${key}`),
     "dest-back",
-    "dest-description",
     "stop-source",
     "source-description",
     ...keys.flatMap((key) => [`final-sync-${key}`, `verify-${key}`]),
@@ -135,11 +135,11 @@ for (const executor of executors) {
                             "pryv-cutover-dest-room",
                             "pryv-cutover-dest-reachable",
                             "pryv-cutover-dest-back",
-                            "pryv-cutover-dest-description",
                         ]);
                         assert.deepEqual(resources.get("pryv-cutover-dest-taken-over")!.dependsOn, [
                             "pryv-source-proxy-source-back",
                             "pryv-source-proxy-site-file",
+                            "pryv-cutover-dest-description",
                         ]);
                         for (const key of keys)
                             assert.deepEqual(

@@ -83,14 +83,14 @@ const carryBacks = perFolder("carry-back");
 
 /** The procedure, in the order the steps are declared: each step's machine and what it waits for. */
 const procedure: [string, "source" | "dest", string[]][] = [
-    ["cut-dest-taken-over", "dest", ["proxy-source-back", "proxy-site-file"]],
+    ["cut-dest-description", "dest", ["proxy-source-back", "proxy-site-file"]],
+    ["cut-dest-taken-over", "dest", ["proxy-source-back", "proxy-site-file", "cut-dest-description"]],
     ["cut-changes-before-stop", "source", ["proxy-source-back", "proxy-site-file"]],
     ["cut-dest-room", "dest", ["cut-changes-before-stop"]],
     ["cut-dest-reachable", "source", ["proxy-source-back", "proxy-site-file"]],
     ...carryBacks.map((name): [string, "source" | "dest", string[]] => [name, "source", ["cut-dest-taken-over"]]),
     ["cut-dest-back", "dest", carryBacks],
-    ["cut-dest-description", "dest", ["proxy-source-back", "proxy-site-file"]],
-    ["cut-stop-source", "source", ["proxy-source-back", "proxy-site-file", "cut-dest-room", "cut-dest-reachable", "cut-dest-back", "cut-dest-description"]],
+    ["cut-stop-source", "source", ["proxy-source-back", "proxy-site-file", "cut-dest-room", "cut-dest-reachable", "cut-dest-back"]],
     ["cut-source-description", "source", ["cut-stop-source"]],
     ...keys.flatMap((key): [string, "source" | "dest", string[]][] => [
         [`cut-final-sync-${key}`, "dest", ["cut-stop-source", "cut-dest-taken-over"]],

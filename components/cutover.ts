@@ -71,11 +71,28 @@ export class Cutover extends pulumi.ComponentResource {
                 dependsOn: dependsOn.map((s) => ("resource" in s ? s.resource : s)),
             });
 
+        // Dest described before source stops, while users are still served: each final round
+        // then describes its copy from this and what it touched, not by walking every entry.
+        // Before dest is marked taken over: found marked, it stops and describes nothing (a
+        // stack upgraded during its cutover, whose dest may serve already).
+        const destDescription = step(
+            "dest-description",
+            {
+                machine: dest,
+                create: render("dest-description.sh", {
+                    migrationId,
+                    stopCommand: dest.stopCommand,
+                    confRoot: dest.confRoot,
+                    folders: dataFolders.map((folder) => ({ folder, key: folderKey(folder) })),
+                }),
+            },
+            args.sourceSwitched,
+        );
         // Before the final rounds write anything on dest: no warm round overwrites dest until the carry-backs (deleted before it) ran.
         const destTakenOver = step(
             "dest-taken-over",
             { machine: dest, create: render("cutover-began.sh", { migrationId }), delete: render("cutover-carried-back.sh", { migrationId }) },
-            args.sourceSwitched,
+            [...args.sourceSwitched, destDescription],
         );
         // Source still serving: what would stop the final round with users locked out refuses the cutover here instead.
         const changesBeforeStop = step(
@@ -156,28 +173,13 @@ export class Cutover extends pulumi.ComponentResource {
             }),
             carryBacks,
         );
-        // Dest described before source stops, while users are still served: each final round
-        // then describes its copy from this and what it touched, not by walking every entry.
-        const destDescription = step(
-            "dest-description",
-            {
-                machine: dest,
-                create: render("dest-description.sh", {
-                    migrationId,
-                    stopCommand: dest.stopCommand,
-                    confRoot: dest.confRoot,
-                    folders: dataFolders.map((folder) => ({ folder, key: folderKey(folder) })),
-                }),
-            },
-            args.sourceSwitched,
-        );
         const stopSource = step(
             "stop-source",
             {
                 machine: source,
                 create: stopSourceScript(source, args.nginxAlone, migrationId, { round: args.warmSyncRound, dataFolders, maxPaths: maxJournalPaths }),
             },
-            [...args.sourceSwitched, destRoom, destReachable, destBack, destDescription],
+            [...args.sourceSwitched, destRoom, destReachable, destBack],
         );
         // Source is frozen from here on: its description is made while dest copies, with the check that nothing but nginx runs there.
         const sourceDescription = step(

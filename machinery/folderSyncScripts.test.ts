@@ -298,10 +298,10 @@ describe("pullScript, run by bash with a fake rsync", () => {
         assert.ok(!nothing.calls.some((call) => call.includes("--dry-run")));
     });
 
-    /** dest-description.sh on the receiver (its services stopped by the fake stop): the digest of a walk of every entry, and the description a final round patches. */
-    const describeBeforeStop = (): string => {
+    /** dest-description.sh on the receiver, its services stopped by the fake stop. */
+    const runDestDescription = () => {
         const stop = fakeCommand(bin, "stop-containers", `echo stop >> '${log}'`);
-        const described = runBash(
+        return runBash(
             render("dest-description.sh", {
                 migrationId: "unit",
                 stopCommand: [stop],
@@ -310,6 +310,10 @@ describe("pullScript, run by bash with a fake rsync", () => {
             }),
             { env: { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(confRoot, "home") } },
         );
+    };
+    /** The digest of a walk of every entry (dest-description), and the description a final round patches. */
+    const describeBeforeStop = (): string => {
+        const described = runDestDescription();
         assert.deepEqual([described.status, described.stderr], [0, ""]);
         return jsonLines<{ metadataDigest: string }>(described.stdout)[0].metadataDigest;
     };
@@ -319,6 +323,27 @@ describe("pullScript, run by bash with a fake rsync", () => {
         fs.symlinkSync("kept/z", target("link"));
         describeBeforeStop();
     };
+
+    it("dest-description: on a dest a cutover already marked (a stack upgraded during its cutover), stops nothing and leaves no description to patch", () => {
+        put(target("a"));
+        describeBeforeStop();
+        fs.rmSync(log);
+        fs.writeFileSync(markers("cutover-began"), "");
+        const described = runDestDescription();
+        assert.deepEqual(
+            [described.status, described.stderr, described.stdout],
+            [0, "", '{"described":false,"reason":"a cutover began on dest before this step ran"}\n'],
+        );
+        assert.ok(!fs.existsSync(log), "something was stopped");
+        assert.ok(!fs.existsSync(markers("manifest-core-mongodb-data.dest-before-stop")));
+        // A final round yet to run then walks.
+        fs.rmSync(markers("cutover-began"));
+        const { described: round } = run({ kind: "cold" }, { FAKE_ITEMS: "" }, "walk\n");
+        assert.deepEqual(
+            round.map((line) => line.describedBy),
+            ["walk"],
+        );
+    });
 
     it("cold, journal: describes dest's copy from its description before the stop and the paths the round touched, as a walk finds it", () => {
         beforeTheRound();
