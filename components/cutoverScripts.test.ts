@@ -114,8 +114,12 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
         return { result, compared: jsonLines<{ folder: string; filesCompared: number }>(result.stdout) };
     };
 
-    it("data-manifest: one walk in as many streams as the machine has cores, up to 4, giving the same sorted description, hard-link groups across streams included", () => {
+    it("data-manifest: one walk in as many streams as the machine has cores, up to 4, giving the same sorted description, hard-link groups across streams and names that start with - included", () => {
         for (const user of ["u1", "u2", "u3"]) fs.mkdirSync(path.join(sourceCopy, user, "attachments"), { recursive: true });
+        // A name find would take for an option if handed as it is.
+        fs.mkdirSync(path.join(sourceCopy, "-dash"));
+        fs.writeFileSync(path.join(sourceCopy, "-dash", "-f"), "x");
+        fs.utimesSync(path.join(sourceCopy, "-dash", "-f"), 1_600_000_000, 1_600_000_000);
         fs.writeFileSync(path.join(sourceCopy, "u1", "attachments", "shared"), "12345");
         fs.linkSync(path.join(sourceCopy, "u1", "attachments", "shared"), path.join(sourceCopy, "u3", "attachments", "shared too"));
         fs.symlinkSync("../../u1/attachments/shared", path.join(sourceCopy, "u2", "attachments", "latest"));
@@ -123,7 +127,8 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
         const { uid, gid } = fs.statSync(sourceCopy);
         const owner = `${uid}:${gid}`;
         const expected = [
-            ...["journal", "u1", "u1/attachments", "u2", "u2/attachments", "u3", "u3/attachments"].map((dir) => `d\t${dir}\t${owner}\t755`),
+            ...["-dash", "journal", "u1", "u1/attachments", "u2", "u2/attachments", "u3", "u3/attachments"].map((dir) => `d\t${dir}\t${owner}\t755`),
+            `f\t-dash/-f\t${owner}\t644\t1\t1600000000`,
             `f\tjournal/rewritten.log\t${owner}\t644\t3\t1600000000`,
             `f\tsame 1.wt\t${owner}\t644\t12\t1600000000`,
             `f\tu1/attachments/shared\t${owner}\t644\t5\t1600000000`,
