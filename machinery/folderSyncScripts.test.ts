@@ -258,140 +258,143 @@ describe("pullScript, run by bash with a fake rsync", () => {
         );
     });
 
-    it("cold: describes dest's copy once written (what verify-copy compares with source's) and compares in content every file it wrote", () => {
-        put(target("a"));
-        const { result, calls, described } = run({ kind: "cold" }, { FAKE_ITEMS: ">f+++++++++ a\\n" }, "walk\n");
-        assert.deepEqual([result.status, result.stderr], [0, ""]);
-        const manifest = fs.readFileSync(markers("manifest-core-mongodb-data.dest"), "utf8");
-        const { uid, gid, mtime } = fs.statSync(target("a"));
-        assert.equal(manifest, `f\ta\t${uid}:${gid}\t644\t7\t${Math.floor(mtime.getTime() / 1000)}\n`);
-        assert.deepEqual(
-            described.map(({ folder, metadataDigest, contentChecked }) => [folder, metadataDigest, contentChecked]),
-            [["core/mongodb/data", createHash("sha256").update(manifest).digest("hex"), 1]],
-        );
-        assert.match(
-            calls.at(-1)!,
-            new RegExp(
-                `^rsync --dry-run --checksum --itemize-changes --archive --hard-links --sparse --numeric-ids --modify-window=-1 --files-from=${markers("cold-core-mongodb-data.changed")} -e `,
-            ),
-        );
-    });
-
-    it("cold: fails when what it wrote differs in content from source's, naming the files, or when that comparison cannot run (no comparison is no proof)", () => {
-        const differing = run({ kind: "cold" }, { FAKE_ITEMS: ">f+++++++++ a\\n", FAKE_CHECKSUM_ITEMS: ">fc........ a\\n" }, "walk\n");
-        assert.deepEqual(
-            [differing.result.status, differing.result.stderr, differing.described],
-            [1, "core/mongodb/data: these files, written by the final round, differ in content from source's:\n>fc........ a\n", []],
-        );
-        const unreachable = run({ kind: "cold" }, { FAKE_ITEMS: ">f+++++++++ a\\n", FAKE_DRY_RUN_STATUS: "255" }, "walk\n");
-        assert.deepEqual(
-            [unreachable.result.status, unreachable.result.stderr, unreachable.described],
-            [
-                1,
-                "core/mongodb/data: the content of the files the final round wrote could not be compared with source's (rsync failed, see above): dest is not started on an unverified copy. Run pulumi up again once source is reachable.\n",
-                [],
-            ],
-        );
-        // A round that wrote nothing has nothing to compare.
-        const nothing = run({ kind: "cold" }, { FAKE_ITEMS: "", FAKE_DRY_RUN_STATUS: "255" }, "walk\n");
-        assert.deepEqual([nothing.result.status, nothing.result.stderr, nothing.described.map((line) => line.contentChecked)], [0, "", [0]]);
-        assert.ok(!nothing.calls.some((call) => call.includes("--dry-run")));
-    });
-
-    /** dest-description.sh on the receiver, its services stopped by the fake stop. */
-    const runDestDescription = () => {
-        const stop = fakeCommand(bin, "stop-containers", `echo stop >> '${log}'`);
-        return runBash(
-            render("dest-description.sh", {
-                migrationId: "unit",
-                stopCommand: [stop],
-                confRoot,
-                folders: [{ folder: "core/mongodb/data", key: "core-mongodb-data" }],
-            }),
-            { env: { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(confRoot, "home") } },
-        );
-    };
-    /** The digest of a walk of every entry (dest-description), and the description a final round patches. */
-    const describeBeforeStop = (): string => {
-        const described = runDestDescription();
-        assert.deepEqual([described.status, described.stderr], [0, ""]);
-        return jsonLines<{ metadataDigest: string }>(described.stdout)[0].metadataDigest;
-    };
-    /** The folder before the round: files, a directory the round empties and removes, one it replaces by a file, a link. */
-    const beforeTheRound = () => {
-        for (const file of ["a", "dir/b c", "gone-dir/inner/x", "turned/y", "kept/z"]) put(target(file));
-        fs.symlinkSync("kept/z", target("link"));
-        describeBeforeStop();
-    };
-
-    it("dest-description: on a dest a cutover already marked (a stack upgraded during its cutover), stops nothing and leaves no description to patch", () => {
-        put(target("a"));
-        describeBeforeStop();
-        fs.rmSync(log);
-        fs.writeFileSync(markers("cutover-began"), "");
-        const described = runDestDescription();
-        assert.deepEqual(
-            [described.status, described.stderr, described.stdout],
-            [0, "", '{"described":false,"reason":"a cutover began on dest before this step ran"}\n'],
-        );
-        assert.ok(!fs.existsSync(log), "something was stopped");
-        assert.ok(!fs.existsSync(markers("manifest-core-mongodb-data.dest-before-stop")));
-        // A final round yet to run then walks.
-        fs.rmSync(markers("cutover-began"));
-        const { described: round } = run({ kind: "cold" }, { FAKE_ITEMS: "" }, "walk\n");
-        assert.deepEqual(
-            round.map((line) => line.describedBy),
-            ["walk"],
-        );
-    });
-
-    it("cold, journal: describes dest's copy from its description before the stop and the paths the round touched, as a walk finds it", () => {
-        beforeTheRound();
-        const writes = "echo changed >> a; mkdir -p new-dir; echo n > new-dir/n; rm -r turned; echo file > turned; chmod 600 'dir/b c'";
-        const items = ">f.st...... a\\n.f...p..... dir/b c\\ncd+++++++++ new-dir/\\n>f+++++++++ new-dir/n\\n>f+++++++++ turned\\n";
-        const listed = ["a", "dir/b c", "gone-dir", "new-dir", "new-dir/n", "turned"];
-        const { result, described } = run({ kind: "cold" }, { FAKE_ITEMS: items, FAKE_WRITES: writes }, journal(listed));
-        assert.deepEqual([result.status, result.stderr], [0, ""]);
-        assert.deepEqual(onDest(), ["a", "dir", "dir/b c", "kept", "kept/z", "link", "new-dir", "new-dir/n", "turned"]);
-        assert.deepEqual(
-            described.map(({ describedBy, touched, metadataDigest }) => [describedBy, touched, metadataDigest]),
-            [["patch", listed.length, describeBeforeStop()]],
-        );
-    });
-
-    it("cold, walk: patches dest's description from what rsync itemized, deletions included, as a walk finds it", () => {
-        beforeTheRound();
-        const writes = "rm -r gone-dir; echo changed >> a; mkdir new-dir; echo n > new-dir/n";
-        const items =
-            "*deleting   gone-dir/inner/x\\n*deleting   gone-dir/inner/\\n*deleting   gone-dir/\\n>f.st...... a\\ncd+++++++++ new-dir/\\n>f+++++++++ new-dir/n\\n.d..t...... ./\\n";
-        const { result, described } = run({ kind: "cold" }, { FAKE_ITEMS: items, FAKE_WRITES: writes }, "walk\n");
-        assert.deepEqual([result.status, result.stderr], [0, ""]);
-        assert.deepEqual(
-            described.map(({ describedBy, touched, metadataDigest }) => [describedBy, touched, metadataDigest]),
-            [["patch", 6, describeBeforeStop()]],
-        );
-    });
-
-    it("cold: walks every entry instead without a description before the stop, after a round that could not delete, or when it touched a hard-linked file", () => {
-        const described = (file: string, env: Record<string, string> = {}) => {
-            const { result, described } = run(
-                { kind: "cold" },
-                { FAKE_ITEMS: `>f.st...... ${file}\\n`, FAKE_WRITES: `echo changed >> ${file}`, ...env },
-                "walk\n",
-            );
+    /** The final round's own side of the verification: dest's copy described (walked, or dest-description's patched) and what it wrote compared in content. */
+    describe("cold: dest's copy described, what the round wrote compared", () => {
+        it("cold: describes dest's copy once written (what verify-copy compares with source's) and compares in content every file it wrote", () => {
+            put(target("a"));
+            const { result, calls, described } = run({ kind: "cold" }, { FAKE_ITEMS: ">f+++++++++ a\\n" }, "walk\n");
             assert.deepEqual([result.status, result.stderr], [0, ""]);
-            return described.map(({ describedBy, metadataDigest }) => [describedBy, metadataDigest]);
+            const manifest = fs.readFileSync(markers("manifest-core-mongodb-data.dest"), "utf8");
+            const { uid, gid, mtime } = fs.statSync(target("a"));
+            assert.equal(manifest, `f\ta\t${uid}:${gid}\t644\t7\t${Math.floor(mtime.getTime() / 1000)}\n`);
+            assert.deepEqual(
+                described.map(({ folder, metadataDigest, contentChecked }) => [folder, metadataDigest, contentChecked]),
+                [["core/mongodb/data", createHash("sha256").update(manifest).digest("hex"), 1]],
+            );
+            assert.match(
+                calls.at(-1)!,
+                new RegExp(
+                    `^rsync --dry-run --checksum --itemize-changes --archive --hard-links --sparse --numeric-ids --modify-window=-1 --files-from=${markers("cold-core-mongodb-data.changed")} -e `,
+                ),
+            );
+        });
+
+        it("cold: fails when what it wrote differs in content from source's, naming the files, or when that comparison cannot run (no comparison is no proof)", () => {
+            const differing = run({ kind: "cold" }, { FAKE_ITEMS: ">f+++++++++ a\\n", FAKE_CHECKSUM_ITEMS: ">fc........ a\\n" }, "walk\n");
+            assert.deepEqual(
+                [differing.result.status, differing.result.stderr, differing.described],
+                [1, "core/mongodb/data: these files, written by the final round, differ in content from source's:\n>fc........ a\n", []],
+            );
+            const unreachable = run({ kind: "cold" }, { FAKE_ITEMS: ">f+++++++++ a\\n", FAKE_DRY_RUN_STATUS: "255" }, "walk\n");
+            assert.deepEqual(
+                [unreachable.result.status, unreachable.result.stderr, unreachable.described],
+                [
+                    1,
+                    "core/mongodb/data: the content of the files the final round wrote could not be compared with source's (rsync failed, see above): dest is not started on an unverified copy. Run pulumi up again once source is reachable.\n",
+                    [],
+                ],
+            );
+            // A round that wrote nothing has nothing to compare.
+            const nothing = run({ kind: "cold" }, { FAKE_ITEMS: "", FAKE_DRY_RUN_STATUS: "255" }, "walk\n");
+            assert.deepEqual([nothing.result.status, nothing.result.stderr, nothing.described.map((line) => line.contentChecked)], [0, "", [0]]);
+            assert.ok(!nothing.calls.some((call) => call.includes("--dry-run")));
+        });
+
+        /** dest-description.sh on the receiver, its services stopped by the fake stop. */
+        const runDestDescription = () => {
+            const stop = fakeCommand(bin, "stop-containers", `echo stop >> '${log}'`);
+            return runBash(
+                render("dest-description.sh", {
+                    migrationId: "unit",
+                    stopCommand: [stop],
+                    confRoot,
+                    folders: [{ folder: "core/mongodb/data", key: "core-mongodb-data" }],
+                }),
+                { env: { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(confRoot, "home") } },
+            );
         };
-        for (const file of ["a", "b"]) put(target(file));
-        assert.deepEqual(described("a"), [["walk", describeBeforeStop()]]);
-        // Source's folder empty: nothing deleted here, so what only dest holds is not itemized.
-        assert.deepEqual(described("a", { FAKE_EMPTY: "1" }), [["walk", describeBeforeStop()]]);
-        fs.linkSync(target("a"), target("a-too"));
-        describeBeforeStop();
-        assert.deepEqual(described("a"), [["walk", describeBeforeStop()]]);
-        // A hard-linked pair the round did not touch is described as it was.
-        assert.deepEqual(described("b"), [["patch", describeBeforeStop()]]);
-        assert.match(fs.readFileSync(markers("manifest-core-mongodb-data.dest"), "utf8"), /^h\ta-too\tsame file as a$/m);
+        /** The digest of a walk of every entry (dest-description), and the description a final round patches. */
+        const describeBeforeStop = (): string => {
+            const described = runDestDescription();
+            assert.deepEqual([described.status, described.stderr], [0, ""]);
+            return jsonLines<{ metadataDigest: string }>(described.stdout)[0].metadataDigest;
+        };
+        /** The folder before the round: files, a directory the round empties and removes, one it replaces by a file, a link. */
+        const beforeTheRound = () => {
+            for (const file of ["a", "dir/b c", "gone-dir/inner/x", "turned/y", "kept/z"]) put(target(file));
+            fs.symlinkSync("kept/z", target("link"));
+            describeBeforeStop();
+        };
+
+        it("dest-description: on a dest a cutover already marked (a stack upgraded during its cutover), stops nothing and leaves no description to patch", () => {
+            put(target("a"));
+            describeBeforeStop();
+            fs.rmSync(log);
+            fs.writeFileSync(markers("cutover-began"), "");
+            const described = runDestDescription();
+            assert.deepEqual(
+                [described.status, described.stderr, described.stdout],
+                [0, "", '{"described":false,"reason":"a cutover began on dest before this step ran"}\n'],
+            );
+            assert.ok(!fs.existsSync(log), "something was stopped");
+            assert.ok(!fs.existsSync(markers("manifest-core-mongodb-data.dest-before-stop")));
+            // A final round yet to run then walks.
+            fs.rmSync(markers("cutover-began"));
+            const { described: round } = run({ kind: "cold" }, { FAKE_ITEMS: "" }, "walk\n");
+            assert.deepEqual(
+                round.map((line) => line.describedBy),
+                ["walk"],
+            );
+        });
+
+        it("cold, journal: describes dest's copy from its description before the stop and the paths the round touched, as a walk finds it", () => {
+            beforeTheRound();
+            const writes = "echo changed >> a; mkdir -p new-dir; echo n > new-dir/n; rm -r turned; echo file > turned; chmod 600 'dir/b c'";
+            const items = ">f.st...... a\\n.f...p..... dir/b c\\ncd+++++++++ new-dir/\\n>f+++++++++ new-dir/n\\n>f+++++++++ turned\\n";
+            const listed = ["a", "dir/b c", "gone-dir", "new-dir", "new-dir/n", "turned"];
+            const { result, described } = run({ kind: "cold" }, { FAKE_ITEMS: items, FAKE_WRITES: writes }, journal(listed));
+            assert.deepEqual([result.status, result.stderr], [0, ""]);
+            assert.deepEqual(onDest(), ["a", "dir", "dir/b c", "kept", "kept/z", "link", "new-dir", "new-dir/n", "turned"]);
+            assert.deepEqual(
+                described.map(({ describedBy, touched, metadataDigest }) => [describedBy, touched, metadataDigest]),
+                [["patch", listed.length, describeBeforeStop()]],
+            );
+        });
+
+        it("cold, walk: patches dest's description from what rsync itemized, deletions included, as a walk finds it", () => {
+            beforeTheRound();
+            const writes = "rm -r gone-dir; echo changed >> a; mkdir new-dir; echo n > new-dir/n";
+            const items =
+                "*deleting   gone-dir/inner/x\\n*deleting   gone-dir/inner/\\n*deleting   gone-dir/\\n>f.st...... a\\ncd+++++++++ new-dir/\\n>f+++++++++ new-dir/n\\n.d..t...... ./\\n";
+            const { result, described } = run({ kind: "cold" }, { FAKE_ITEMS: items, FAKE_WRITES: writes }, "walk\n");
+            assert.deepEqual([result.status, result.stderr], [0, ""]);
+            assert.deepEqual(
+                described.map(({ describedBy, touched, metadataDigest }) => [describedBy, touched, metadataDigest]),
+                [["patch", 6, describeBeforeStop()]],
+            );
+        });
+
+        it("cold: walks every entry instead without a description before the stop, after a round that could not delete, or when it touched a hard-linked file", () => {
+            const described = (file: string, env: Record<string, string> = {}) => {
+                const { result, described } = run(
+                    { kind: "cold" },
+                    { FAKE_ITEMS: `>f.st...... ${file}\\n`, FAKE_WRITES: `echo changed >> ${file}`, ...env },
+                    "walk\n",
+                );
+                assert.deepEqual([result.status, result.stderr], [0, ""]);
+                return described.map(({ describedBy, metadataDigest }) => [describedBy, metadataDigest]);
+            };
+            for (const file of ["a", "b"]) put(target(file));
+            assert.deepEqual(described("a"), [["walk", describeBeforeStop()]]);
+            // Source's folder empty: nothing deleted here, so what only dest holds is not itemized.
+            assert.deepEqual(described("a", { FAKE_EMPTY: "1" }), [["walk", describeBeforeStop()]]);
+            fs.linkSync(target("a"), target("a-too"));
+            describeBeforeStop();
+            assert.deepEqual(described("a"), [["walk", describeBeforeStop()]]);
+            // A hard-linked pair the round did not touch is described as it was.
+            assert.deepEqual(described("b"), [["patch", describeBeforeStop()]]);
+            assert.match(fs.readFileSync(markers("manifest-core-mongodb-data.dest"), "utf8"), /^h\ta-too\tsame file as a$/m);
+        });
     });
 
     it("cold, journal: never deletes through a symlink on dest that stands where source had a directory", () => {
