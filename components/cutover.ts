@@ -17,7 +17,7 @@ import {
     outageOf,
     spanOf,
 } from "./cutoverReports";
-import { estimateOutage, OutageEstimate, sendRate } from "./outageEstimate";
+import { estimateOutage, leadingFolder, OutageEstimate, sendRate } from "./outageEstimate";
 
 export interface CutoverArgs {
     source: Machine;
@@ -208,7 +208,12 @@ export class Cutover extends pulumi.ComponentResource {
                 {
                     machine: dest,
                     create: pullScript({ receiver: dest, peerRole: "source", access: pullAccess, folder, migrationId, sync, round: { kind: "cold" } }),
-                    stdin: changed.apply((all) => finalRoundInput(all.find((entry) => entry.folder === folder))),
+                    stdin: pulumi.all([changed, this.outageEstimate]).apply(([all, estimate]) =>
+                        finalRoundInput(
+                            all.find((entry) => entry.folder === folder),
+                            leadingFolder(estimate) === folder ? "lead" : "yield",
+                        ),
+                    ),
                 },
                 [stopSource, destTakenOver],
             );

@@ -95,9 +95,9 @@ describe("the change journal read by source's stop, run by bash on a fake change
         ]);
         assert.equal(await ending(recorder), "SIGTERM");
         // What the final round reads: the list decodes back to the paths; an unchanged folder copies nothing.
-        const [mode, encoded] = finalRoundInput(changes[0]).split("\n");
-        assert.deepEqual([mode, Buffer.from(encoded, "base64").toString().split("\0")], ["journal", mongodbPaths]);
-        assert.equal(finalRoundInput(changes[2]), "journal\n\n");
+        const [mode, encoded] = finalRoundInput(changes[0], "lead").split("\n");
+        assert.deepEqual([mode, Buffer.from(encoded, "base64").toString().split("\0")], ["journal lead", mongodbPaths]);
+        assert.equal(finalRoundInput(changes[2], "yield"), "journal yield\n\n");
     });
 
     it("waits until the recorder wrote the event of a file it touched in the flush folder: a write whose event comes late is listed; the flush file is not", async () => {
@@ -289,7 +289,10 @@ describe("the change journal read by source's stop, run by bash on a fake change
             { folder: "core/core/data", journal: true, paths: 2, list: list(["a", "b"]) },
             { folder: "core/hfs/data", journal: true, paths: 0, list: "" },
         ]);
-        assert.deepEqual(changes.map(finalRoundInput), ["walk\n", `journal\n${list(["a", "b"])}\n`, "journal\n\n"]);
+        assert.deepEqual(
+            changes.map((entry) => finalRoundInput(entry, "yield")),
+            ["walk yield\n", `journal yield\n${list(["a", "b"])}\n`, "journal yield\n\n"],
+        );
     });
 
     it("the kernel's queue overflowed: every folder walks, saying why", async () => {

@@ -45,13 +45,13 @@ describe("cutover reports", () => {
 });
 
 describe("finalRoundInput", () => {
-    it("hands the final round the journal's list when the journal is reliable for its folder, and a full walk otherwise", () => {
-        assert.equal(finalRoundInput({ folder: "core/core/data", journal: true, paths: 2, list: "YQBi" }), "journal\nYQBi\n");
-        assert.equal(finalRoundInput({ folder: "core/core/data", journal: true, paths: 0, list: "" }), "journal\n\n");
-        assert.equal(finalRoundInput(folderChangesOf("core/influxdb/data")), "walk\n");
-        assert.equal(finalRoundInput({ folder: "core/core/data", journal: false, reason: "no change journal was recording" }), "walk\n");
-        assert.equal(finalRoundInput({ folder: "core/core/data", journal: true }), "walk\n");
-        assert.equal(finalRoundInput(undefined), "walk\n");
+    it("hands the final round the journal's list when the journal is reliable for its folder, and a full walk otherwise, with its priority", () => {
+        assert.equal(finalRoundInput({ folder: "core/core/data", journal: true, paths: 2, list: "YQBi" }, "lead"), "journal lead\nYQBi\n");
+        assert.equal(finalRoundInput({ folder: "core/core/data", journal: true, paths: 0, list: "" }, "yield"), "journal yield\n\n");
+        assert.equal(finalRoundInput(folderChangesOf("core/influxdb/data"), "yield"), "walk yield\n");
+        assert.equal(finalRoundInput({ folder: "core/core/data", journal: false, reason: "no change journal was recording" }, "lead"), "walk lead\n");
+        assert.equal(finalRoundInput({ folder: "core/core/data", journal: true }, "lead"), "walk lead\n");
+        assert.equal(finalRoundInput(undefined, "yield"), "walk yield\n");
     });
 });
 

@@ -32,9 +32,16 @@ export interface FolderChanges {
  */
 export const maxJournalPaths = 50000;
 
-/** The final round's standard input: the journal's paths, or a full walk. */
-export function finalRoundInput(changes: FolderChanges | undefined): string {
-    return changes?.journal === true && changes.list !== undefined ? `journal\n${changes.list}\n` : "walk\n";
+/**
+ * Whether a final round takes the CPU it shares with the others as it comes (`lead`: the round
+ * the estimate expects to finish last, whose every second users wait for) or leaves it to that
+ * one first (`yield`).
+ */
+export type RoundPriority = "lead" | "yield";
+
+/** The final round's standard input: the journal's paths, or a full walk, and its priority. */
+export function finalRoundInput(changes: FolderChanges | undefined, priority: RoundPriority): string {
+    return changes?.journal === true && changes.list !== undefined ? `journal ${priority}\n${changes.list}\n` : `walk ${priority}\n`;
 }
 
 /** What source's journal says the final round will do in one folder, counted before source stops. */

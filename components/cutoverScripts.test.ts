@@ -114,7 +114,7 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
         return { result, compared: jsonLines<{ folder: string; filesCompared: number }>(result.stdout) };
     };
 
-    it("data-manifest: one walk in as many streams as the machine has cores, up to 4, giving the same sorted description, hard-link groups across streams and names that start with - included", () => {
+    it("data-manifest: one walk in as many streams as the machine has cores, up to 4, giving the same sorted description, hard-link groups across streams and names that start with - included; its lists in the migration's folder, not in /tmp", () => {
         for (const user of ["u1", "u2", "u3"]) fs.mkdirSync(path.join(sourceCopy, user, "attachments"), { recursive: true });
         // A name find would take for an option if handed as it is.
         fs.mkdirSync(path.join(sourceCopy, "-dash"));
@@ -136,6 +136,8 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
             "h\tu3/attachments/shared too\tsame file as u1/attachments/shared",
             `l\tu2/attachments/latest\t${owner}\t../../u1/attachments/shared`,
         ];
+        // A machine whose /tmp cannot take the walk's lists.
+        env = { ...env, TMPDIR: path.join(root, "no such tmp") };
         for (const cores of ["1", "2", "3", "16"]) {
             fakeCommand(path.join(root, "bin"), "nproc", `echo ${cores}`);
             fs.rmSync(markers(), { recursive: true, force: true });
@@ -143,6 +145,7 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
             assert.deepEqual([described.status, described.stderr], [0, ""], cores);
             const manifest = fs.readFileSync(path.join(markers(), `manifest-${key}.source`), "utf8");
             assert.deepEqual(manifest.trimEnd().split("\n"), expected, cores);
+            assert.deepEqual(fs.readdirSync(markers()), [`manifest-${key}.source`], cores);
         }
     });
 

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { estimateOutage, FolderWork, OutageEstimate, OutageModel, repeatedRoundWork, sendRate } from "./outageEstimate";
+import { estimateOutage, FolderWork, leadingFolder, OutageEstimate, OutageModel, repeatedRoundWork, sendRate } from "./outageEstimate";
 import { maxJournalPaths } from "./cutoverReports";
 import { SyncStats } from "../machinery/folderSync";
 
@@ -89,6 +89,26 @@ describe("estimateOutage", () => {
         assert.equal(estimate.steps.coldSync, 42.3);
         assert.equal(estimate.seconds, 47.1); // 0.5 + 42.3 + 0.8 + 2 + 1.5
         assert.match(estimate.basis, /; the last warm round's time for core\/influxdb\/data \(no journal: walked\);/);
+    });
+});
+
+describe("leadingFolder", () => {
+    const estimateOf = (folders: FolderWork[]) => estimateOutage("made in a test", folders, 1, 25e6, model);
+
+    it("is the folder whose round and patch of dest's description end last, not the longest round", () => {
+        // mongodb: 6 s of round then 0.5 s of patch; core: 5 s then 2 s, done last.
+        const folders = [
+            folder("core/mongodb/data", { paths: 1, heldBytes: 500e6, entries: 10 }),
+            folder("core/core/data", { paths: 2000, newBytes: 50e6, entries: 300_000 }),
+            folder("core/hfs/data", { entries: 4 }),
+        ];
+        assert.equal(leadingFolder(estimateOf(folders)), "core/core/data");
+        assert.equal(leadingFolder(estimateOf(folders.filter((work) => work.folder !== "core/core/data"))), "core/mongodb/data");
+    });
+
+    it("is the first of folders that end together, and none without a folder", () => {
+        assert.equal(leadingFolder(estimateOf([folder("core/hfs/data", {}), folder("core/core/data", {})])), "core/hfs/data");
+        assert.equal(leadingFolder(estimateOf([])), undefined);
     });
 });
 

@@ -124,6 +124,13 @@ export function estimateOutage(
     };
 }
 
+/** The folder whose final round and dest's side of its verification the estimate expects to end last. */
+export function leadingFolder(estimate: OutageEstimate): string | undefined {
+    let leading: OutageEstimate["folders"][number] | undefined;
+    for (const work of estimate.folders) if (leading === undefined || work.round + work.verify > leading.round + leading.verify) leading = work;
+    return leading?.folder;
+}
+
 /** The fastest warm round's rate, in bytes received per second: the link and rsync as they ran on these machines. */
 export const sendRate = (rounds: SyncStats[]): number =>
     Math.max(1, ...rounds.map((round) => round.bytesReceived / Math.max(0.001, round.finishedAt - round.startedAt)));

@@ -86,7 +86,9 @@ describe("pullScript, as written", () => {
             ['  if ! compared=$(rsync --dry-run --checksum --itemize-changes "${copy_options[@]}" --files-from="$1" -e "$rsh" "$remote" "$target/"); then'],
         );
         assertInOrder(script, [
-            "read -r journal_mode || journal_mode=walk\n",
+            "read -r journal_mode priority || journal_mode=walk\n",
+            'if [ "${priority:-lead}" = yield ]; then renice -n 10 -p $$ >/dev/null 2>&1 || true; fi\n',
+            "'/srv/pryv/stop-containers' >/dev/null </dev/null\n",
             `changed_paths="$marker_folder"/'cold-core-mongodb-data'.journal\n`,
             'rm -f "$changed_paths"\n',
             'if [ "$journal_mode" = journal ]; then\n',
@@ -97,10 +99,9 @@ describe("pullScript, as written", () => {
         assert.doesNotMatch(commands(script), /--delete-missing-args/);
     });
 
-    it("cold: then describes dest's copy (patching dest's description before the stop, or walking it) and compares in content what it wrote, yielding the CPU to the other rounds", () => {
+    it("cold: then describes dest's copy (patching dest's description before the stop, or walking it) and compares in content what it wrote", () => {
         assertInOrder(pullScript(pullFromSource({ kind: "cold" })), [
             'rsync "${options[@]}" "${delete[@]}" -e "$rsh" "$remote" "$target/"',
-            "\nrenice -n 10 -p $$ >/dev/null 2>&1 || true\n",
             `manifest="$marker_folder"/manifest-'core-mongodb-data'.dest\n`,
             `before="$marker_folder"/manifest-'core-mongodb-data'.dest-before-stop\n`,
             'if [ -s "$before" ] && [ ${#delete[@]} -gt 0 ] && patch_description "$before" "$touched" "$manifest"; then\n',

@@ -391,6 +391,11 @@ describe("pullScript, run by bash with a fake rsync", () => {
             fs.linkSync(target("a"), target("a-too"));
             describeBeforeStop();
             assert.deepEqual(described("a"), [["walk", describeBeforeStop()]]);
+            // The patch's own lists are gone with it, and no walk left its lists behind.
+            assert.deepEqual(
+                fs.readdirSync(markers()).filter((name) => /\.(fresh|kept)$|^walk-/.test(name)),
+                [],
+            );
             // A hard-linked pair the round did not touch is described as it was.
             assert.deepEqual(described("b"), [["patch", describeBeforeStop()]]);
             assert.match(fs.readFileSync(markers("manifest-core-mongodb-data.dest"), "utf8"), /^h\ta-too\tsame file as a$/m);
@@ -464,6 +469,20 @@ describe("pullScript, run by bash with a fake rsync", () => {
         assert.deepEqual([blockSize(journal(["small"])), blockSize(journal(["big/8 GiB"])), blockSize("walk\n")], ["4096", "8192", "8192"]);
         fs.truncateSync(target("big", "8 GiB"), 2 ** 43);
         assert.equal(blockSize("walk\n"), "131072");
+    });
+
+    it("cold: a round that yields lowers its priority before it stops anything, its own verification included; the leading round does not", () => {
+        fakeCommand(bin, "renice", `echo "renice $*" >> '${log}'`);
+        const reniced = (stdin: string) => {
+            const { result, calls } = run({ kind: "cold" }, { FAKE_ITEMS: ">f+++++++++ a\\n" }, stdin);
+            assert.deepEqual([result.status, result.stderr], [0, ""], stdin);
+            for (const call of calls.filter((call) => call.startsWith("renice"))) assert.match(call, /^renice -n 10 -p \d+$/);
+            return callKinds(calls);
+        };
+        assert.deepEqual(reniced("walk yield\n"), ["renice", "stop", "rsync list", "rsync", "rsync dry-run"]);
+        assert.deepEqual(reniced(`${journal(["a"]).replace("journal", "journal yield")}`), ["renice", "stop", "rsync list", "rsync", "rsync dry-run"]);
+        assert.deepEqual(reniced("walk lead\n"), ["stop", "rsync list", "rsync", "rsync dry-run"]);
+        assert.deepEqual(reniced("walk\n"), ["stop", "rsync list", "rsync", "rsync dry-run"]);
     });
 
     it("cold: fails on any other rsync error in either mode, vanished files (24) included: source is stopped", () => {
