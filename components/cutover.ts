@@ -17,7 +17,7 @@ import {
     outageOf,
     spanOf,
 } from "./cutoverReports";
-import { estimateOutage, leadingFolder, OutageEstimate, sendRate } from "./outageEstimate";
+import { estimateOutage, OutageEstimate, priorityOf, sendRate, sourceDescriptionWork } from "./outageEstimate";
 
 export interface CutoverArgs {
     source: Machine;
@@ -193,6 +193,7 @@ export class Cutover extends pulumi.ComponentResource {
                     migrationId,
                     folders: dataFolders.map((folder) => ({ folder, key: folderKey(folder) })),
                 }),
+                stdin: this.outageEstimate.apply((estimate) => `${priorityOf(estimate, sourceDescriptionWork)}\n`),
             },
             [stopSource],
         );
@@ -211,7 +212,7 @@ export class Cutover extends pulumi.ComponentResource {
                     stdin: pulumi.all([changed, this.outageEstimate]).apply(([all, estimate]) =>
                         finalRoundInput(
                             all.find((entry) => entry.folder === folder),
-                            leadingFolder(estimate) === folder ? "lead" : "yield",
+                            priorityOf(estimate, folder),
                         ),
                     ),
                 },

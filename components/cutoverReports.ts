@@ -33,14 +33,14 @@ export interface FolderChanges {
 export const maxJournalPaths = 50000;
 
 /**
- * Whether a final round takes the CPU it shares with the others as it comes (`lead`: the round
- * the estimate expects to finish last, whose every second users wait for) or leaves it to that
- * one first (`yield`).
+ * Whether a step of the window takes the CPUs it shares with the others as they come (`lead`:
+ * the work the estimate expects to end last, whose every second users wait for) or leaves them
+ * to that one first (`yield`).
  */
-export type RoundPriority = "lead" | "yield";
+export type Priority = "lead" | "yield";
 
 /** The final round's standard input: the journal's paths, or a full walk, and its priority. */
-export function finalRoundInput(changes: FolderChanges | undefined, priority: RoundPriority): string {
+export function finalRoundInput(changes: FolderChanges | undefined, priority: Priority): string {
     return changes?.journal === true && changes.list !== undefined ? `journal ${priority}\n${changes.list}\n` : `walk ${priority}\n`;
 }
 

@@ -64,7 +64,7 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
     afterEach(() => remove());
 
     /** Source's description step, with what its running check lists besides nginx. */
-    const describeSource = (startedAlongside: string[] = []) =>
+    const describeSource = (startedAlongside: string[] = [], stdin = "") =>
         runBash(
             render("data-manifest.sh", {
                 confRoot: path.join(root, "source"),
@@ -76,7 +76,7 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
                 ],
                 service: "reverse_proxy",
             }),
-            { env },
+            { env, stdin },
         );
     const rsyncValues = () => ({ ...peerRsyncValues({ ...dest, confRoot: path.join(root, "dest") }, pullAccess, folder), migrationId: "unit", folder, key });
     /** source's digest of its folder, as its description step prints it. */
@@ -146,6 +146,24 @@ describe("verify-copy.sh and verify-content.sh, run by bash with a fake rsync", 
             const manifest = fs.readFileSync(path.join(markers(), `manifest-${key}.source`), "utf8");
             assert.deepEqual(manifest.trimEnd().split("\n"), expected, cores);
             assert.deepEqual(fs.readdirSync(markers()), [`manifest-${key}.source`], cores);
+        }
+    });
+
+    it("data-manifest: yields the CPU to the final rounds when its standard input says so, and only then", () => {
+        fakeCommand(path.join(root, "bin"), "renice", `echo "renice $*" >> '${log}'`);
+        for (const [stdin, reniced] of [
+            ["yield\n", true],
+            ["lead\n", false],
+            ["", false],
+        ] as const) {
+            fs.rmSync(log, { force: true });
+            const described = describeSource([], stdin);
+            assert.deepEqual([described.status, described.stderr], [0, ""], stdin);
+            assert.deepEqual(
+                calls().map((call) => call.replace(/\d+$/, "<pid>")),
+                reniced ? ["renice -n 10 -p <pid>"] : [],
+                stdin,
+            );
         }
     });
 

@@ -1,5 +1,15 @@
 import { strict as assert } from "assert";
-import { estimateOutage, FolderWork, leadingFolder, OutageEstimate, OutageModel, repeatedRoundWork, sendRate } from "./outageEstimate";
+import {
+    estimateOutage,
+    FolderWork,
+    leadingWork,
+    OutageEstimate,
+    OutageModel,
+    priorityOf,
+    repeatedRoundWork,
+    sendRate,
+    sourceDescriptionWork,
+} from "./outageEstimate";
 import { maxJournalPaths } from "./cutoverReports";
 import { SyncStats } from "../machinery/folderSync";
 
@@ -92,23 +102,41 @@ describe("estimateOutage", () => {
     });
 });
 
-describe("leadingFolder", () => {
+describe("leadingWork and priorityOf", () => {
     const estimateOf = (folders: FolderWork[]) => estimateOutage("made in a test", folders, 1, 25e6, model);
 
-    it("is the folder whose round and patch of dest's description end last, not the longest round", () => {
-        // mongodb: 6 s of round then 0.5 s of patch; core: 5 s then 2 s, done last.
+    it("leads with the folder whose round and patch of dest's description end last, not the longest round; the others yield", () => {
+        // mongodb: 6 s of round then 0.5 s of patch; core: 5 s then 2 s, done last; source's description 0.5 + 300,014 entries = 3.5 s.
         const folders = [
             folder("core/mongodb/data", { paths: 1, heldBytes: 500e6, entries: 10 }),
             folder("core/core/data", { paths: 2000, newBytes: 50e6, entries: 300_000 }),
             folder("core/hfs/data", { entries: 4 }),
         ];
-        assert.equal(leadingFolder(estimateOf(folders)), "core/core/data");
-        assert.equal(leadingFolder(estimateOf(folders.filter((work) => work.folder !== "core/core/data"))), "core/mongodb/data");
+        const estimate = estimateOf(folders);
+        assert.equal(estimate.sourceDescription, 3.5);
+        assert.equal(leadingWork(estimate), "core/core/data");
+        assert.deepEqual(
+            [...folders.map((work) => work.folder), sourceDescriptionWork].map((work) => priorityOf(estimate, work)),
+            ["yield", "lead", "yield", "yield"],
+        );
+        assert.equal(leadingWork(estimateOf(folders.filter((work) => work.folder !== "core/core/data"))), "core/mongodb/data");
     });
 
-    it("is the first of folders that end together, and none without a folder", () => {
-        assert.equal(leadingFolder(estimateOf([folder("core/hfs/data", {}), folder("core/core/data", {})])), "core/hfs/data");
-        assert.equal(leadingFolder(estimateOf([])), undefined);
+    it("leads with source's description when it is expected to end after every round and its patch", () => {
+        // Source walks 0.5 + 1,200,000 entries = 12.5 s; each round 1 s, then its patch 0.5 + 400,000 entries = 2.5 s.
+        const estimate = estimateOf(["core/core/data", "core/hfs/data", "core/influxdb/data"].map((name) => folder(name, { entries: 400_000 })));
+        assert.equal(leadingWork(estimate), sourceDescriptionWork);
+        assert.deepEqual(
+            [sourceDescriptionWork, "core/core/data"].map((work) => priorityOf(estimate, work)),
+            ["lead", "yield"],
+        );
+    });
+
+    it("goes to the first of folders that end together, to a round before source's description, and to nothing without a folder", () => {
+        assert.equal(leadingWork(estimateOf([folder("core/hfs/data", {}), folder("core/core/data", {})])), "core/hfs/data");
+        // 1 s of round, then 0.5 + 200,000 entries = 1.5 s of patch; source's description 0.5 + 200,000 entries = 2.5 s too.
+        assert.equal(leadingWork(estimateOf([folder("core/core/data", { entries: 200_000 })])), "core/core/data");
+        assert.equal(leadingWork(estimateOf([])), undefined);
     });
 });
 

@@ -3,7 +3,7 @@
 // how much of those bytes dest already holds (dest-room), each folder's last warm round, and
 // dest's start measured in prepare. Pure, so that the model is tested on its own.
 import { SyncStats } from "../machinery/folderSync";
-import { maxJournalPaths, Outage } from "./cutoverReports";
+import { maxJournalPaths, Outage, Priority } from "./cutoverReports";
 
 /** What one folder's final round and verification will do, as known before source stops. */
 export interface FolderWork {
@@ -72,6 +72,8 @@ export const measuredModel: OutageModel = {
 export interface OutageEstimate extends Outage {
     /** What each folder's final round and verification were expected to do, and to take. */
     folders: (FolderWork & { round: number; verify: number })[];
+    /** Source's description of every folder, from source's stop: the other side of every verification. */
+    sourceDescription: number;
     basis: string;
 }
 
@@ -116,6 +118,7 @@ export function estimateOutage(
         seconds: tenth(Object.values(steps).reduce((sum, value) => sum + value, 0)),
         steps,
         folders: perFolder,
+        sourceDescription: tenth(described),
         basis:
             `${madeFrom}: ${folders.reduce((n, w) => n + w.paths, 0)} paths, ` +
             `${folders.reduce((n, w) => n + w.heldBytes, 0)} bytes dest holds compared block by block, ${folders.reduce((n, w) => n + w.newBytes, 0)} sent whole` +
@@ -124,12 +127,23 @@ export function estimateOutage(
     };
 }
 
-/** The folder whose final round and dest's side of its verification the estimate expects to end last. */
-export function leadingFolder(estimate: OutageEstimate): string | undefined {
+/** Source's description of every folder, as `leadingWork` names it beside the folders. */
+export const sourceDescriptionWork = "source's description";
+
+/**
+ * What the estimate expects to end last of the work that shares the CPUs from source's stop: a
+ * folder (its final round with dest's side of its verification) or source's description of
+ * every folder. A tie goes to the first folder, then to the rounds.
+ */
+export function leadingWork(estimate: OutageEstimate): string | undefined {
     let leading: OutageEstimate["folders"][number] | undefined;
     for (const work of estimate.folders) if (leading === undefined || work.round + work.verify > leading.round + leading.verify) leading = work;
-    return leading?.folder;
+    if (leading === undefined) return undefined;
+    return estimate.sourceDescription > leading.round + leading.verify ? sourceDescriptionWork : leading.folder;
 }
+
+/** The priority of a folder's final round, or of source's description (`sourceDescriptionWork`): only what is expected to end last leads. */
+export const priorityOf = (estimate: OutageEstimate, work: string): Priority => (leadingWork(estimate) === work ? "lead" : "yield");
 
 /** The fastest warm round's rate, in bytes received per second: the link and rsync as they ran on these machines. */
 export const sendRate = (rounds: SyncStats[]): number =>

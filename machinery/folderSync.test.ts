@@ -87,7 +87,7 @@ describe("pullScript, as written", () => {
         );
         assertInOrder(script, [
             "read -r journal_mode priority || journal_mode=walk\n",
-            'if [ "${priority:-lead}" = yield ]; then renice -n 10 -p $$ >/dev/null 2>&1 || true; fi\n',
+            'if [ "${priority:-lead}" = yield ]; then yield_cpu; fi\n',
             "'/srv/pryv/stop-containers' >/dev/null </dev/null\n",
             `changed_paths="$marker_folder"/'cold-core-mongodb-data'.journal\n`,
             'rm -f "$changed_paths"\n',
@@ -115,7 +115,7 @@ describe("pullScript, as written", () => {
     it("warm and carry-back: read nothing on their standard input and always walk; describe nothing", () => {
         for (const pull of [pullFromSource({ kind: "warm", round: 3 }), carryBack("/var/pryv/pryv-migration-kept/unit")]) {
             const script = pullScript(pull);
-            assert.doesNotMatch(script, /journal_mode|--files-from|describe_folder|renice|--checksum/, pull.round.kind);
+            assert.doesNotMatch(script, /journal_mode|--files-from|describe_folder|yield_cpu|--checksum/, pull.round.kind);
             assert.match(script, /^ {2}'core\/[a-z]+\/data' '(warm-3|carry-back)' true "\$\(stat_value 'Total bytes received'\)"/m, pull.round.kind);
         }
     });
