@@ -1,15 +1,5 @@
 import { strict as assert } from "assert";
-import {
-    estimateOutage,
-    FolderWork,
-    leadingWork,
-    OutageEstimate,
-    OutageModel,
-    priorityOf,
-    repeatedRoundWork,
-    sendRate,
-    sourceDescriptionWork,
-} from "./outageEstimate";
+import { estimateOutage, FolderWork, OutageEstimate, OutageModel, priorityOf, repeatedRoundWork, sendRate, sourceDescriptionWork } from "./outageEstimate";
 import { maxJournalPaths } from "./cutoverReports";
 import { SyncStats } from "../machinery/folderSync";
 
@@ -102,7 +92,7 @@ describe("estimateOutage", () => {
     });
 });
 
-describe("leadingWork and priorityOf", () => {
+describe("the estimate's leading work, and priorityOf", () => {
     const estimateOf = (folders: FolderWork[]) => estimateOutage("made in a test", folders, 1, 25e6, model);
 
     it("leads with the folder whose round and patch of dest's description end last, not the longest round; the others yield", () => {
@@ -114,18 +104,18 @@ describe("leadingWork and priorityOf", () => {
         ];
         const estimate = estimateOf(folders);
         assert.equal(estimate.sourceDescription, 3.5);
-        assert.equal(leadingWork(estimate), "core/core/data");
+        assert.equal(estimate.leading, "core/core/data");
         assert.deepEqual(
             [...folders.map((work) => work.folder), sourceDescriptionWork].map((work) => priorityOf(estimate, work)),
             ["yield", "lead", "yield", "yield"],
         );
-        assert.equal(leadingWork(estimateOf(folders.filter((work) => work.folder !== "core/core/data"))), "core/mongodb/data");
+        assert.equal(estimateOf(folders.filter((work) => work.folder !== "core/core/data")).leading, "core/mongodb/data");
     });
 
     it("leads with source's description when it is expected to end after every round and its patch", () => {
         // Source walks 0.5 + 1,200,000 entries = 12.5 s; each round 1 s, then its patch 0.5 + 400,000 entries = 2.5 s.
         const estimate = estimateOf(["core/core/data", "core/hfs/data", "core/influxdb/data"].map((name) => folder(name, { entries: 400_000 })));
-        assert.equal(leadingWork(estimate), sourceDescriptionWork);
+        assert.equal(estimate.leading, sourceDescriptionWork);
         assert.deepEqual(
             [sourceDescriptionWork, "core/core/data"].map((work) => priorityOf(estimate, work)),
             ["lead", "yield"],
@@ -133,10 +123,10 @@ describe("leadingWork and priorityOf", () => {
     });
 
     it("goes to the first of folders that end together, to a round before source's description, and to nothing without a folder", () => {
-        assert.equal(leadingWork(estimateOf([folder("core/hfs/data", {}), folder("core/core/data", {})])), "core/hfs/data");
+        assert.equal(estimateOf([folder("core/hfs/data", {}), folder("core/core/data", {})]).leading, "core/hfs/data");
         // 1 s of round, then 0.5 + 200,000 entries = 1.5 s of patch; source's description 0.5 + 200,000 entries = 2.5 s too.
-        assert.equal(leadingWork(estimateOf([folder("core/core/data", { entries: 200_000 })])), "core/core/data");
-        assert.equal(leadingWork(estimateOf([])), undefined);
+        assert.equal(estimateOf([folder("core/core/data", { entries: 200_000 })]).leading, "core/core/data");
+        assert.equal(estimateOf([]).leading, undefined);
     });
 });
 

@@ -74,6 +74,8 @@ export interface OutageEstimate extends Outage {
     folders: (FolderWork & { round: number; verify: number })[];
     /** Source's description of every folder, from source's stop: the other side of every verification. */
     sourceDescription: number;
+    /** What is expected to end last (`leadingWork`): it takes the CPUs as they come, the rest of the window yields to it. */
+    leading?: string;
     basis: string;
 }
 
@@ -114,11 +116,13 @@ export function estimateOutage(
         betweenSteps: model.betweenStepsSeconds,
     };
     const walked = folders.filter((work) => !work.journal).map((work) => work.folder);
+    const sourceDescription = tenth(described);
     return {
         seconds: tenth(Object.values(steps).reduce((sum, value) => sum + value, 0)),
         steps,
         folders: perFolder,
-        sourceDescription: tenth(described),
+        sourceDescription,
+        leading: leadingWork(perFolder, sourceDescription),
         basis:
             `${madeFrom}: ${folders.reduce((n, w) => n + w.paths, 0)} paths, ` +
             `${folders.reduce((n, w) => n + w.heldBytes, 0)} bytes dest holds compared block by block, ${folders.reduce((n, w) => n + w.newBytes, 0)} sent whole` +
@@ -135,15 +139,15 @@ export const sourceDescriptionWork = "source's description";
  * folder (its final round with dest's side of its verification) or source's description of
  * every folder. A tie goes to the first folder, then to the rounds.
  */
-export function leadingWork(estimate: OutageEstimate): string | undefined {
-    let leading: OutageEstimate["folders"][number] | undefined;
-    for (const work of estimate.folders) if (leading === undefined || work.round + work.verify > leading.round + leading.verify) leading = work;
+export function leadingWork(folders: { folder: string; round: number; verify: number }[], sourceDescription: number): string | undefined {
+    let leading: (typeof folders)[number] | undefined;
+    for (const work of folders) if (leading === undefined || work.round + work.verify > leading.round + leading.verify) leading = work;
     if (leading === undefined) return undefined;
-    return estimate.sourceDescription > leading.round + leading.verify ? sourceDescriptionWork : leading.folder;
+    return sourceDescription > leading.round + leading.verify ? sourceDescriptionWork : leading.folder;
 }
 
 /** The priority of a folder's final round, or of source's description (`sourceDescriptionWork`): only what is expected to end last leads. */
-export const priorityOf = (estimate: OutageEstimate, work: string): Priority => (leadingWork(estimate) === work ? "lead" : "yield");
+export const priorityOf = (estimate: OutageEstimate, work: string): Priority => (estimate.leading === work ? "lead" : "yield");
 
 /** The fastest warm round's rate, in bytes received per second: the link and rsync as they ran on these machines. */
 export const sendRate = (rounds: SyncStats[]): number =>
