@@ -258,6 +258,102 @@ describe("pullScript, run by bash with a fake rsync", () => {
         );
     });
 
+    it("cold, journal: never deletes through a symlink on dest that stands where source had a directory", () => {
+        const outside = path.join(confRoot, "outside-the-folder");
+        put(path.join(outside, "x"));
+        fs.mkdirSync(target(), { recursive: true });
+        fs.symlinkSync(outside, target("a"));
+        put(target("gone file"));
+        const { result } = run({ kind: "cold" }, { FAKE_ITEMS: "" }, journal(["a/x", "gone file"]));
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.ok(fs.existsSync(path.join(outside, "x")), "a file behind the link was deleted");
+        // What is gone from source in the folder itself is deleted; the link stays for rsync to replace.
+        assert.deepEqual(onDest(), ["a", "a/x"]);
+        assert.ok(fs.lstatSync(target("a")).isSymbolicLink());
+    });
+
+    it("cold, journal: refuses, deleting nothing, when more listed paths than sync.maxDeletions are gone from source", () => {
+        const gone = ["g1", "g2", "g3", "g4", "g5", "g6"];
+        for (const file of gone) put(target(file));
+        const { result } = run({ kind: "cold" }, { FAKE_ITEMS: "" }, journal(gone));
+        assert.equal(result.status, 1);
+        assert.equal(
+            result.stderr,
+            "core/mongodb/data on dest: 6 entries are gone from source since the last warm round, more than sync.maxDeletions (5); nothing was deleted. Raise sync.maxDeletions if these deletions are expected.\n",
+        );
+        assert.deepEqual(onDest(), gone);
+        // As many as the bound allows are deleted.
+        const within = run({ kind: "cold" }, { FAKE_ITEMS: "" }, journal(gone.slice(0, 5)));
+        assert.deepEqual([within.result.status, within.result.stderr, onDest()], [0, "", ["g6"]]);
+    });
+
+    it("cold, journal: deletes nothing when source's folder is empty", () => {
+        put(target("gone file"));
+        const { result, calls, stats } = run({ kind: "cold" }, { FAKE_EMPTY: "1", FAKE_ITEMS: "" }, journal(["gone file"]));
+        assert.equal(result.status, 0, result.stderr);
+        assert.doesNotMatch(realRun(calls)[0], /--delete|--max-delete/);
+        assert.deepEqual(onDest(), ["gone file"]);
+        assert.equal(stats[0].delete, false);
+    });
+
+    it("cold, walk: compares every file, without a list, and reports a walk; so does a round given nothing on its standard input", () => {
+        for (const stdin of ["walk\n", ""]) {
+            const { result, calls, stats } = run({ kind: "cold" }, {}, stdin);
+            assert.deepEqual([result.status, result.stderr], [0, ""], JSON.stringify(stdin));
+            const [copy] = realRun(calls);
+            assert.match(copy, / --info=progress2 --inplace --block-size=4096 --delete --max-delete=5 -e /);
+            assert.doesNotMatch(copy, /--files-from|--from0|--recursive|--ignore-missing-args| -ii /);
+            assert.deepEqual(
+                stats.map(({ round, walk, changedFiles }) => [round, walk, changedFiles]),
+                [["cold", true, 2]],
+            );
+            assert.ok(!fs.existsSync(markers("cold-core-mongodb-data.journal")));
+        }
+    });
+
+    it("cold: blocks of a database page (4 KiB), larger only past 2^21 blocks in the largest file the round compares here, in either mode", () => {
+        // Source still has both: neither is deleted here after a journal round.
+        const items = ".f          small\\n.f          big/8 GiB\\n";
+        const blockSize = (stdin: string) => / --block-size=(\d+) /.exec(realRun(run({ kind: "cold" }, { FAKE_ITEMS: items }, stdin).calls)[0])?.[1];
+        put(target("small"));
+        fs.mkdirSync(target("big"));
+        // Sparse: sizes without the bytes. 8 GiB is 2^21 blocks of 4 KiB exactly; one more byte needs 8 KiB.
+        fs.writeFileSync(target("big", "8 GiB"), "");
+        fs.truncateSync(target("big", "8 GiB"), 8 * 2 ** 30);
+        assert.deepEqual([blockSize(journal(["small", "big/8 GiB", "gone"])), blockSize("walk\n")], ["4096", "4096"]);
+        fs.truncateSync(target("big", "8 GiB"), 8 * 2 ** 30 + 1);
+        assert.deepEqual([blockSize(journal(["small"])), blockSize(journal(["big/8 GiB"])), blockSize("walk\n")], ["4096", "8192", "8192"]);
+        fs.truncateSync(target("big", "8 GiB"), 2 ** 43);
+        assert.equal(blockSize("walk\n"), "131072");
+    });
+
+    it("cold: a round that yields lowers the priority of its whole step (what it runs next inherits it) before it stops anything; the leading round does not", () => {
+        fakeCommand(bin, "renice", `echo "renice $*" >> '${log}'`);
+        const reniced = (stdin: string) => {
+            const { result, calls } = run({ kind: "cold" }, { FAKE_ITEMS: ">f+++++++++ a\\n" }, stdin);
+            assert.deepEqual([result.status, result.stderr], [0, ""], stdin);
+            for (const call of calls.filter((call) => call.startsWith("renice"))) assert.match(call, /^renice -n 10 -p \d+$/);
+            return callKinds(calls);
+        };
+        assert.deepEqual(reniced("walk yield\n"), ["renice", "stop", "rsync list", "rsync", "rsync dry-run"]);
+        assert.deepEqual(reniced(`${journal(["a"]).replace("journal", "journal yield")}`), ["renice", "stop", "rsync list", "rsync", "rsync dry-run"]);
+        assert.deepEqual(reniced("walk lead\n"), ["stop", "rsync list", "rsync", "rsync dry-run"]);
+        assert.deepEqual(reniced("walk\n"), ["stop", "rsync list", "rsync", "rsync dry-run"]);
+    });
+
+    it("cold: fails on any other rsync error in either mode, vanished files (24) included: source is stopped", () => {
+        put(target("gone file"));
+        for (const stdin of [journal(["gone file"]), "walk\n"]) {
+            const { result } = run({ kind: "cold" }, { FAKE_STATUS: "24", FAKE_ITEMS: "", FAKE_VANISHED: "x" }, stdin);
+            assert.equal(result.status, 1);
+            assert.equal(
+                result.stderr,
+                `file has vanished: "/var/pryv/core/mongodb/data/x"\ncore/mongodb/data: rsync from source (10.0.0.11) to dest failed with exit code 24 (see ${markers("cold-core-mongodb-data.log")}); run the step again once the cause is fixed: it resumes\n`,
+            );
+        }
+        assert.deepEqual(onDest(), ["gone file"]);
+    });
+
     /** The final round's own side of the verification: dest's copy described (walked, or dest-description's patched) and what it wrote compared in content. */
     describe("cold: dest's copy described, what the round wrote compared", () => {
         it("cold: describes dest's copy once written (what verify-copy compares with source's) and compares in content every file it wrote", () => {
@@ -400,102 +496,6 @@ describe("pullScript, run by bash with a fake rsync", () => {
             assert.deepEqual(described("b"), [["patch", describeBeforeStop()]]);
             assert.match(fs.readFileSync(markers("manifest-core-mongodb-data.dest"), "utf8"), /^h\ta-too\tsame file as a$/m);
         });
-    });
-
-    it("cold, journal: never deletes through a symlink on dest that stands where source had a directory", () => {
-        const outside = path.join(confRoot, "outside-the-folder");
-        put(path.join(outside, "x"));
-        fs.mkdirSync(target(), { recursive: true });
-        fs.symlinkSync(outside, target("a"));
-        put(target("gone file"));
-        const { result } = run({ kind: "cold" }, { FAKE_ITEMS: "" }, journal(["a/x", "gone file"]));
-        assert.deepEqual([result.status, result.stderr], [0, ""]);
-        assert.ok(fs.existsSync(path.join(outside, "x")), "a file behind the link was deleted");
-        // What is gone from source in the folder itself is deleted; the link stays for rsync to replace.
-        assert.deepEqual(onDest(), ["a", "a/x"]);
-        assert.ok(fs.lstatSync(target("a")).isSymbolicLink());
-    });
-
-    it("cold, journal: refuses, deleting nothing, when more listed paths than sync.maxDeletions are gone from source", () => {
-        const gone = ["g1", "g2", "g3", "g4", "g5", "g6"];
-        for (const file of gone) put(target(file));
-        const { result } = run({ kind: "cold" }, { FAKE_ITEMS: "" }, journal(gone));
-        assert.equal(result.status, 1);
-        assert.equal(
-            result.stderr,
-            "core/mongodb/data on dest: 6 entries are gone from source since the last warm round, more than sync.maxDeletions (5); nothing was deleted. Raise sync.maxDeletions if these deletions are expected.\n",
-        );
-        assert.deepEqual(onDest(), gone);
-        // As many as the bound allows are deleted.
-        const within = run({ kind: "cold" }, { FAKE_ITEMS: "" }, journal(gone.slice(0, 5)));
-        assert.deepEqual([within.result.status, within.result.stderr, onDest()], [0, "", ["g6"]]);
-    });
-
-    it("cold, journal: deletes nothing when source's folder is empty", () => {
-        put(target("gone file"));
-        const { result, calls, stats } = run({ kind: "cold" }, { FAKE_EMPTY: "1", FAKE_ITEMS: "" }, journal(["gone file"]));
-        assert.equal(result.status, 0, result.stderr);
-        assert.doesNotMatch(realRun(calls)[0], /--delete|--max-delete/);
-        assert.deepEqual(onDest(), ["gone file"]);
-        assert.equal(stats[0].delete, false);
-    });
-
-    it("cold, walk: compares every file, without a list, and reports a walk; so does a round given nothing on its standard input", () => {
-        for (const stdin of ["walk\n", ""]) {
-            const { result, calls, stats } = run({ kind: "cold" }, {}, stdin);
-            assert.deepEqual([result.status, result.stderr], [0, ""], JSON.stringify(stdin));
-            const [copy] = realRun(calls);
-            assert.match(copy, / --info=progress2 --inplace --block-size=4096 --delete --max-delete=5 -e /);
-            assert.doesNotMatch(copy, /--files-from|--from0|--recursive|--ignore-missing-args| -ii /);
-            assert.deepEqual(
-                stats.map(({ round, walk, changedFiles }) => [round, walk, changedFiles]),
-                [["cold", true, 2]],
-            );
-            assert.ok(!fs.existsSync(markers("cold-core-mongodb-data.journal")));
-        }
-    });
-
-    it("cold: blocks of a database page (4 KiB), larger only past 2^21 blocks in the largest file the round compares here, in either mode", () => {
-        // Source still has both: neither is deleted here after a journal round.
-        const items = ".f          small\\n.f          big/8 GiB\\n";
-        const blockSize = (stdin: string) => / --block-size=(\d+) /.exec(realRun(run({ kind: "cold" }, { FAKE_ITEMS: items }, stdin).calls)[0])?.[1];
-        put(target("small"));
-        fs.mkdirSync(target("big"));
-        // Sparse: sizes without the bytes. 8 GiB is 2^21 blocks of 4 KiB exactly; one more byte needs 8 KiB.
-        fs.writeFileSync(target("big", "8 GiB"), "");
-        fs.truncateSync(target("big", "8 GiB"), 8 * 2 ** 30);
-        assert.deepEqual([blockSize(journal(["small", "big/8 GiB", "gone"])), blockSize("walk\n")], ["4096", "4096"]);
-        fs.truncateSync(target("big", "8 GiB"), 8 * 2 ** 30 + 1);
-        assert.deepEqual([blockSize(journal(["small"])), blockSize(journal(["big/8 GiB"])), blockSize("walk\n")], ["4096", "8192", "8192"]);
-        fs.truncateSync(target("big", "8 GiB"), 2 ** 43);
-        assert.equal(blockSize("walk\n"), "131072");
-    });
-
-    it("cold: a round that yields lowers its priority before it stops anything, its own verification included; the leading round does not", () => {
-        fakeCommand(bin, "renice", `echo "renice $*" >> '${log}'`);
-        const reniced = (stdin: string) => {
-            const { result, calls } = run({ kind: "cold" }, { FAKE_ITEMS: ">f+++++++++ a\\n" }, stdin);
-            assert.deepEqual([result.status, result.stderr], [0, ""], stdin);
-            for (const call of calls.filter((call) => call.startsWith("renice"))) assert.match(call, /^renice -n 10 -p \d+$/);
-            return callKinds(calls);
-        };
-        assert.deepEqual(reniced("walk yield\n"), ["renice", "stop", "rsync list", "rsync", "rsync dry-run"]);
-        assert.deepEqual(reniced(`${journal(["a"]).replace("journal", "journal yield")}`), ["renice", "stop", "rsync list", "rsync", "rsync dry-run"]);
-        assert.deepEqual(reniced("walk lead\n"), ["stop", "rsync list", "rsync", "rsync dry-run"]);
-        assert.deepEqual(reniced("walk\n"), ["stop", "rsync list", "rsync", "rsync dry-run"]);
-    });
-
-    it("cold: fails on any other rsync error in either mode, vanished files (24) included: source is stopped", () => {
-        put(target("gone file"));
-        for (const stdin of [journal(["gone file"]), "walk\n"]) {
-            const { result } = run({ kind: "cold" }, { FAKE_STATUS: "24", FAKE_ITEMS: "", FAKE_VANISHED: "x" }, stdin);
-            assert.equal(result.status, 1);
-            assert.equal(
-                result.stderr,
-                `file has vanished: "/var/pryv/core/mongodb/data/x"\ncore/mongodb/data: rsync from source (10.0.0.11) to dest failed with exit code 24 (see ${markers("cold-core-mongodb-data.log")}); run the step again once the cause is fixed: it resumes\n`,
-            );
-        }
-        assert.deepEqual(onDest(), ["gone file"]);
     });
 
     it("carry-back: keeps what it replaces aside under keepAside/<time>/<folder> and says where", () => {
