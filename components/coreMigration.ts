@@ -51,6 +51,7 @@ export class CoreMigration extends pulumi.ComponentResource {
                 source,
                 dest,
                 dataFolders,
+                composeFile: config.composeFile,
                 freshDestMaxFiles: config.freshDestMaxFiles,
                 registers: config.registers,
                 coreName,

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { LiveCoreGuard, LiveCoreGuardArgs } from "./liveCoreGuard";
-import { defaultDataFolders } from "../config";
+import { defaultDataFolders, parseMigrationConfig } from "../config";
 import {
     assertInOrder,
     build,
@@ -10,6 +10,7 @@ import {
     childrenOf,
     executors,
     fakeCommand,
+    rawConfig,
     fakeMachines,
     hostOf,
     nameOf,
@@ -28,6 +29,7 @@ const guardArgs = (executor: Executor, overrides: Partial<LiveCoreGuardArgs> = {
         source: config.source,
         dest: config.dest,
         dataFolders: defaultDataFolders,
+        composeFile: "core.yml",
         freshDestMaxFiles: 500,
         registers: config.registers,
         coreName: "co1.pryv.example.com",
@@ -96,6 +98,29 @@ for (const executor of executors) {
             ]);
             assert.match(scriptsOf(resources, "guard-source-tools").create, /^for tool in 'inotifywait' ; do command -v/m);
             assert.doesNotMatch(scriptsOf(resources, "guard-reg-master-tools").create, /rsync --version/);
+        });
+
+        it("a layout's commands and compose file: Pryv v1's config follower checked on source, its compose file measured", async () => {
+            const config = parseMigrationConfig(rawConfig({ layout: "pryv-v1", registers: [] }), "unit");
+            const { resources } = await make(executor, {
+                source: config.source,
+                dest: config.dest,
+                proxy: config.proxy,
+                composeFile: config.composeFile,
+                registers: [],
+            });
+            const commands = scriptsOf(resources, "guard-source-tools")
+                .create.split("\n")
+                .filter((line) => line.startsWith("command -v '"));
+            assert.deepEqual(commands.slice(0, 2), [
+                `command -v '/var/pryv/run-pryv' >/dev/null || missing+=('source.startCommand'": "'/var/pryv/run-pryv'" (not found or not executable)")`,
+                `command -v 'docker-compose' >/dev/null || missing+=('source.stopCommand'": "'docker-compose'" (not found or not executable)")`,
+            ]);
+            assert.deepEqual(commands.slice(5, 7), [
+                `command -v 'docker-compose' >/dev/null || missing+=('proxy.configFollower.stopCommand'": "'docker-compose'" (not found or not executable)")`,
+                `command -v '/var/pryv/run-config-follower' >/dev/null || missing+=('proxy.configFollower.startCommand'": "'/var/pryv/run-config-follower'" (not found or not executable)")`,
+            ]);
+            assert.match(scriptsOf(resources, "guard-source-data").create, /^compose_file='\/var\/pryv\/pryv\/pryv\.yml'$/m);
         });
 
         it("source's data measured on source, and dest checked against it: its room per filesystem, its owners, its compose file's images", async () => {

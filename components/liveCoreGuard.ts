@@ -1,6 +1,6 @@
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
-import { composeFileOf, Machine, ProxySettings, Register } from "../config";
+import { Machine, ProxySettings, Register } from "../config";
 import { declareStep, jsonLines, Transport } from "../machinery/remoteStep";
 import { ServiceCheck, sourceServesScript } from "../machinery/services";
 import { render } from "../machinery/templates";
@@ -9,6 +9,8 @@ export interface LiveCoreGuardArgs {
     source: Machine;
     dest: Machine;
     dataFolders: string[];
+    /** The core's compose file, relative to confRoot: dest must run the images source's runs. */
+    composeFile: string;
     /** dest's data folders may hold at most this many files (config freshDestMaxFiles). */
     freshDestMaxFiles: number;
     registers: Register[];
@@ -41,7 +43,10 @@ interface SourceData {
 }
 
 /** A command setting's first word, which must be a program on the machine: `[setting, words]` pairs. */
-const programsOf = (commands: [string, string[]][]) => commands.map(([setting, words]) => ({ setting, program: words[0] }));
+/** The program a command runs: past `env` and its NAME=value words (Pryv v1's compose files read PRYV_CONF_ROOT). */
+const programOf = (words: string[]): string =>
+    words[0] !== "env" ? words[0] : (words.slice(1).find((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word)) ?? "env");
+const programsOf = (commands: [string, string[]][]) => commands.map(([setting, words]) => ({ setting, program: programOf(words) }));
 
 /**
  * Before anything is written or stopped on any machine: the machine named source must be
@@ -86,6 +91,12 @@ export class LiveCoreGuard extends pulumi.ComponentResource {
                     ["proxy.testCommand", args.proxy.testCommand],
                     ["proxy.startCommand", args.proxy.startCommand],
                     ["proxy.runningCommand", args.proxy.runningCommand],
+                    ...(args.proxy.configFollower === undefined
+                        ? []
+                        : ([
+                              ["proxy.configFollower.stopCommand", args.proxy.configFollower.stopCommand],
+                              ["proxy.configFollower.startCommand", args.proxy.configFollower.startCommand],
+                          ] as [string, string[]][])),
                     ...checkProgram,
                 ],
             }),
@@ -110,7 +121,7 @@ export class LiveCoreGuard extends pulumi.ComponentResource {
             source,
             render("source-data.sh", {
                 confRoot: source.confRoot,
-                composeFile: composeFileOf(source),
+                composeFile: `${source.confRoot}/${args.composeFile}`,
                 folders: args.dataFolders,
                 watchesFile: inotifyWatchesFile,
             }),
@@ -120,7 +131,7 @@ export class LiveCoreGuard extends pulumi.ComponentResource {
             const compose = lines.find((line) => line.composeFile !== undefined);
             return render("dest-ready.sh", {
                 confRoot: dest.confRoot,
-                composeFile: compose?.composeFile === true ? composeFileOf(dest) : false,
+                composeFile: compose?.composeFile === true ? `${dest.confRoot}/${args.composeFile}` : false,
                 images: compose?.images ?? "",
                 sizes: lines.filter((line) => line.folder !== undefined),
             });

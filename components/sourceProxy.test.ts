@@ -35,14 +35,14 @@ const expectedProxyFile = renderProxyFile(siteLayout(originalSite, `${siteFile} 
     originalFile: `${siteFile}.pryv-migration-original`,
 });
 
-const make = (executor: Executor, active: boolean) =>
+const make = (executor: Executor, active: boolean, settings = config.proxy) =>
     build((opts) => {
         const after = [new StandIn("warm-rounds", opts)];
         return new SourceProxy(
             "proxy",
             {
                 source: config.source,
-                settings: config.proxy,
+                settings,
                 check: checkFor(config),
                 destIp: config.destCoreIp,
                 domain: config.domain,
@@ -116,6 +116,49 @@ for (const executor of executors) {
             assert.equal(scriptsOf(before.resources, "proxy-site-file").create, script);
             assert.match(script, /^ {2}if ! check_output=\$\('nginx' '-t' 2>&1\); then$/m);
             assert.match(script, new RegExp(`^if \\[ "\\$\\(sha256sum < "\\$baseline" \\| cut -d' ' -f1\\)" != '${sha256(originalSite)}' \\]; then$`, "m"));
+        });
+
+        it("with a config follower on source (Pryv v1), records its restart, stops it, and only then writes the proxy file", async () => {
+            const follower = { stopCommand: ["/var/pryv/stop-follower", "now"], startCommand: ["/var/pryv/run-config-follower"] };
+            const { resources, component } = await make(executor, true, { ...config.proxy, configFollower: follower });
+            assert.deepEqual(
+                childrenOf(resources, "proxy").map((step) => [step.name, step.type, hostOf(step), step.dependsOn]),
+                [
+                    ["proxy-original", stepType[executor], "10.0.0.11", []],
+                    ["proxy-config-follower-back", stepType[executor], "10.0.0.11", ["warm-rounds"]],
+                    ["proxy-config-follower-stopped", stepType[executor], "10.0.0.11", ["proxy-config-follower-back"]],
+                    ["proxy-source-back", stepType[executor], "10.0.0.11", ["warm-rounds", "proxy-config-follower-stopped"]],
+                    ["proxy-site-file", stepType[executor], "10.0.0.11", ["proxy-source-back"]],
+                ],
+            );
+            const back = scriptsOf(resources, "proxy-config-follower-back");
+            assert.equal(
+                back.create,
+                "# Does nothing now: recorded before source's config follower is stopped, so that its undo runs whatever a crash interrupts.\n" +
+                    `echo ${shellQuote("on rollback, after source is back: source's config follower started again")}\n`,
+            );
+            assert.equal(
+                back.delete,
+                "# Starts source's config follower again, after source's own undo (its original nginx file back, its services restarted): at its start it writes conf/ from the config leader, as before the migration. Starting a follower that runs changes nothing.\n" +
+                    "# services: starts the config follower\n'/var/pryv/run-config-follower'\necho \"source's config follower started\"\n",
+            );
+            const stopped = scriptsOf(resources, "proxy-config-follower-stopped");
+            assert.match(stopped.create, /^# Stops source's config follower before the proxy file is written\./);
+            assert.match(
+                stopped.create,
+                /\n# services: stops the config follower\n'\/var\/pryv\/stop-follower' 'now'\necho "source's config follower stopped"\n$/,
+            );
+            assert.equal(resources.get("proxy-config-follower-stopped")!.inputs.delete, undefined, "its undo is config-follower-back's");
+            assert.deepEqual(component.switched.map(nameOf), ["proxy-source-back", "proxy-site-file"]);
+        });
+
+        it("before the cutover, leaves a config follower running", async () => {
+            const follower = { stopCommand: ["/var/pryv/stop-follower"], startCommand: ["/var/pryv/run-config-follower"] };
+            const { resources } = await make(executor, false, { ...config.proxy, configFollower: follower });
+            assert.deepEqual(
+                childrenOf(resources, "proxy").map((step) => step.name),
+                ["proxy-original", "proxy-site-file"],
+            );
         });
     });
 }

@@ -3,8 +3,9 @@ import { Machine, ProxySettings } from "../config";
 import { fileContentScript } from "../machinery/machineFile";
 import { captureFile, manageFile } from "../machinery/managedFile";
 import { renderProxyFile, siteLayout } from "../machinery/nginxProxyFile";
-import { declareStep, StepDefinition, Transport } from "../machinery/remoteStep";
+import { declareStep, StepDefinition, Transport, undoRecord } from "../machinery/remoteStep";
 import { ServiceCheck, sourceBackScript } from "../machinery/services";
+import { render } from "../machinery/templates";
 
 export interface SourceProxyArgs {
     source: Machine;
@@ -26,7 +27,9 @@ export interface SourceProxyArgs {
  * it is the file rendered from templates/, every upstream at dest:443 over https, checked
  * with nginx -t before it stays. So the cutover's preview shows the change as a line diff,
  * and a rollback's the reverse. The undo of the whole cutover on source (original file,
- * services restarted) is in the state before the file changes.
+ * services restarted) is in the state before the file changes. A config follower that
+ * would write the original file back (Pryv v1) is stopped first, its undo recorded before,
+ * so that it starts again after source's own undo.
  */
 export class SourceProxy extends pulumi.ComponentResource {
     public readonly renderedFile: pulumi.Output<string>;
@@ -57,6 +60,21 @@ export class SourceProxy extends pulumi.ComponentResource {
         );
         this.replaced = layout.apply((site) => site.replaced);
 
+        const follower = settings.configFollower;
+        const followerStopped: pulumi.Resource[] = [];
+        if (args.active && follower !== undefined) {
+            const back = step(
+                "config-follower-back",
+                undoRecord(source, {
+                    why: "recorded before source's config follower is stopped, so that its undo runs whatever a crash interrupts.",
+                    message: "on rollback, after source is back: source's config follower started again",
+                    undo: render("config-follower-start.sh", { startCommand: follower.startCommand }),
+                }),
+                args.after,
+            );
+            const stop = render("config-follower-stop.sh", { stopCommand: follower.stopCommand });
+            followerStopped.push(step("config-follower-stopped", { machine: source, create: stop }, [back.resource]).resource);
+        }
         const { file: siteFile, switched } = manageFile(step, original, {
             machine: source,
             secret: false,
@@ -69,7 +87,7 @@ export class SourceProxy extends pulumi.ComponentResource {
             },
             content: this.renderedFile,
             script: original.apply((file) => fileContentScript({ path: settings.siteFile, original: file, checkCommand: settings.testCommand })),
-            after: args.after,
+            after: [...args.after, ...followerStopped],
         });
         this.siteFileSha256 = siteFile.stdout.apply((stdout) => (JSON.parse(stdout.trim()) as { sha256: string }).sha256);
         this.switched = switched;

@@ -2,8 +2,9 @@
 // sentences naming the keys, so that every one is refused at once.
 import * as net from "net";
 import { folderNameEncodings } from "./folderNames";
+import type { LayoutName } from "./layouts";
 import { Phase, phaseReached } from "./phases";
-import type { ParsedConfig } from "./schema";
+import type { LaidOutConfig } from "./schema";
 import { defaultDnsJsonPaths } from "./schema";
 import { describe } from "./refuse";
 import type { MachineIdentity } from "./types";
@@ -176,7 +177,15 @@ export function destLostProblems(destLost: boolean, phase: Phase): string[] {
     ];
 }
 
-export function semanticProblems(parsed: ParsedConfig): string[] {
+/** Pryv v1's registers take the core's address from platform.yml on the config leader, which this version does not edit yet. */
+export function layoutRegisterProblems(layout: LayoutName, registers: unknown[]): string[] {
+    if (layout !== "pryv-v1" || registers.length === 0) return [];
+    return [
+        "registers: expected none with layout pryv-v1 in this version: its registers' dns.json is rewritten by their config followers from platform.yml on the config leader, which the dns phase does not edit yet; leave registers empty and stop at phase cutover",
+    ];
+}
+
+export function semanticProblems(parsed: LaidOutConfig): string[] {
     return [
         ...sourceDestProblems(parsed.source, parsed.dest),
         ...destCoreIpProblems(parsed.destCoreIp, parsed.source),
@@ -188,5 +197,6 @@ export function semanticProblems(parsed: ParsedConfig): string[] {
             { role: "dest", confRoot: parsed.dest.confRoot },
         ]),
         ...destLostProblems(parsed.destLost, parsed.phase),
+        ...layoutRegisterProblems(parsed.layout, parsed.registers),
     ];
 }

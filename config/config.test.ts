@@ -72,6 +72,84 @@ describe("config", () => {
         });
     });
 
+    it("fills the defaults of a Pryv.io v1 core from layout pryv-v1: its scripts, its compose file under pryv/, its config follower", () => {
+        const config = parseMigrationConfig(rawConfig({ layout: "pryv-v1", proxy: {}, phase: "cutover", registers: [] }), "unit");
+        const compose = ["env", "PRYV_CONF_ROOT=/var/pryv", "docker-compose", "-f", "/var/pryv/pryv/pryv.yml"];
+        assert.equal(config.layout, "pryv-v1");
+        assert.equal(config.composeFile, "pryv/pryv.yml");
+        assert.deepEqual(config.dataFolders, ["pryv/mongodb/data", "pryv/core/data", "pryv/influxdb/data"]);
+        assert.deepEqual(config.source.startCommand, ["/var/pryv/run-pryv"]);
+        assert.deepEqual(config.source.stopCommand, [...compose, "rm", "--stop", "--force"]);
+        // dest's confRoot is its own.
+        assert.deepEqual(config.dest.stopCommand, [
+            "env",
+            "PRYV_CONF_ROOT=/srv/pryv",
+            "docker-compose",
+            "-f",
+            "/srv/pryv/pryv/pryv.yml",
+            "rm",
+            "--stop",
+            "--force",
+        ]);
+        assert.deepEqual(config.proxy, {
+            siteFile: "/var/pryv/pryv/nginx/conf/site-443.conf",
+            testCommand: [...compose, "run", "--rm", "--no-deps", "reverse_proxy", "nginx", "-t"],
+            startCommand: [...compose, "up", "-d", "--no-deps", "reverse_proxy"],
+            runningCommand: [...compose, "ps", "--services", "--filter", "status=running"],
+            service: "reverse_proxy",
+            configFollower: {
+                stopCommand: [
+                    "env",
+                    "PRYV_CONF_ROOT=/var/pryv",
+                    "docker-compose",
+                    "-f",
+                    "/var/pryv/config-follower/config-follower.yml",
+                    "rm",
+                    "--stop",
+                    "--force",
+                ],
+                startCommand: ["/var/pryv/run-config-follower"],
+            },
+            verifyDestCertificate: true,
+            trustedCertificate: "/etc/ssl/certs/ca-certificates.crt",
+        });
+    });
+
+    it("lets each setting override what the layout gives", () => {
+        const config = parseMigrationConfig(
+            rawConfig({
+                layout: "pryv-v1",
+                registers: [],
+                dataFolders: ["pryv/mongodb/data", "pryv/core/data", "pryv/influxdb/data", "pryv/hfs/data"],
+                source: { host: "10.0.0.11", hostKey: sourceHostKey, stopCommand: ["/var/pryv/stop-pryv"] },
+                proxy: {
+                    siteFile: "pryv/nginx/conf/site-4443.conf",
+                    service: "nginx",
+                    configFollower: { stopCommand: ["/var/pryv/stop-config-follower"], startCommand: ["/var/pryv/run-config-follower"] },
+                },
+            }),
+            "unit",
+        );
+        assert.deepEqual(config.dataFolders, ["pryv/mongodb/data", "pryv/core/data", "pryv/influxdb/data", "pryv/hfs/data"]);
+        assert.deepEqual(config.source.stopCommand, ["/var/pryv/stop-pryv"]);
+        assert.deepEqual(config.source.startCommand, ["/var/pryv/run-pryv"]);
+        assert.equal(config.proxy.siteFile, "/var/pryv/pryv/nginx/conf/site-4443.conf");
+        assert.deepEqual(config.proxy.startCommand, [
+            "env",
+            "PRYV_CONF_ROOT=/var/pryv",
+            "docker-compose",
+            "-f",
+            "/var/pryv/pryv/pryv.yml",
+            "up",
+            "-d",
+            "--no-deps",
+            "nginx",
+        ]);
+        assert.deepEqual(config.proxy.configFollower, { stopCommand: ["/var/pryv/stop-config-follower"], startCommand: ["/var/pryv/run-config-follower"] });
+        // The 2019 layout has no config follower, unless the config names one.
+        assert.equal(parseMigrationConfig(rawConfig(), "unit").proxy.configFollower, undefined);
+    });
+
     it("accepts an ssh-agent instead of a private key", () => {
         const config = parseMigrationConfig(rawConfig({ operatorPrivateKey: undefined, useSshAgent: true }), "unit");
         assert.equal(config.operatorPrivateKey, undefined);
@@ -100,6 +178,17 @@ describe("config", () => {
         ["an absolute data folder", { dataFolders: ["/"] }, /dataFolders\.0: expected a folder relative to PRYV_CONF_ROOT.*got "\/"/],
         ["a data folder with a semicolon", { dataFolders: ["core;rm -rf /"] }, /dataFolders\.0: expected a folder relative/],
         ["nested data folders", { dataFolders: ["core", "core/core/data"] }, /dataFolders: expected distinct folders, none inside another/],
+        ["a layout the program does not know", { layout: "pryv-1.9" }, /layout: expected one of pryv-2019, pryv-v1; got "pryv-1\.9"/],
+        [
+            "a data folder of the layout's holding its nginx file",
+            { layout: "pryv-v1", registers: [], dataFolders: ["pryv/nginx"] },
+            /dataFolders\.0: .*holds the nginx configuration \(proxy\.siteFile pryv\/nginx\/conf\/site-443\.conf\)/,
+        ],
+        [
+            "registers with layout pryv-v1, whose platform.yml the dns phase does not edit yet",
+            { layout: "pryv-v1" },
+            /registers: expected none with layout pryv-v1 in this version/,
+        ],
         ["an IP that is not one", { destCoreIp: "10.0.0.300" }, /destCoreIp: expected an IPv4 or IPv6 address; got "10\.0\.0\.300"/],
         [
             "a subdomain with a dot",

@@ -2,6 +2,7 @@
 // both read it, it reads neither.
 export * from "./checks";
 export * from "./folderNames";
+export * from "./layouts";
 export * from "./parse";
 export * from "./phases";
 export * from "./refuse";

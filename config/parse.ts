@@ -2,38 +2,46 @@
 // keys), every problem refused at once, then turned into the program's types.
 import * as pulumi from "@pulumi/pulumi";
 import { semanticProblems } from "./checks";
+import { Layout, layouts, onMachine } from "./layouts";
 import { describe, refuse } from "./refuse";
-import { configSchema, defaultDnsJsonPaths, ParsedConfig, ParsedMachine, ParsedRegister } from "./schema";
+import { configSchema, defaultDnsJsonPaths, LaidOutConfig, ParsedConfig, ParsedMachine, ParsedRegister } from "./schema";
 import type { Machine, MigrationConfig, ProxySettings, Register } from "./types";
 
 function register(parsed: ParsedRegister, index: number): Register {
     const { name, dnsJson, dnsServer, ...rest } = parsed;
     return {
-        ...machine(name, { ...rest, startCommand: rest.startCommand ?? [`${rest.confRoot}/run-${name}`] }),
+        ...machine(name, rest, { startCommand: [`${rest.confRoot}/run-${name}`], stopCommand: [`${rest.confRoot}/stop-containers`] }),
         dnsJsonCandidates: (dnsJson === undefined ? defaultDnsJsonPaths(name) : [dnsJson]).map((file) => `${parsed.confRoot}/${file}`),
         dnsJsonSetting: `registers.${index}.dnsJson`,
         dnsServer: dnsServer ?? parsed.host,
     };
 }
 
-/** The compose file of a core machine in Pryv's 2019 layout: what its start and stop scripts run. */
-export const composeFileOf = (machine: Pick<Machine, "confRoot">): string => `${machine.confRoot}/core.yml`;
-
-function proxySettings(parsed: ParsedConfig["proxy"], source: Machine): ProxySettings {
-    const compose = ["docker-compose", "-f", composeFileOf(source)];
+function proxySettings(parsed: ParsedConfig["proxy"], source: Machine, layout: Layout): ProxySettings {
+    const compose = onMachine(layout.compose, source.confRoot);
+    const service = parsed.service ?? layout.proxyService;
+    const follower = parsed.configFollower ?? layout.configFollower;
     return {
-        siteFile: `${source.confRoot}/${parsed.siteFile}`,
-        testCommand: parsed.testCommand ?? [...compose, "run", "--rm", "--no-deps", parsed.service, "nginx", "-t"],
+        siteFile: `${source.confRoot}/${parsed.siteFile ?? layout.siteFile}`,
+        testCommand: parsed.testCommand ?? [...compose, "run", "--rm", "--no-deps", service, "nginx", "-t"],
         // --no-deps: reverse_proxy links core, hfs and preview, which link the databases; without it compose starts them all again.
-        startCommand: parsed.startCommand ?? [...compose, "up", "-d", "--no-deps", parsed.service],
+        startCommand: parsed.startCommand ?? [...compose, "up", "-d", "--no-deps", service],
         runningCommand: parsed.runningCommand ?? [...compose, "ps", "--services", "--filter", "status=running"],
-        service: parsed.service,
+        service,
+        ...(follower === undefined
+            ? {}
+            : {
+                  configFollower: {
+                      stopCommand: onMachine(follower.stopCommand, source.confRoot),
+                      startCommand: onMachine(follower.startCommand, source.confRoot),
+                  },
+              }),
         verifyDestCertificate: parsed.verifyDestCertificate,
         trustedCertificate: parsed.trustedCertificate,
     };
 }
 
-function machine(role: string, parsed: ParsedMachine): Machine {
+function machine(role: string, parsed: ParsedMachine, defaults: Pick<Machine, "startCommand" | "stopCommand">): Machine {
     return {
         role,
         host: parsed.host,
@@ -42,8 +50,21 @@ function machine(role: string, parsed: ParsedMachine): Machine {
         hostKey: parsed.hostKey,
         confRoot: parsed.confRoot,
         addressForPeers: parsed.addressForPeers ?? parsed.host,
-        startCommand: parsed.startCommand ?? [`${parsed.confRoot}/run-core`],
-        stopCommand: parsed.stopCommand ?? [`${parsed.confRoot}/stop-containers`],
+        startCommand: parsed.startCommand ?? defaults.startCommand,
+        stopCommand: parsed.stopCommand ?? defaults.stopCommand,
+    };
+}
+
+/** A core machine: its commands default to the layout's. */
+const coreMachine = (role: string, parsed: ParsedMachine, layout: Layout): Machine =>
+    machine(role, parsed, { startCommand: onMachine(layout.startCommand, parsed.confRoot), stopCommand: onMachine(layout.stopCommand, parsed.confRoot) });
+
+/** The config with the layout's data folders and site file where it names none. */
+function withLayout(parsed: ParsedConfig, layout: Layout): LaidOutConfig {
+    return {
+        ...parsed,
+        dataFolders: parsed.dataFolders.length > 0 ? parsed.dataFolders : layout.dataFolders,
+        proxy: { ...parsed.proxy, siteFile: parsed.proxy.siteFile ?? layout.siteFile },
     };
 }
 
@@ -67,19 +88,21 @@ export function parseMigrationConfig(raw: Record<string, unknown>, migrationId: 
         });
         refuse(problems);
     }
-    const parsed = result.data;
+    const layout = layouts[result.data.layout];
+    const parsed = withLayout(result.data, layout);
     const problems = semanticProblems(parsed);
     if (problems.length > 0) refuse(problems);
     if (!/^[A-Za-z0-9._-]+$/.test(migrationId)) {
         throw new pulumi.ResourceError(`Invalid stack name ${describe(migrationId)}: expected letters, digits, '.', '_', '-'`, undefined, true);
     }
-    const source = machine("source", parsed.source);
+    const source = coreMachine("source", parsed.source, layout);
     return {
         ...parsed,
         source,
-        dest: machine("dest", parsed.dest),
+        dest: coreMachine("dest", parsed.dest, layout),
+        composeFile: layout.composeFile,
         registers: parsed.registers.map((parsedRegister, index) => register(parsedRegister, index)),
-        proxy: proxySettings(parsed.proxy, source),
+        proxy: proxySettings(parsed.proxy, source, layout),
         healthCheck: parsed.healthCheck,
         sync: { compress: parsed.sync.compress, maxDeletions: parsed.sync.maxDeletions },
         freshDestMaxFiles: parsed.freshDestMaxFiles,

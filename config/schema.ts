@@ -1,15 +1,17 @@
 // The stack config's shape, as zod checks it key by key: the patterns every value that
 // reaches a shell, an authorized_keys option or an rsync path keeps to, and the defaults
-// of Pryv's 2019 layout.
+// that do not depend on the layout (those are in layouts.ts).
 import * as net from "net";
 import { z } from "zod";
+import { layoutNames, layouts } from "./layouts";
 import { phases } from "./phases";
 
 /** How rsync compresses what it sends; none by default: database pages and media barely compress, and compressing is CPU-bound on fast links. */
 export const syncCompressions = ["none", "zstd", "lz4", "zlib"] as const;
 export type SyncCompression = (typeof syncCompressions)[number];
 
-export const defaultDataFolders = ["core/mongodb/data", "core/core/data", "core/influxdb/data", "core/hfs/data"];
+/** The data folders of the default layout. */
+export const defaultDataFolders = layouts["pryv-2019"].dataFolders;
 
 // Values below end up in shell commands, authorized_keys options and rsync paths; the
 // patterns keep to characters none of those read as syntax, quoting is a second guard.
@@ -68,14 +70,15 @@ const machineSchema = z
 
 const proxySchema = z
     .object({
-        siteFile: relativeFolder.default("core/nginx/conf/site-443.conf"),
+        siteFile: relativeFolder.optional(),
         testCommand: argv.optional(),
         startCommand: argv.optional(),
         runningCommand: argv.optional(),
         service: z
             .string()
             .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: "expected the compose service name of nginx, like reverse_proxy" })
-            .default("reverse_proxy"),
+            .optional(),
+        configFollower: z.object({ stopCommand: argv, startCommand: argv }).strict().optional(),
         verifyDestCertificate: z.boolean().default(true),
         trustedCertificate: absolutePath.default("/etc/ssl/certs/ca-certificates.crt"),
     })
@@ -114,6 +117,7 @@ const phaseMessage = (got: unknown): string =>
 export const configKeys = z
     .object({
         phase: z.enum(phases, { errorMap: (_issue, context) => ({ message: phaseMessage(context.data) }) }),
+        layout: z.enum(layoutNames, { errorMap: () => ({ message: `expected one of ${layoutNames.join(", ")}` }) }).default("pryv-2019"),
         warmSyncRound: z.number().int().min(1).default(1),
         executor: z.enum(["command", "openssh"], { errorMap: () => ({ message: "expected 'command' or 'openssh'" }) }).default("command"),
         source: machineSchema,
@@ -123,11 +127,8 @@ export const configKeys = z
         }),
         coreSubdomain: z.string().regex(dnsLabel, { message: "expected one lower-case DNS label like co1 (no dots, no spaces)" }).default("co1"),
         destCoreIp: z.string().refine((value) => net.isIP(value) !== 0, { message: "expected an IPv4 or IPv6 address" }),
-        dataFolders: z
-            .array(dataFolder)
-            .min(1)
-            .default(defaultDataFolders)
-            .refine(foldersAreDisjoint, { message: "expected distinct folders, none inside another" }),
+        // Empty: the layout's.
+        dataFolders: z.array(dataFolder).default([]).refine(foldersAreDisjoint, { message: "expected distinct folders, none inside another" }),
         healthCheck: healthCheckSchema.default({}),
         proxy: proxySchema.default({}),
         registers: z
@@ -165,6 +166,8 @@ function foldersAreDisjoint(folders: string[]): boolean {
 }
 
 export type ParsedConfig = z.infer<typeof configSchema>;
+/** The config with what its layout gives where it names nothing: the data folders, the site file. */
+export type LaidOutConfig = ParsedConfig & { proxy: ParsedConfig["proxy"] & { siteFile: string } };
 export type ParsedMachine = z.infer<typeof machineSchema>;
 export type ParsedRegister = z.infer<typeof registerSchema>;
 

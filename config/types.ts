@@ -44,6 +44,8 @@ export interface ProxySettings {
     runningCommand: string[];
     /** nginx's service name, as startCommand and runningCommand name it. */
     service: string;
+    /** What rewrites siteFile behind the program's back (Pryv v1's config follower): stopped before the proxy file is written, started again by the undo. */
+    configFollower?: { stopCommand: string[]; startCommand: string[] };
     verifyDestCertificate: boolean;
     trustedCertificate: string;
 }
@@ -67,6 +69,8 @@ export interface MigrationConfig extends Omit<
 > {
     source: Machine;
     dest: Machine;
+    /** The core's compose file, relative to confRoot (the layout's): dest must run the images source's runs. */
+    composeFile: string;
     registers: Register[];
     proxy: ProxySettings;
     healthCheck: HealthCheck;
