@@ -329,6 +329,41 @@ for (const executor of executors) {
     });
 }
 
+describe("CoreMigration of a Pryv v1 platform (layout pryv-v1)", () => {
+    it("stops source's config follower for the cutover, and edits the config leader's platform.yml instead of each register's dns.json", async () => {
+        // The fake machines hold the 2019 folders: the layout's commands and files are what this test reads.
+        const config = testConfig({ layout: "pryv-v1", phase: "dns", dataFolders: defaultDataFolders });
+        const { resources, component } = await build((opts) => new CoreMigration("pryv", config, opts), fakeMachines);
+        const names = [...resources.keys()];
+        assert.deepEqual(
+            names.filter((name) => /^pryv-(register|source-proxy-config)/.test(name)),
+            [
+                "pryv-source-proxy-config-follower-back",
+                "pryv-source-proxy-config-follower-stopped",
+                "pryv-register-platform",
+                "pryv-register-platform-reg-master-restart-back",
+                "pryv-register-platform-reg-slave-restart-back",
+                "pryv-register-platform-reg-master-original",
+                "pryv-register-platform-reg-master-back",
+                "pryv-register-platform-reg-master-platform-yml",
+                "pryv-register-platform-reg-master-restart",
+                "pryv-register-platform-reg-slave-restart",
+            ],
+        );
+        assert.equal(resources.get("pryv-register-platform")!.type, "pryv:migration:RegisterPlatform");
+        assert.deepEqual(resources.get("pryv-register-platform-reg-slave-restart-back")!.dependsOn, ["pryv-cutover"]);
+        assert.deepEqual(await promiseOf(component.outputs.dnsChanges!), [
+            {
+                register: "reg-master",
+                key: "vars.MACHINES_AND_PLATFORM_SETTINGS.settings.HOSTINGS_AND_CORES.value.hosting1.co1.ip",
+                previousIp: "10.0.0.11",
+                newIp: "192.0.2.12",
+            },
+        ]);
+        assert.equal((await promiseOf(component.outputs.status)).registersName, "dest");
+    });
+});
+
 describe("CoreMigration with dest declared lost", () => {
     for (const phase of ["prepare", "warm-sync", "cutover"] as const) {
         it(`${phase}: every step on dest and every carry-back leaves the stack without running; a notice says what is given up`, async () => {

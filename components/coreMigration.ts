@@ -8,6 +8,7 @@ import { migrationOutputs, MigrationOutputs } from "./migrationOutputs";
 import { MigrationKey } from "./migrationKey";
 import { deferredRoundNotice, destStepsFrozen } from "./previousRun";
 import { RegisterDns } from "./registerDns";
+import { RegisterPlatform } from "./registerPlatform";
 import { SourceProxy } from "./sourceProxy";
 import { WarmSync } from "./warmSync";
 import { peerAccess } from "../machinery/folderSync";
@@ -168,21 +169,26 @@ export class CoreMigration extends pulumi.ComponentResource {
             );
         }
 
-        let registerDns: RegisterDns | undefined;
+        let registerDns: RegisterDns | RegisterPlatform | undefined;
         let finalize: Finalize | undefined;
         if (config.registers.length > 0) {
-            registerDns = new RegisterDns(
-                `${name}-register-dns`,
-                {
-                    registers: config.registers,
-                    coreSubdomain: config.coreSubdomain,
-                    destIp: config.destCoreIp,
-                    transport,
-                    active: plan.registersNameDest,
-                    after: cutover === undefined ? [] : [cutover],
-                },
-                child,
-            );
+            const registersArgs = {
+                registers: config.registers,
+                coreSubdomain: config.coreSubdomain,
+                destIp: config.destCoreIp,
+                transport,
+                active: plan.registersNameDest,
+                after: cutover === undefined ? [] : [cutover],
+            };
+            // Pryv v1's registers take the core's address from the config leader's platform.yml; 2019's each from its own dns.json.
+            registerDns =
+                config.configLeader === undefined
+                    ? new RegisterDns(`${name}-register-dns`, registersArgs, child)
+                    : new RegisterPlatform(
+                          `${name}-register-platform`,
+                          { ...registersArgs, leader: config.configLeader, timeoutSeconds: config.healthCheck.timeoutSeconds },
+                          child,
+                      );
             if (plan.finalized) {
                 finalize = new Finalize(
                     `${name}-finalize`,

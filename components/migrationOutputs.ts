@@ -80,7 +80,8 @@ export interface DeclaredComponents {
     warmSync?: WarmSync;
     proxy: SourceProxy;
     cutover?: Cutover;
-    registerDns?: RegisterDns;
+    /** The registers' section, whichever file holds the core's address. */
+    registerDns?: { changes: RegisterDns["changes"] };
     finalize?: Finalize;
     steps: pulumi.Output<{ machine: string; step: string; does: string }>[];
 }

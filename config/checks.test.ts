@@ -3,6 +3,7 @@ import {
     absoluteDataFolderProblems,
     dataFolderNameProblems,
     dataFolderProblems,
+    layouts,
     defaultDataFolders,
     destCoreIpProblems,
     destLostProblems,
@@ -164,17 +165,17 @@ describe("config checks beyond the schema", () => {
             `dataFolders.${index}: expected a folder of users' data; got "${folder}", which holds ${what}`;
 
         it("accepts the default folders, and a name that only starts like the nginx folder", () => {
-            assert.deepEqual(dataFolderProblems([...defaultDataFolders, "core/nginxdata", "reg-masters"], siteFile, registers), []);
+            assert.deepEqual(dataFolderProblems([...defaultDataFolders, "core/nginxdata", "reg-masters"], siteFile, registers, layouts["pryv-2019"]), []);
         });
 
         it("refuses a folder that holds the nginx configuration", () => {
-            assert.deepEqual(dataFolderProblems(["core/core/data", "core"], siteFile, registers), [problem(1, "core", nginx)]);
-            assert.deepEqual(dataFolderProblems(["core/nginx"], siteFile, registers), [problem(0, "core/nginx", nginx)]);
-            assert.deepEqual(dataFolderProblems([siteFile], siteFile, registers), [problem(0, siteFile, nginx)]);
+            assert.deepEqual(dataFolderProblems(["core/core/data", "core"], siteFile, registers, layouts["pryv-2019"]), [problem(1, "core", nginx)]);
+            assert.deepEqual(dataFolderProblems(["core/nginx"], siteFile, registers, layouts["pryv-2019"]), [problem(0, "core/nginx", nginx)]);
+            assert.deepEqual(dataFolderProblems([siteFile], siteFile, registers, layouts["pryv-2019"]), [problem(0, siteFile, nginx)]);
         });
 
         it("refuses a folder that is, is inside or holds a register's files", () => {
-            assert.deepEqual(dataFolderProblems(["reg-master", "reg-master/dns", "registers"], siteFile, registers), [
+            assert.deepEqual(dataFolderProblems(["reg-master", "reg-master/dns", "registers"], siteFile, registers, layouts["pryv-2019"]), [
                 problem(0, "reg-master", "register reg-master's files (registers.0: reg-master/, reg-master/dns/conf/dns.json, reg-master/dns/dns.json)"),
                 problem(1, "reg-master/dns", "register reg-master's files (registers.0: reg-master/, reg-master/dns/conf/dns.json, reg-master/dns/dns.json)"),
                 problem(2, "registers", "register reg-slave's files (registers.1: reg-slave/, registers/reg-slave/dns.json)"),
@@ -182,13 +183,16 @@ describe("config checks beyond the schema", () => {
         });
 
         it("names everything a folder holds", () => {
-            assert.deepEqual(dataFolderProblems(["shared"], "shared/nginx/site-443.conf", [{ name: "reg-master", dnsJson: "shared/dns.json" }]), [
-                problem(
-                    0,
-                    "shared",
-                    "the nginx configuration (proxy.siteFile shared/nginx/site-443.conf): its cold sync would overwrite dest's nginx and certificates, and register reg-master's files (registers.0: reg-master/, shared/dns.json)",
-                ),
-            ]);
+            assert.deepEqual(
+                dataFolderProblems(["shared"], "shared/nginx/site-443.conf", [{ name: "reg-master", dnsJson: "shared/dns.json" }], layouts["pryv-2019"]),
+                [
+                    problem(
+                        0,
+                        "shared",
+                        "the nginx configuration (proxy.siteFile shared/nginx/site-443.conf): its cold sync would overwrite dest's nginx and certificates, and register reg-master's files (registers.0: reg-master/, shared/dns.json)",
+                    ),
+                ],
+            );
         });
 
         it("refuses through parseMigrationConfig, every folder at once", () => {

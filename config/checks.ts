@@ -2,10 +2,9 @@
 // sentences naming the keys, so that every one is refused at once.
 import * as net from "net";
 import { folderNameEncodings } from "./folderNames";
-import type { LayoutName } from "./layouts";
+import { Layout, layouts, onMachine } from "./layouts";
 import { Phase, phaseReached } from "./phases";
 import type { LaidOutConfig } from "./schema";
-import { defaultDnsJsonPaths } from "./schema";
 import { describe } from "./refuse";
 import type { MachineIdentity } from "./types";
 
@@ -88,14 +87,14 @@ const holds = (folder: string, path: string): boolean => path === folder || path
  * must not hold the nginx configuration the proxy step replaces, nor a register's files.
  * Paths are relative to confRoot, as configured.
  */
-export function dataFolderProblems(dataFolders: string[], siteFile: string, registers: { name: string; dnsJson?: string }[]): string[] {
+export function dataFolderProblems(dataFolders: string[], siteFile: string, registers: { name: string; dnsJson?: string }[], layout: Layout): string[] {
     return dataFolders.flatMap((folder, index) => {
         const held = [
             ...(holds(folder, siteFile)
                 ? [`the nginx configuration (proxy.siteFile ${siteFile}): its cold sync would overwrite dest's nginx and certificates`]
                 : []),
             ...registers.flatMap((register, registerIndex) => {
-                const dnsJson = register.dnsJson === undefined ? defaultDnsJsonPaths(register.name) : [register.dnsJson];
+                const dnsJson = register.dnsJson === undefined ? onMachine(layout.register.dnsJson, "", register.name) : [register.dnsJson];
                 return holds(register.name, folder) || dnsJson.some((file) => holds(folder, file))
                     ? [`register ${register.name}'s files (registers.${registerIndex}: ${register.name}/, ${dnsJson.join(", ")})`]
                     : [];
@@ -177,11 +176,20 @@ export function destLostProblems(destLost: boolean, phase: Phase): string[] {
     ];
 }
 
-/** Pryv v1's registers take the core's address from platform.yml on the config leader, which this version does not edit yet. */
-export function layoutRegisterProblems(layout: LayoutName, registers: unknown[]): string[] {
-    if (layout !== "pryv-v1" || registers.length === 0) return [];
+/** configLeader names the register whose platform.yml the dns phase edits: only in a layout whose registers read it. */
+export function configLeaderProblems(parsed: Pick<LaidOutConfig, "layout" | "configLeader" | "registers">): string[] {
+    const { platformYml } = layouts[parsed.layout];
+    const given = Object.entries(parsed.configLeader).filter(([, value]) => value !== undefined);
+    if (platformYml === undefined) {
+        if (given.length === 0) return [];
+        return [
+            `configLeader: expected nothing with layout ${parsed.layout}, whose registers each read their own dns.json; got ${given.map(([key, value]) => `${key} ${describe(value)}`).join(", ")}: is layout right?`,
+        ];
+    }
+    const leader = parsed.configLeader.register ?? platformYml.leader;
+    if (parsed.registers.length === 0 || parsed.registers.some((register) => register.name === leader)) return [];
     return [
-        "registers: expected none with layout pryv-v1 in this version: its registers' dns.json is rewritten by their config followers from platform.yml on the config leader, which the dns phase does not edit yet; leave registers empty and stop at phase cutover",
+        `configLeader.register: expected the name of the register that runs the config leader, one of registers (${parsed.registers.map((register) => register.name).join(", ")}); got ${describe(leader)}${parsed.configLeader.register === undefined ? " (the default)" : ""}`,
     ];
 }
 
@@ -190,13 +198,13 @@ export function semanticProblems(parsed: LaidOutConfig): string[] {
         ...sourceDestProblems(parsed.source, parsed.dest),
         ...destCoreIpProblems(parsed.destCoreIp, parsed.source),
         ...registerMachineProblems(parsed.registers, parsed.source, parsed.dest),
-        ...dataFolderProblems(parsed.dataFolders, parsed.proxy.siteFile, parsed.registers),
+        ...dataFolderProblems(parsed.dataFolders, parsed.proxy.siteFile, parsed.registers, layouts[parsed.layout]),
         ...dataFolderNameProblems(parsed.dataFolders),
         ...absoluteDataFolderProblems(parsed.dataFolders, [
             { role: "source", confRoot: parsed.source.confRoot },
             { role: "dest", confRoot: parsed.dest.confRoot },
         ]),
         ...destLostProblems(parsed.destLost, parsed.phase),
-        ...layoutRegisterProblems(parsed.layout, parsed.registers),
+        ...configLeaderProblems(parsed),
     ];
 }

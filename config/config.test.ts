@@ -115,6 +115,36 @@ describe("config", () => {
         });
     });
 
+    it("gives pryv-v1's registers their scripts and follower, and the config leader's platform.yml to the dns phase", () => {
+        const config = parseMigrationConfig(rawConfig({ layout: "pryv-v1", phase: "dns" }), "unit");
+        const compose = ["env", "PRYV_CONF_ROOT=/var/pryv", "docker-compose"];
+        assert.deepEqual(config.configLeader, { register: "reg-master", platformYml: "/var/pryv/config-leader/conf/platform.yml" });
+        assert.deepEqual(config.registers[1], {
+            role: "reg-slave",
+            host: "10.0.0.14",
+            port: 22,
+            user: "root",
+            hostKey: registerHostKeys[1],
+            confRoot: "/var/pryv",
+            addressForPeers: "10.0.0.14",
+            startCommand: ["/var/pryv/run-pryv"],
+            stopCommand: [...compose, "-f", "/var/pryv/pryv/pryv.yml", "rm", "--stop", "--force"],
+            configFollower: {
+                stopCommand: [...compose, "-f", "/var/pryv/config-follower/config-follower.yml", "rm", "--stop", "--force"],
+                startCommand: ["/var/pryv/run-config-follower"],
+            },
+            dnsJsonCandidates: ["/var/pryv/pryv/dns/conf/dns.json"],
+            dnsJsonSetting: "registers.1.dnsJson",
+            dnsServer: "10.0.0.14",
+        });
+        const named = parseMigrationConfig(
+            rawConfig({ layout: "pryv-v1", configLeader: { register: "reg-slave", platformYml: "leader/platform.yml", hosting: "hosting2" } }),
+            "unit",
+        );
+        assert.deepEqual(named.configLeader, { register: "reg-slave", platformYml: "/var/pryv/leader/platform.yml", hosting: "hosting2" });
+        assert.equal(parseMigrationConfig(rawConfig(), "unit").configLeader, undefined);
+    });
+
     it("lets each setting override what the layout gives", () => {
         const config = parseMigrationConfig(
             rawConfig({
@@ -183,11 +213,6 @@ describe("config", () => {
             "a data folder of the layout's holding its nginx file",
             { layout: "pryv-v1", registers: [], dataFolders: ["pryv/nginx"] },
             /dataFolders\.0: .*holds the nginx configuration \(proxy\.siteFile pryv\/nginx\/conf\/site-443\.conf\)/,
-        ],
-        [
-            "registers with layout pryv-v1, whose platform.yml the dns phase does not edit yet",
-            { layout: "pryv-v1" },
-            /registers: expected none with layout pryv-v1 in this version/,
         ],
         ["an IP that is not one", { destCoreIp: "10.0.0.300" }, /destCoreIp: expected an IPv4 or IPv6 address; got "10\.0\.0\.300"/],
         [

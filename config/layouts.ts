@@ -28,6 +28,15 @@ export interface Layout {
      * stopped before the proxy file is written, started again by the undo.
      */
     configFollower?: { stopCommand: string[]; startCommand: string[] };
+    /** A register's defaults (registers.N.startCommand, .stopCommand, .dnsJson: where, relative to confRoot, the first that exists). */
+    register: { startCommand: string[]; stopCommand: string[]; dnsJson: string[] };
+    /**
+     * Where the registers take the core's address from: unset, each from its own dns.json,
+     * which the dns phase edits; else from this file on the config leader (configLeader),
+     * from which every register's config follower writes its dns.json, and which the dns
+     * phase edits instead.
+     */
+    platformYml?: { leader: string; file: string };
 }
 
 /** The words that run a compose file: Pryv v1's files read PRYV_CONF_ROOT, which its own scripts export. */
@@ -48,6 +57,12 @@ export const layouts: Record<LayoutName, Layout> = {
         siteFile: "core/nginx/conf/site-443.conf",
         proxyService: "reverse_proxy",
         dataFolders: ["core/mongodb/data", "core/core/data", "core/influxdb/data", "core/hfs/data"],
+        // Pryv's 2019 template, then the written procedure's path.
+        register: {
+            startCommand: ["<confRoot>/run-<name>"],
+            stopCommand: ["<confRoot>/stop-containers"],
+            dnsJson: ["<name>/dns/conf/dns.json", "<name>/dns/dns.json"],
+        },
     },
     "pryv-v1": {
         install: "Pryv.io v1.6-1.9: `pryv/<service>/...`, `run-pryv`, a config follower on every machine",
@@ -67,8 +82,15 @@ export const layouts: Record<LayoutName, Layout> = {
             stopCommand: [...compose("config-follower/config-follower.yml", true), "rm", "--stop", "--force"],
             startCommand: ["<confRoot>/run-config-follower"],
         },
+        register: {
+            startCommand: ["<confRoot>/run-pryv"],
+            stopCommand: [...compose("pryv/pryv.yml", true), "rm", "--stop", "--force"],
+            dnsJson: ["pryv/dns/conf/dns.json"],
+        },
+        platformYml: { leader: "reg-master", file: "config-leader/conf/platform.yml" },
     },
 };
 
-/** A layout's words with the machine's confRoot in place. */
-export const onMachine = (words: string[], confRoot: string): string[] => words.map((word) => word.split("<confRoot>").join(confRoot));
+/** A layout's words with the machine's confRoot (and a register's name) in place. */
+export const onMachine = (words: string[], confRoot: string, name = ""): string[] =>
+    words.map((word) => word.split("<confRoot>").join(confRoot).split("<name>").join(name));

@@ -4,23 +4,30 @@ import * as pulumi from "@pulumi/pulumi";
 import { semanticProblems } from "./checks";
 import { Layout, layouts, onMachine } from "./layouts";
 import { describe, refuse } from "./refuse";
-import { configSchema, defaultDnsJsonPaths, LaidOutConfig, ParsedConfig, ParsedMachine, ParsedRegister } from "./schema";
-import type { Machine, MigrationConfig, ProxySettings, Register } from "./types";
+import { configSchema, LaidOutConfig, ParsedConfig, ParsedMachine, ParsedRegister } from "./schema";
+import type { ConfigFollower, ConfigLeader, Machine, MigrationConfig, ProxySettings, Register } from "./types";
 
-function register(parsed: ParsedRegister, index: number): Register {
+function register(parsed: ParsedRegister, index: number, layout: Layout): Register {
     const { name, dnsJson, dnsServer, ...rest } = parsed;
+    const onRegister = (words: string[]) => onMachine(words, rest.confRoot, name);
     return {
-        ...machine(name, rest, { startCommand: [`${rest.confRoot}/run-${name}`], stopCommand: [`${rest.confRoot}/stop-containers`] }),
-        dnsJsonCandidates: (dnsJson === undefined ? defaultDnsJsonPaths(name) : [dnsJson]).map((file) => `${parsed.confRoot}/${file}`),
+        ...machine(name, rest, { startCommand: onRegister(layout.register.startCommand), stopCommand: onRegister(layout.register.stopCommand) }),
+        ...(layout.configFollower === undefined ? {} : { configFollower: followerOn(layout.configFollower, rest.confRoot) }),
+        dnsJsonCandidates: (dnsJson === undefined ? onRegister(layout.register.dnsJson) : [dnsJson]).map((file) => `${parsed.confRoot}/${file}`),
         dnsJsonSetting: `registers.${index}.dnsJson`,
         dnsServer: dnsServer ?? parsed.host,
     };
 }
 
+const followerOn = (follower: ConfigFollower, confRoot: string): ConfigFollower => ({
+    stopCommand: onMachine(follower.stopCommand, confRoot),
+    startCommand: onMachine(follower.startCommand, confRoot),
+});
+
 function proxySettings(parsed: ParsedConfig["proxy"], source: Machine, layout: Layout): ProxySettings {
     const compose = onMachine(layout.compose, source.confRoot);
     const service = parsed.service ?? layout.proxyService;
-    const follower = parsed.configFollower ?? layout.configFollower;
+    const follower = parsed.configFollower ?? (layout.configFollower && followerOn(layout.configFollower, source.confRoot));
     return {
         siteFile: `${source.confRoot}/${parsed.siteFile ?? layout.siteFile}`,
         testCommand: parsed.testCommand ?? [...compose, "run", "--rm", "--no-deps", service, "nginx", "-t"],
@@ -28,14 +35,7 @@ function proxySettings(parsed: ParsedConfig["proxy"], source: Machine, layout: L
         startCommand: parsed.startCommand ?? [...compose, "up", "-d", "--no-deps", service],
         runningCommand: parsed.runningCommand ?? [...compose, "ps", "--services", "--filter", "status=running"],
         service,
-        ...(follower === undefined
-            ? {}
-            : {
-                  configFollower: {
-                      stopCommand: onMachine(follower.stopCommand, source.confRoot),
-                      startCommand: onMachine(follower.startCommand, source.confRoot),
-                  },
-              }),
+        ...(follower === undefined ? {} : { configFollower: follower }),
         verifyDestCertificate: parsed.verifyDestCertificate,
         trustedCertificate: parsed.trustedCertificate,
     };
@@ -58,6 +58,20 @@ function machine(role: string, parsed: ParsedMachine, defaults: Pick<Machine, "s
 /** A core machine: its commands default to the layout's. */
 const coreMachine = (role: string, parsed: ParsedMachine, layout: Layout): Machine =>
     machine(role, parsed, { startCommand: onMachine(layout.startCommand, parsed.confRoot), stopCommand: onMachine(layout.stopCommand, parsed.confRoot) });
+
+/** Where the dns phase edits the core's address in a layout whose registers read it from the config leader. */
+function configLeader(parsed: ParsedConfig, platformYml: Layout["platformYml"]): ConfigLeader | undefined {
+    const name = parsed.configLeader.register ?? platformYml?.leader;
+    const leader = parsed.registers.find((register) => register.name === name);
+    // Without registers (before the dns phase) there is nothing to edit; configLeaderProblems refuses a leader not among them.
+    if (platformYml === undefined || leader === undefined) return undefined;
+    const { hosting } = parsed.configLeader;
+    return {
+        register: leader.name,
+        platformYml: `${leader.confRoot}/${parsed.configLeader.platformYml ?? platformYml.file}`,
+        ...(hosting === undefined ? {} : { hosting }),
+    };
+}
 
 /** The config with the layout's data folders and site file where it names none. */
 function withLayout(parsed: ParsedConfig, layout: Layout): LaidOutConfig {
@@ -101,7 +115,8 @@ export function parseMigrationConfig(raw: Record<string, unknown>, migrationId: 
         source,
         dest: coreMachine("dest", parsed.dest, layout),
         composeFile: layout.composeFile,
-        registers: parsed.registers.map((parsedRegister, index) => register(parsedRegister, index)),
+        registers: parsed.registers.map((parsedRegister, index) => register(parsedRegister, index, layout)),
+        configLeader: configLeader(parsed, layout.platformYml),
         proxy: proxySettings(parsed.proxy, source, layout),
         healthCheck: parsed.healthCheck,
         sync: { compress: parsed.sync.compress, maxDeletions: parsed.sync.maxDeletions },

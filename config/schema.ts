@@ -131,6 +131,20 @@ export const configKeys = z
         dataFolders: z.array(dataFolder).default([]).refine(foldersAreDisjoint, { message: "expected distinct folders, none inside another" }),
         healthCheck: healthCheckSchema.default({}),
         proxy: proxySchema.default({}),
+        configLeader: z
+            .object({
+                register: z
+                    .string()
+                    .regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, { message: "expected a register's name, like reg-master" })
+                    .optional(),
+                platformYml: relativeFolder.optional(),
+                hosting: z
+                    .string()
+                    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { message: "expected a hosting's key under HOSTINGS_AND_CORES, like hosting1" })
+                    .optional(),
+            })
+            .strict()
+            .default({}),
         registers: z
             .array(registerSchema)
             .default([])
@@ -170,6 +184,3 @@ export type ParsedConfig = z.infer<typeof configSchema>;
 export type LaidOutConfig = ParsedConfig & { proxy: ParsedConfig["proxy"] & { siteFile: string } };
 export type ParsedMachine = z.infer<typeof machineSchema>;
 export type ParsedRegister = z.infer<typeof registerSchema>;
-
-/** Where a register's dns.json is when the config does not say: Pryv's 2019 template, then the written procedure. */
-export const defaultDnsJsonPaths = (name: string): string[] => [`${name}/dns/conf/dns.json`, `${name}/dns/dns.json`];

@@ -25,7 +25,25 @@ export interface Machine {
     stopCommand: string[];
 }
 
+/** Pryv v1's config follower on a machine: at its start it writes the machine's conf/ files from the config leader. */
+export interface ConfigFollower {
+    stopCommand: string[];
+    startCommand: string[];
+}
+
+/** The register that runs Pryv v1's config leader, and where the dns phase edits the core's address there. */
+export interface ConfigLeader {
+    /** The register's name. */
+    register: string;
+    /** platform.yml on it, absolute. */
+    platformYml: string;
+    /** The hosting under HOSTINGS_AND_CORES that holds the core, when several do. */
+    hosting?: string;
+}
+
 export interface Register extends Machine {
+    /** Its config follower (Pryv v1), which writes its dns.json from the config leader's platform.yml: restarted after that file changes. */
+    configFollower?: ConfigFollower;
     /** Where its dns.json may be (absolute): the one configured, or the template's and the seed's, of which prepare takes the one that exists. */
     dnsJsonCandidates: string[];
     /** The setting that says where, for messages. */
@@ -45,7 +63,7 @@ export interface ProxySettings {
     /** nginx's service name, as startCommand and runningCommand name it. */
     service: string;
     /** What rewrites siteFile behind the program's back (Pryv v1's config follower): stopped before the proxy file is written, started again by the undo. */
-    configFollower?: { stopCommand: string[]; startCommand: string[] };
+    configFollower?: ConfigFollower;
     verifyDestCertificate: boolean;
     trustedCertificate: string;
 }
@@ -65,13 +83,15 @@ export interface SyncSettings {
 
 export interface MigrationConfig extends Omit<
     ParsedConfig,
-    "source" | "dest" | "operatorPrivateKey" | "healthCheck" | "proxy" | "registers" | "sync" | "freshDestMaxFiles" | "destLost"
+    "source" | "dest" | "operatorPrivateKey" | "healthCheck" | "proxy" | "registers" | "sync" | "freshDestMaxFiles" | "destLost" | "configLeader"
 > {
     source: Machine;
     dest: Machine;
     /** The core's compose file, relative to confRoot (the layout's): dest must run the images source's runs. */
     composeFile: string;
     registers: Register[];
+    /** Set in a layout whose registers take the core's address from the config leader's platform.yml (pryv-v1): the dns phase edits that file. */
+    configLeader?: ConfigLeader;
     proxy: ProxySettings;
     healthCheck: HealthCheck;
     sync: SyncSettings;

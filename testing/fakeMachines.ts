@@ -2,7 +2,7 @@
 // templates print it on a real machine, with clocks whose every span differs.
 import { defaultDataFolders, folderKey } from "../config";
 import { FolderChanges } from "../components/cutoverReports";
-import { capturedStdout, originalDnsJson, originalSite, sha256 } from "./fixtures";
+import { capturedStdout, originalDnsJson, originalPlatformYml, originalSite, sha256 } from "./fixtures";
 import { FakeOutput } from "./recorder";
 
 const folderOf = (key: string): string => defaultDataFolders.find((folder) => folderKey(folder) === key) ?? key;
@@ -65,11 +65,15 @@ export const fakeMachines: FakeOutput = (name, inputs) => {
         return { stdout: defaultDataFolders.map((folder) => `${folder.replace(/\//g, "_")} ssh-ed25519 AAAA${folder.replace(/\//g, "")}\n`).join("") };
     }
     if (name.endsWith("proxy-original")) return { stdout: capturedStdout(originalSite, "/var/pryv/core/nginx/conf/site-443.conf") };
+    // Pryv v1's config leader: its platform.yml where Pryv's template has it.
+    if (/(^|-)register-platform-[a-z-]+-original$/.test(name))
+        return { stdout: capturedStdout(originalPlatformYml, "/var/pryv/config-leader/conf/platform.yml") };
     // Each register's dns.json where the written procedure has it.
     const register = /-(reg-[a-z]+)-original$/.exec(name)?.[1];
     if (register !== undefined) return { stdout: capturedStdout(originalDnsJson, `/var/pryv/${register}/dns/dns.json`) };
     // A file step prints the digest of what it was given.
-    if (name.endsWith("-site-file") || name.endsWith("-dns-json")) return { stdout: line({ sha256: sha256(String(inputs.stdin)) }) };
+    if (name.endsWith("-site-file") || name.endsWith("-dns-json") || name.endsWith("-platform-yml"))
+        return { stdout: line({ sha256: sha256(String(inputs.stdin)) }) };
     if (name.endsWith("-restart")) return { stdout: line({ restartedAt: 300 }) };
     if (name.endsWith("-answers")) return { stdout: line({ name: "co1.pryv.example.com", answer: "192.0.2.12" }) };
     if (name.endsWith("-names-source")) return { stdout: line({ name: "co1.pryv.example.com", answer: "10.0.0.11" }) };
