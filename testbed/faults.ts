@@ -3,8 +3,9 @@
 // a small filesystem mounted over one of its folders. Also what the fault tests read back
 // from a host since a given moment (the commands sshd ran).
 import * as fs from "fs";
+import { startDockerDaemon } from "./docker/daemon";
 import type { TestHost } from "./index";
-import { namespaceOf, processAlive } from "./network";
+import { HOST_OCTETS, namespaceOf, processAlive } from "./network";
 import { check, run, shq, sleep } from "./shell";
 
 /** Where a host's sshd writes its pid (testbed/host-files.ts, sshdConfig). */
@@ -39,6 +40,19 @@ export async function startSshd(host: TestHost): Promise<void> {
         await sleep(50);
     }
     throw new Error(`sshd of ${host.name} did not come back`);
+}
+
+/**
+ * The host's Docker engine stopped and started again, as at a reboot: its containers
+ * stop with it, and those with restart: always that nobody stopped start again.
+ */
+export async function restartDockerEngine(host: TestHost): Promise<void> {
+    const pidFile = `${host.dir}/run/dockerd.pid`;
+    const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
+    process.kill(pid, "SIGTERM");
+    for (let i = 0; i < 600 && processAlive(pid); i++) await sleep(50);
+    if (processAlive(pid)) throw new Error(`dockerd of ${host.name} did not stop`);
+    await startDockerDaemon(namespaceOf(host.name), host.dir, HOST_OCTETS[host.name]);
 }
 
 /** Every service of the host stopped, as its own stop-containers does, without going through sshd. */

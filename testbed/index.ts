@@ -6,7 +6,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { emptyDatabaseFolders, ensureImage, prepareDockerHost, DockerImage } from "./docker/layout";
+import { composeContext, emptyDatabaseFolders, ensureImage, prepareDockerHost, DockerImage } from "./docker/layout";
+import { convertToV1, v1LeaderStart, v1Start } from "./docker/v1";
 import { layOutHost } from "./layout";
 import { acquireTestHosts, releaseTestHosts } from "./lock";
 import { createBridge, createNamespace, HOST_OCTETS, HostName, hostIp, leftoverRunFolders, namespaceOf, PREFIX, RUN_MARKER, teardownSync } from "./network";
@@ -38,6 +39,8 @@ export interface TestHostsOptions {
     subdomain?: string;
     /** "processes" unless set; see TestHostEngine. */
     engine?: TestHostEngine;
+    /** How the docker hosts are laid out: Pryv's 2019 shape (the default), or Pryv.io v1's (docker/v1.ts). */
+    layout?: "pryv-2019" | "pryv-v1";
 }
 
 export interface TestHost {
@@ -237,6 +240,7 @@ export async function startTestHosts(opts: TestHostsOptions): Promise<TestHosts>
     }
     if (REGISTER_RESERVED_LABELS.includes(subdomain)) throw new Error(`subdomain ${subdomain} is taken by a register entry`);
     // Built (minutes, once per machine) or found before taking the hosts: others may use them meanwhile.
+    if (opts.layout === "pryv-v1" && opts.engine !== "docker") throw new Error("layout pryv-v1 needs engine docker");
     const dockerImage = opts.engine === "docker" ? ensureImage() : undefined;
     await acquireTestHosts();
     await removeLeftoverTestHosts();
@@ -271,13 +275,17 @@ export async function startTestHosts(opts: TestHostsOptions): Promise<TestHosts>
             generateAuditTrail(hosts.source.pathOnHost(AUDIT_TRAIL), users);
             if (dockerImage) emptyDatabaseFolders(hosts.source.confRoot);
         }
-        await Promise.all(
-            started.map(async (h) => {
-                const script = isRegister(h.name) ? `run-${h.name}` : "run-core";
-                const r = await h.exec(`${h.confRoot}/${script}`);
-                if (r.code !== 0) throw new Error(`${script} on ${h.name} failed: ${r.stderr.trim()}`);
-            }),
-        );
+        const mustRun = async (h: TestHost, script: string): Promise<void> => {
+            const r = await h.exec(script);
+            if (r.code !== 0) throw new Error(`${script} on ${h.name} failed: ${r.stderr.trim()}`);
+        };
+        if (opts.layout === "pryv-v1") {
+            for (const h of started) convertToV1(h.name, composeContext(h, dockerImage!), { domain, subdomain });
+            if (hosts["reg-master"]) await mustRun(hosts["reg-master"], v1LeaderStart(hosts["reg-master"].confRoot));
+            await Promise.all(started.map((h) => mustRun(h, v1Start(h.confRoot))));
+        } else {
+            await Promise.all(started.map((h) => mustRun(h, `${h.confRoot}/${isRegister(h.name) ? `run-${h.name}` : "run-core"}`)));
+        }
         return {
             hosts,
             domain,

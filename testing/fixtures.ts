@@ -6,33 +6,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { Machine, MigrationConfig, parseMigrationConfig } from "../config";
 import { Transport } from "../machinery/remoteStep";
 import { serviceCheck, ServiceCheck } from "../machinery/services";
+import { platformYml } from "../testbed/docker/v1";
 import { site443 } from "../testbed/nginx-conf";
 import { registerDnsJson } from "../testbed/register";
 
 /** Files as a 2019 install has them, from the test hosts' own generators. */
 export const originalSite = site443("pryv.example.com", "/var/pryv");
 export const originalDnsJson = registerDnsJson({ domain: "pryv.example.com", subdomain: "co1", coreIp: "10.0.0.11" });
-/** The config leader's platform.yml of a Pryv v1 platform (config-leader/conf/platform.yml), comments as Pryv's template has them. */
-export const originalPlatformYml = `vars:
-  MACHINES_AND_PLATFORM_SETTINGS:
-    name: "Machines and platform settings"
-    settings:
-      DOMAIN:
-        value: pryv.example.com
-        description: "Domain and name of the platform"
-      REGISTER_ADMIN_KEY:
-        value: a-register-admin-key-of-the-platform
-        description: "Admin Key for register machine. Please set a strong cryptographic key."
-      HOSTINGS_AND_CORES:
-        description: "Defines the distribution of cores among the hostings providers"
-        value:
-          hosting1:
-            co1: 
-              ip: 10.0.0.11
-          hosting2:
-            co2:
-              ip: 10.0.0.21
-`;
+/** The config leader's platform.yml of a Pryv v1 platform, from the v1 test hosts' own generator. */
+export const originalPlatformYml = platformYml({ domain: "pryv.example.com", subdomain: "co1", coreIp: "10.0.0.11" });
 export const sha256 = (content: string | Buffer): string => createHash("sha256").update(content).digest("hex");
 /** What file-capture.sh prints for a file holding `content`. */
 export const capturedStdout = (content: string, path: string): string =>

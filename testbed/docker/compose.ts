@@ -15,7 +15,7 @@ const CONTAINER_NODE_MODULES = "/app/node_modules";
 export const CORE_SERVICES = ["reverse_proxy", "core", "hfs", "preview", "core_audit", "mongodb", "influxdb"] as const;
 export type CoreService = (typeof CORE_SERVICES)[number];
 /** Image names of the services (one image, several tags: `docker images` reads like an install's). */
-export const SERVICE_IMAGES = ["nginx", "core", "hfs", "preview", "audit", "mongodb", "influxdb", "dns"] as const;
+export const SERVICE_IMAGES = ["nginx", "core", "hfs", "preview", "audit", "mongodb", "influxdb", "dns", "config-follower", "config-leader"] as const;
 
 export interface ComposeContext {
     machine: string;

@@ -55,6 +55,19 @@ function nodeModules(): string {
     return path.dirname(path.dirname(require.resolve("mongodb/package.json")));
 }
 
+/** What a host's compose files need to know of it. */
+export function composeContext(host: { name: HostName; ip: string; confRoot: string; dir: string }, image: DockerImage): ComposeContext {
+    return {
+        machine: host.name,
+        ip: host.ip,
+        confRoot: host.confRoot,
+        dir: host.dir,
+        imageTag: image.tag,
+        nodeBinary: process.execPath,
+        nodeModules: nodeModules(),
+    };
+}
+
 export interface DockerHostOptions {
     name: HostName;
     namespace: string;
@@ -71,15 +84,7 @@ export interface DockerHostOptions {
  * sessions, starts the host's dockerd and loads the image. Runs before sshd starts.
  */
 export async function prepareDockerHost(o: DockerHostOptions): Promise<DockerDaemon> {
-    const context: ComposeContext = {
-        machine: o.name,
-        ip: o.ip,
-        confRoot: o.confRoot,
-        dir: o.dir,
-        imageTag: o.image.tag,
-        nodeBinary: process.execPath,
-        nodeModules: nodeModules(),
-    };
+    const context = composeContext(o, o.image);
     const stopContainers = `${o.confRoot}/stop-containers`;
     if (isRegister(o.name)) {
         write(`${o.confRoot}/${o.name}.yml`, registerYml(context, o.name));

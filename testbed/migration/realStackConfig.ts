@@ -1,4 +1,4 @@
-import { defaultDataFolders } from "../../config";
+import { defaultDataFolders, layouts } from "../../config";
 import { AUDIT_TRAIL, TestHost, TestHosts } from "..";
 
 /**
@@ -55,4 +55,16 @@ export function realStackConfig(hosts: TestHosts): Record<string, unknown> {
 export const realStackConfigWithDefaultFolders = (hosts: TestHosts): Record<string, unknown> => ({
     ...realStackConfig(hosts),
     dataFolders: defaultDataFolders,
+});
+
+/**
+ * The stack config of a migration between docker test hosts laid out as Pryv.io v1
+ * (startTestHosts({ engine: "docker", layout: "pryv-v1" })): layout pryv-v1 and its
+ * defaults, with hfs's own data folder added as a 1.6 operator does (the test hosts keep
+ * one), and the audit trail.
+ */
+export const v1StackConfig = (hosts: TestHosts): Record<string, unknown> => ({
+    ...realStackConfig(hosts),
+    layout: "pryv-v1",
+    dataFolders: [...layouts["pryv-v1"].dataFolders, "pryv/hfs/data", AUDIT_TRAIL],
 });
