@@ -1,15 +1,16 @@
 // Rehearses a migration on local test hosts with the real engine: Pryv.io's 2019 core
-// shape in containers with real databases (the docker test hosts), the program's own
-// defaults, every phase forward with the engine's own progress display, a check from
-// outside after each, the rollback to the start, a short report, and everything torn
-// down.
+// shape in containers with real databases (the docker test hosts), or Pryv.io v1's with
+// REHEARSAL_LAYOUT=pryv-v1 (config followers, the config leader's platform.yml), the
+// program's own defaults for that layout, every phase forward with the engine's own
+// progress display, a check from outside after each, the rollback to the start, a short
+// report, and everything torn down.
 import { AckedWrite, missingWrites, Outage, Prober } from "../bench/prober";
 import { Phase } from "../config";
 import { databasesIntact, runningServices, startTestHosts, TestHost, TestHosts } from "../testbed";
 import { dnsQuery } from "../testbed/checks";
 import { openMigrationStack } from "../testbed/migration/migrationStack";
 import { eventIdsHeld, servedBy, websocketReaches } from "../testbed/migration/observe";
-import { realStackConfig } from "../testbed/migration/realStackConfig";
+import { realStackConfig, v1StackConfig } from "../testbed/migration/realStackConfig";
 import { seedSeriesProblems, writeSeedSeries } from "../testbed/migration/seedSeries";
 
 type Outputs = Record<string, { value: unknown }>;
@@ -110,15 +111,22 @@ function report(lines: [string, number, string][], cutover: Outputs, finalize: O
     for (const line of databases) console.log(`databases: ${line}`);
 }
 
+const layouts = {
+    "pryv-2019": { install: "Pryv.io's 2019 core", config: realStackConfig },
+    "pryv-v1": { install: "Pryv.io v1 with its config leader and followers", config: v1StackConfig },
+};
+
 async function main(): Promise<void> {
     const sampleSizeMiB = Number(process.env.REHEARSAL_SAMPLE_MIB ?? 40);
+    const layout = process.env.REHEARSAL_LAYOUT ?? "pryv-2019";
+    if (layout !== "pryv-2019" && layout !== "pryv-v1") throw new Error(`REHEARSAL_LAYOUT: expected pryv-2019 or pryv-v1; got ${layout}`);
     console.log(
-        `rehearsal: starting test hosts source, dest, reg-master, reg-slave (Pryv.io's 2019 core in containers, ${sampleSizeMiB} MiB of sample data; ` +
+        `rehearsal: starting test hosts source, dest, reg-master, reg-slave (${layouts[layout].install} in containers, ${sampleSizeMiB} MiB of sample data; ` +
             `a fresh machine builds the image first)`,
     );
-    const hosts = await startTestHosts({ hosts: ["source", "dest", "reg-master", "reg-slave"], engine: "docker", sampleSizeMiB });
+    const hosts = await startTestHosts({ hosts: ["source", "dest", "reg-master", "reg-slave"], engine: "docker", sampleSizeMiB, layout });
     const { source, dest } = hosts.hosts;
-    const migration = await openMigrationStack(hosts, "rehearsal", realStackConfig);
+    const migration = await openMigrationStack(hosts, "rehearsal", layouts[layout].config);
     const lines: [string, number, string][] = [];
     const outputsAt: Record<string, Outputs> = {};
     const databases: string[] = [];
@@ -126,7 +134,7 @@ async function main(): Promise<void> {
     try {
         await writeSeedSeries(hosts, source, USERS);
         // A new machine with Pryv.io installed, not running: prepare's check starts it.
-        await dest.exec(`${dest.confRoot}/stop-containers`);
+        await dest.exec(dest.stopServicesCommand);
         for (const step of steps) {
             console.log(`\n=== rehearsal: ${step.title} (pulumi up with phase ${step.phase}) ===`);
             const started = Date.now();
@@ -153,8 +161,8 @@ async function main(): Promise<void> {
         }
         if (usersOutage === undefined) throw new Error("the cutover ran without the prober");
         // The serving machine's own databases, checked as the others were: stopped.
-        const stopped = await source.exec(`${source.confRoot}/stop-containers`);
-        if (stopped.code !== 0) throw new Error(`stop-containers on source: ${stopped.stderr}`);
+        const stopped = await source.exec(source.stopServicesCommand);
+        if (stopped.code !== 0) throw new Error(`${source.stopServicesCommand} on source: ${stopped.stderr}`);
         const intact = await databasesIntact(source);
         if (!intact.ok) throw new Error(`source's databases fail their own checks at the end: ${intact.output}`);
         databases.push(`at the end, source's, stopped: ${intact.output}`);

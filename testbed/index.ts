@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { composeContext, emptyDatabaseFolders, ensureImage, prepareDockerHost, DockerImage } from "./docker/layout";
-import { convertToV1, v1LeaderStart, v1Start } from "./docker/v1";
+import { convertToV1, v1LeaderStart, v1Start, v1StopServices } from "./docker/v1";
 import { layOutHost } from "./layout";
 import { acquireTestHosts, releaseTestHosts } from "./lock";
 import { createBridge, createNamespace, HOST_OCTETS, HostName, hostIp, leftoverRunFolders, namespaceOf, PREFIX, RUN_MARKER, teardownSync } from "./network";
@@ -52,6 +52,12 @@ export interface TestHost {
     hostKey: string;
     /** This host's PRYV_CONF_ROOT. */
     confRoot: string;
+    /** Where the services' folders are: <confRoot>/core (Pryv's 2019 layout), <confRoot>/pryv (v1). */
+    servicesFolder: string;
+    /** The Docker network where the databases' compose names resolve: the compose project's (the compose file's folder), or the one Pryv v1's files name. */
+    backendNetwork: string;
+    /** Shell text that stops every service of the core, as the layout's stop command does (dest before prepare). */
+    stopServicesCommand: string;
     /** The host's private folder: logs, pids, root's home. */
     dir: string;
     engine: TestHostEngine;
@@ -202,6 +208,9 @@ async function startHost(
         user: "root",
         hostKey,
         confRoot,
+        servicesFolder: `${confRoot}/core`,
+        backendNetwork: `${path.basename(confRoot)}_backend`,
+        stopServicesCommand: `${confRoot}/stop-containers`,
         dir,
         engine: daemon ? "docker" : "processes",
         dockerHost: daemon?.dockerHost,
@@ -280,7 +289,12 @@ export async function startTestHosts(opts: TestHostsOptions): Promise<TestHosts>
             if (r.code !== 0) throw new Error(`${script} on ${h.name} failed: ${r.stderr.trim()}`);
         };
         if (opts.layout === "pryv-v1") {
-            for (const h of started) convertToV1(h.name, composeContext(h, dockerImage!), { domain, subdomain });
+            for (const h of started) {
+                convertToV1(h.name, composeContext(h, dockerImage!), { domain, subdomain });
+                h.servicesFolder = `${h.confRoot}/pryv`;
+                h.backendNetwork = "pryv_backend";
+                h.stopServicesCommand = v1StopServices(h.confRoot);
+            }
             if (hosts["reg-master"]) await mustRun(hosts["reg-master"], v1LeaderStart(hosts["reg-master"].confRoot));
             await Promise.all(started.map((h) => mustRun(h, v1Start(h.confRoot))));
         } else {

@@ -150,7 +150,7 @@ export async function inBackend(host: TestHost, script: string, timeoutMs = 6000
     const tag = tags.stdout.split("\n").filter(Boolean)[0];
     if (!tag) throw new Error(`no pryvmig/core image on ${host.name}`);
     const nodeModules = path.dirname(path.dirname(require.resolve("mongodb/package.json")));
-    const network = `${path.basename(host.confRoot)}_backend`; // compose's project: the folder of core.yml
+    const network = host.backendNetwork;
     const r = await docker(
         d,
         [
@@ -214,7 +214,7 @@ function filesEndingWith(folder: string, suffix: string): string[] {
 }
 
 /** InfluxDB's TSM files on the host (the cache is written to them once a shard is cold). */
-export const influxTsmFiles = (host: TestHost): string[] => filesEndingWith(`${host.confRoot}/core/influxdb/data/data`, ".tsm");
+export const influxTsmFiles = (host: TestHost): string[] => filesEndingWith(`${host.servicesFolder}/influxdb/data/data`, ".tsm");
 
 /**
  * Waits until InfluxDB has written its cache to TSM files (the compose file sets a 2 s
@@ -228,7 +228,7 @@ export async function waitForTsmFiles(host: TestHost, databases: string[] = [], 
         if (files.length > 0 && missing.length === 0) return files;
         if (Date.now() > deadline) {
             throw new Error(
-                `no TSM file under ${host.confRoot}/core/influxdb/data/data${missing.length ? ` for ${missing.join(", ")}` : ""} within ${timeoutMs} ms`,
+                `no TSM file under ${host.servicesFolder}/influxdb/data/data${missing.length ? ` for ${missing.join(", ")}` : ""} within ${timeoutMs} ms`,
             );
         }
         await sleep(250);
@@ -245,7 +245,7 @@ export interface CheckResult {
  * every TSM block's checksum. ok when it exits 0 and reports no broken block.
  */
 export async function influxVerify(host: TestHost): Promise<CheckResult> {
-    const r = await run(INFLUX_INSPECT, ["verify", "-dir", `${host.confRoot}/core/influxdb/data`]);
+    const r = await run(INFLUX_INSPECT, ["verify", "-dir", `${host.servicesFolder}/influxdb/data`]);
     const output = `${r.stdout}${r.stderr}`.trim();
     return { ok: r.code === 0 && /Broken Blocks: 0 \/ [1-9]/.test(output), output };
 }
@@ -256,7 +256,7 @@ export async function influxVerify(host: TestHost): Promise<CheckResult> {
  * owned by root beside it, which FerretDB (uid 999) could not open afterwards.
  */
 export async function sqliteIntegrity(host: TestHost): Promise<CheckResult & { files: string[] }> {
-    const folder = `${host.confRoot}/core/mongodb/data`;
+    const folder = `${host.servicesFolder}/mongodb/data`;
     const files = filesEndingWith(folder, ".sqlite");
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "pryvmig-sqlite-check-"));
     const lines: string[] = [];

@@ -206,3 +206,6 @@ export const v1LeaderStart = (confRoot: string): string => `${confRoot}/run-conf
 for i in $(seq 150); do curl -fsS -H 'Authorization: core' http://${hostIp("reg-master")}:${LEADER_PORT}/conf >/dev/null 2>&1 && exit 0; sleep 0.2; done
 echo "the config leader does not answer" >&2
 exit 1`;
+
+/** Stops every service of a v1 machine but its follower, as layout pryv-v1's stop command does (stop-pryv's down fails while the follower runs). */
+export const v1StopServices = (confRoot: string): string => `env PRYV_CONF_ROOT=${confRoot} docker-compose -f ${confRoot}/pryv/pryv.yml rm --stop --force`;

@@ -27,7 +27,7 @@ export async function writeEvent(hosts: TestHosts, through: TestHost, user: stri
 }
 
 export function writesOf(host: TestHost, user: string): string {
-    const file = `${host.confRoot}/core/core/data/${user}/fixture-writes.jsonl`;
+    const file = `${host.servicesFolder}/core/data/${user}/fixture-writes.jsonl`;
     return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
 }
 

@@ -133,7 +133,7 @@ export class Workload {
         const audit = path.join(this.through.pathOnHost(AUDIT_TRAIL), "churnuser", "audit.log");
         fs.mkdirSync(path.dirname(audit), { recursive: true });
         fs.appendFileSync(audit, `${new Date().toISOString()} churnuser events.create ok ${i}\n`);
-        const folder = `${this.through.confRoot}/core/core/data/churnuser/attachments`;
+        const folder = `${this.through.servicesFolder}/core/data/churnuser/attachments`;
         if (!fs.existsSync(folder)) {
             fs.mkdirSync(folder, { recursive: true });
             for (const dir of [path.dirname(folder), folder]) fs.chownSync(dir, PRYV_UID, PRYV_UID);
