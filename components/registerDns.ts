@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Register } from "../config";
 import { editDnsJson } from "../machinery/dnsJsonEdit";
-import { fileContentScript, restartScript, restoreScript } from "../machinery/machineFile";
+import { addressChangeLine, fileContentScript, restartScript, restoreScript } from "../machinery/machineFile";
 import { captureFile, manageFile } from "../machinery/managedFile";
 import { declareStep, StepDefinition, Transport } from "../machinery/remoteStep";
 
@@ -66,15 +66,11 @@ export class RegisterDns extends pulumi.ComponentResource {
                     script: dnsJson.apply((path) => restoreScript(path, migrationId, restart, restartMarker)),
                 },
                 content: edit.apply(({ content }) => content),
-                script: pulumi.all([dnsJson, originalDigest, change]).apply(([path, sha256, { key, previousIp, newIp }]) =>
+                script: pulumi.all([dnsJson, originalDigest, change]).apply(([path, sha256, planned]) =>
                     fileContentScript({
                         path,
                         original: { sha256 },
-                        changes: [
-                            args.active
-                                ? `${key}: ${JSON.stringify(previousIp)} => ${JSON.stringify(newIp)}; every other value as read (the content is secret in the state: it holds the register's keys).`
-                                : `${key}: ${JSON.stringify(previousIp)}, as read (the content is secret in the state: it holds the register's keys).`,
-                        ],
+                        changes: [addressChangeLine(planned, { active: args.active, unchanged: "every other value", holds: "the register's keys" })],
                     }),
                 ),
                 after: args.after,

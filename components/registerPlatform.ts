@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigLeader, Register } from "../config";
-import { fileContentScript, restoreScript } from "../machinery/machineFile";
+import { addressChangeLine, fileContentScript, restoreScript } from "../machinery/machineFile";
 import { captureFile, manageFile } from "../machinery/managedFile";
 import { editPlatformYml } from "../machinery/platformYmlEdit";
 import { declareStep, StepDefinition, Transport, undoRecord } from "../machinery/remoteStep";
@@ -94,15 +94,11 @@ export class RegisterPlatform extends pulumi.ComponentResource {
                 script: restoreScript(path, migrationId),
             },
             content: edit.apply(({ content }) => content),
-            script: pulumi.all([originalDigest, change]).apply(([sha256, { key, previousIp, newIp }]) =>
+            script: pulumi.all([originalDigest, change]).apply(([sha256, planned]) =>
                 fileContentScript({
                     path,
                     original: { sha256 },
-                    changes: [
-                        args.active
-                            ? `${key}: ${JSON.stringify(previousIp)} => ${JSON.stringify(newIp)}; every other byte as read (the content is secret in the state: it holds the platform's keys).`
-                            : `${key}: ${JSON.stringify(previousIp)}, as read (the content is secret in the state: it holds the platform's keys).`,
-                    ],
+                    changes: [addressChangeLine(planned, { active: args.active, unchanged: "every other byte", holds: "the platform's keys" })],
                 }),
             ),
             after: [...args.after, ...restartsBack],

@@ -56,3 +56,14 @@ export function restoreScript(path: string, migrationId: string, after: string[]
 export function restartScript(path: string, migrationId: string, commands: string[][], restartMarker: string): string {
     return render("restart-after-change.sh", { path, migrationId, commands, restartMarker });
 }
+
+/** What a file step's script says of the one address it sets in a file whose content is secret in the state (dns.json, platform.yml). */
+export function addressChangeLine(
+    change: { key: string; previousIp: string; newIp: string },
+    o: { active: boolean; unchanged: string; holds: string },
+): string {
+    const secret = `(the content is secret in the state: it holds ${o.holds}).`;
+    return o.active
+        ? `${change.key}: ${JSON.stringify(change.previousIp)} => ${JSON.stringify(change.newIp)}; ${o.unchanged} as read ${secret}`
+        : `${change.key}: ${JSON.stringify(change.previousIp)}, as read ${secret}`;
+}

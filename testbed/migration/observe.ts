@@ -3,7 +3,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import { databaseEvents, TestHost, TestHosts } from "..";
 import { folderPath } from "../../config";
-import { httpsRequest, websocketUpgrade } from "../checks";
+import { dnsQuery, httpsRequest, websocketUpgrade } from "../checks";
 import { shq } from "../shell";
 
 /** Which machine's core stand-in answers <name> through `host`'s nginx, or why none does. */
@@ -61,3 +61,14 @@ export const databaseFilesHold = async (host: TestHost, folder: string, text: st
 
 /** A data folder of the host, from this machine's side: in its confRoot, or its own copy of a folder outside it (the audit trail). */
 export const dataFolderOn = (host: TestHost, folder: string): string => host.pathOnHost(folderPath(host.confRoot, folder));
+
+/** Each register's answer for the core, asked as the operator's machine would; retried (20 s at most) while its DNS container restarts. */
+export const registerAnswers = async (hosts: TestHosts, registers: TestHost[], expected: string): Promise<string[][]> =>
+    Promise.all(
+        registers.map(async (register) => {
+            let answer: string[] = [];
+            for (let i = 0; i < 40 && answer[0] !== expected; i++)
+                answer = await dnsQuery(register.ip, `${hosts.subdomain}.${hosts.domain}`, 500).catch(() => []);
+            return answer;
+        }),
+    );

@@ -7,11 +7,10 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import { docker, startTestHosts, TestHost, TestHosts } from "../../testbed";
-import { dnsQuery } from "../../testbed/checks";
 import { platformYml, v1Site443 } from "../../testbed/docker/v1";
 import { restartDockerEngine } from "../../testbed/faults";
 import { MigrationStack, openMigrationStack } from "../../testbed/migration/migrationStack";
-import { servedBy } from "../../testbed/migration/observe";
+import { registerAnswers, servedBy } from "../../testbed/migration/observe";
 import { v1StackConfig } from "../../testbed/migration/realStackConfig";
 import { sleep } from "../../testbed/shell";
 
@@ -22,21 +21,11 @@ describe("layout pryv-v1 on the docker test hosts: config followers, the config 
     let source: TestHost;
     let dest: TestHost;
     let registers: TestHost[];
-    const coreName = () => `${th.subdomain}.${th.domain}`;
     const platformFile = () => `${th.hosts["reg-master"].confRoot}/config-leader/conf/platform.yml`;
     const siteFile = () => `${source.confRoot}/pryv/nginx/conf/site-443.conf`;
     const platformNaming = (coreIp: string) => platformYml({ domain: th.domain, subdomain: th.subdomain, coreIp });
     const containers = async (host: TestHost): Promise<string[]> =>
         (await docker({ dockerHost: host.dockerHost ?? "" }, ["ps", "--format", "{{.Names}}"])).stdout.split("\n").filter(Boolean).sort();
-    /** Each register's answer for the core, retried while its DNS container restarts. */
-    const registerAnswers = async (expected: string): Promise<string[][]> =>
-        Promise.all(
-            registers.map(async (register) => {
-                let answer: string[] = [];
-                for (let i = 0; i < 40 && answer[0] !== expected; i++) answer = await dnsQuery(register.ip, coreName(), 500).catch(() => []);
-                return answer;
-            }),
-        );
     const up = async (phase: Parameters<MigrationStack["up"]>[0]): Promise<void> => {
         const log: string[] = [];
         const result = await migration.up(phase, {}, (text) => log.push(text));
@@ -68,7 +57,7 @@ describe("layout pryv-v1 on the docker test hosts: config followers, the config 
         await up("warm-sync");
         assert.equal(await servedBy(th, source), "source");
         assert.ok((await containers(source)).includes("pryvio_config_follower"));
-        assert.deepEqual(await registerAnswers(source.ip), [[source.ip], [source.ip]]);
+        assert.deepEqual(await registerAnswers(th, registers, source.ip), [[source.ip], [source.ip]]);
     });
 
     it("cutover: source's follower is gone and source proxies to dest, even after a reboot of source's Docker engine", async () => {
@@ -97,7 +86,7 @@ describe("layout pryv-v1 on the docker test hosts: config followers, the config 
             };
             assert.equal(dnsJson.net.hostings.hosting1[th.subdomain].ip, dest.ip, register.name);
         }
-        assert.deepEqual(await registerAnswers(dest.ip), [[dest.ip], [dest.ip]]);
+        assert.deepEqual(await registerAnswers(th, registers, dest.ip), [[dest.ip], [dest.ip]]);
         assert.equal(await servedBy(th, source), "dest");
     });
 
@@ -107,6 +96,6 @@ describe("layout pryv-v1 on the docker test hosts: config followers, the config 
         assert.equal(fs.readFileSync(siteFile(), "utf8"), v1Site443(th.domain));
         assert.equal(await servedBy(th, source), "source");
         assert.ok((await containers(source)).includes("pryvio_config_follower"));
-        assert.deepEqual(await registerAnswers(source.ip), [[source.ip], [source.ip]]);
+        assert.deepEqual(await registerAnswers(th, registers, source.ip), [[source.ip], [source.ip]]);
     });
 });

@@ -23,10 +23,10 @@ import {
     waitForCore,
     waitForTsmFiles,
 } from "../../testbed";
-import { dnsQuery, treeManifest } from "../../testbed/checks";
+import { treeManifest } from "../../testbed/checks";
 import { run, sleep } from "../../testbed/shell";
 import { MigrationStack, openMigrationStack } from "../../testbed/migration/migrationStack";
-import { dataFolderOn, eventIdsHeld, servedBy, websocketReaches } from "../../testbed/migration/observe";
+import { dataFolderOn, eventIdsHeld, registerAnswers, servedBy, websocketReaches } from "../../testbed/migration/observe";
 import { realDataFolders, realStackConfig } from "../../testbed/migration/realStackConfig";
 import { seedSeriesProblems, writeSeedSeries } from "../../testbed/migration/seedSeries";
 import { LIVE_SERIES, USERS, Workload } from "../../testbed/migration/workload";
@@ -55,16 +55,6 @@ describe("migration on the docker test hosts: the program's defaults on Pryv's 2
         assert.equal(r.code, 0, `${host.name}: ${command}: ${r.stderr}${r.stdout}`);
         return r.stdout;
     };
-    const coreName = () => `${th.subdomain}.${th.domain}`;
-    /** Each register's answer for the core, asked as the operator's machine would; retried while its DNS container restarts. */
-    const registerAnswers = async (expected: string): Promise<string[][]> =>
-        Promise.all(
-            registers.map(async (register) => {
-                let answer: string[] = [];
-                for (let i = 0; i < 40 && answer[0] !== expected; i++) answer = await dnsQuery(register.ip, coreName(), 500).catch(() => []);
-                return answer;
-            }),
-        );
     /** State.StartedAt and State.FinishedAt of each of the host's compose services' containers, in ms. */
     const containerTimes = async (host: TestHost): Promise<Map<string, { started: number; finished: number; running: boolean }>> => {
         const daemon = { dockerHost: host.dockerHost ?? "" };
@@ -318,14 +308,14 @@ describe("migration on the docker test hosts: the program's defaults on Pryv's 2
 
     it("dns: every register answers dest's IP", async () => {
         await up("dns");
-        assert.deepEqual(await registerAnswers(dest.ip), [[dest.ip], [dest.ip]]);
+        assert.deepEqual(await registerAnswers(th, registers, dest.ip), [[dest.ip], [dest.ip]]);
         workload.assertHealthy();
         assert.equal(await servedBy(th, source), "dest");
     });
 
     it("rollback to cutover: the registers answer source's IP again", async () => {
         await up("cutover");
-        assert.deepEqual(await registerAnswers(source.ip), [[source.ip], [source.ip]]);
+        assert.deepEqual(await registerAnswers(th, registers, source.ip), [[source.ip], [source.ip]]);
         workload.assertHealthy();
     });
 
