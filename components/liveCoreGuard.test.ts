@@ -100,25 +100,36 @@ for (const executor of executors) {
             assert.doesNotMatch(scriptsOf(resources, "guard-reg-master-tools").create, /rsync --version/);
         });
 
-        it("a layout's commands and compose file: Pryv v1's config follower checked on source, its compose file measured", async () => {
-            const config = parseMigrationConfig(rawConfig({ layout: "pryv-v1", registers: [] }), "unit");
+        it("a layout's commands and compose file: Pryv v1's config followers checked on source and on each register, its compose file measured", async () => {
+            const config = parseMigrationConfig(rawConfig({ layout: "pryv-v1", proxy: {} }), "unit");
             const { resources } = await make(executor, {
                 source: config.source,
                 dest: config.dest,
                 proxy: config.proxy,
                 composeFile: config.composeFile,
-                registers: [],
+                registers: config.registers,
             });
-            const commands = scriptsOf(resources, "guard-source-tools")
-                .create.split("\n")
-                .filter((line) => line.startsWith("command -v '"));
-            assert.deepEqual(commands.slice(0, 2), [
-                `command -v '/var/pryv/run-pryv' >/dev/null || missing+=('source.startCommand'": "'/var/pryv/run-pryv'" (not found or not executable)")`,
-                `command -v 'docker-compose' >/dev/null || missing+=('source.stopCommand'": "'docker-compose'" (not found or not executable)")`,
+            const commands = (name: string) =>
+                scriptsOf(resources, name)
+                    .create.split("\n")
+                    .filter((line) => line.startsWith("command -v '"));
+            const present = (setting: string, program: string) =>
+                `command -v '${program}' >/dev/null || missing+=('${setting}'": "'${program}'" (not found or not executable)")`;
+            assert.deepEqual(commands("guard-source-tools"), [
+                present("source.startCommand", "/var/pryv/run-pryv"),
+                present("source.stopCommand", "docker-compose"),
+                present("proxy.testCommand", "docker-compose"),
+                present("proxy.startCommand", "docker-compose"),
+                present("proxy.runningCommand", "docker-compose"),
+                present("proxy.configFollower.stopCommand", "docker-compose"),
+                present("proxy.configFollower.startCommand", "/var/pryv/run-config-follower"),
+                present("healthCheck.command", "curl"),
             ]);
-            assert.deepEqual(commands.slice(5, 7), [
-                `command -v 'docker-compose' >/dev/null || missing+=('proxy.configFollower.stopCommand'": "'docker-compose'" (not found or not executable)")`,
-                `command -v '/var/pryv/run-config-follower' >/dev/null || missing+=('proxy.configFollower.startCommand'": "'/var/pryv/run-config-follower'" (not found or not executable)")`,
+            assert.deepEqual(commands("guard-reg-slave-tools"), [
+                present("registers.1.startCommand", "/var/pryv/run-pryv"),
+                present("registers.1.stopCommand", "docker-compose"),
+                present("registers.1.configFollower.stopCommand", "docker-compose"),
+                present("registers.1.configFollower.startCommand", "/var/pryv/run-config-follower"),
             ]);
             assert.match(scriptsOf(resources, "guard-source-data").create, /^compose_file='\/var\/pryv\/pryv\/pryv\.yml'$/m);
         });

@@ -1,6 +1,6 @@
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
-import { Machine, ProxySettings, Register } from "../config";
+import { ConfigFollower, Machine, ProxySettings, Register } from "../config";
 import { declareStep, jsonLines, Transport } from "../machinery/remoteStep";
 import { ServiceCheck, sourceServesScript } from "../machinery/services";
 import { render } from "../machinery/templates";
@@ -46,6 +46,14 @@ interface SourceData {
 /** The program a command runs: past `env` and its NAME=value words (Pryv v1's compose files read PRYV_CONF_ROOT). */
 const programOf = (words: string[]): string =>
     words[0] !== "env" ? words[0] : (words.slice(1).find((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word)) ?? "env");
+/** A config follower's commands (Pryv v1), under the setting that names them. */
+const followerCommands = (setting: string, follower: ConfigFollower | undefined): [string, string[]][] =>
+    follower === undefined
+        ? []
+        : [
+              [`${setting}.stopCommand`, follower.stopCommand],
+              [`${setting}.startCommand`, follower.startCommand],
+          ];
 const programsOf = (commands: [string, string[]][]) => commands.map(([setting, words]) => ({ setting, program: programOf(words) }));
 
 /**
@@ -91,12 +99,7 @@ export class LiveCoreGuard extends pulumi.ComponentResource {
                     ["proxy.testCommand", args.proxy.testCommand],
                     ["proxy.startCommand", args.proxy.startCommand],
                     ["proxy.runningCommand", args.proxy.runningCommand],
-                    ...(args.proxy.configFollower === undefined
-                        ? []
-                        : ([
-                              ["proxy.configFollower.stopCommand", args.proxy.configFollower.stopCommand],
-                              ["proxy.configFollower.startCommand", args.proxy.configFollower.startCommand],
-                          ] as [string, string[]][])),
+                    ...followerCommands("proxy.configFollower", args.proxy.configFollower),
                     ...checkProgram,
                 ],
             }),
@@ -111,6 +114,7 @@ export class LiveCoreGuard extends pulumi.ComponentResource {
                     commands: [
                         [`registers.${index}.startCommand`, register.startCommand],
                         [`registers.${index}.stopCommand`, register.stopCommand],
+                        ...followerCommands(`registers.${index}.configFollower`, register.configFollower),
                     ],
                 }),
             ),

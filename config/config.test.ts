@@ -138,9 +138,24 @@ describe("config", () => {
             dnsServer: "10.0.0.14",
         });
         const named = parseMigrationConfig(
-            rawConfig({ layout: "pryv-v1", configLeader: { register: "reg-slave", platformYml: "leader/platform.yml", hosting: "hosting2" } }),
+            rawConfig({
+                layout: "pryv-v1",
+                configLeader: { register: "reg-slave", platformYml: "leader/platform.yml", hosting: "hosting2" },
+                registers: [
+                    {
+                        name: "reg-slave",
+                        host: "10.0.0.14",
+                        hostKey: registerHostKeys[1],
+                        configFollower: { stopCommand: ["/var/pryv/stop-config-follower"], startCommand: ["/var/pryv/run-config-follower"] },
+                    },
+                ],
+            }),
             "unit",
         );
+        assert.deepEqual(named.registers[0].configFollower, {
+            stopCommand: ["/var/pryv/stop-config-follower"],
+            startCommand: ["/var/pryv/run-config-follower"],
+        });
         assert.deepEqual(named.configLeader, { register: "reg-slave", platformYml: "/var/pryv/leader/platform.yml", hosting: "hosting2" });
         assert.equal(parseMigrationConfig(rawConfig(), "unit").configLeader, undefined);
     });

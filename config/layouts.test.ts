@@ -14,13 +14,23 @@ const rows: [string, (layout: Layout) => string][] = [
     ["`proxy.siteFile`", (layout) => `\`${layout.siteFile}\``],
     ["`proxy.service`", (layout) => `\`${layout.proxyService}\``],
     [
-        "`proxy.configFollower`",
+        "`proxy.configFollower`, `registers.N.configFollower`",
         (layout) =>
             layout.configFollower === undefined
                 ? "none"
                 : `stop ${words(layout.configFollower.stopCommand)}, start ${words(layout.configFollower.startCommand)}`,
     ],
     ["`dataFolders`", (layout) => layout.dataFolders.map((folder) => `\`${folder}\``).join(", ")],
+    ["`registers.N` `.startCommand`", (layout) => words(layout.register.startCommand)],
+    ["`registers.N` `.stopCommand`", (layout) => words(layout.register.stopCommand)],
+    ["`registers.N.dnsJson`", (layout) => layout.register.dnsJson.map((file) => `\`${file}\``).join(" or ")],
+    [
+        "where the dns phase sets the core's address",
+        (layout) =>
+            layout.platformYml === undefined
+                ? "each register's `dnsJson`"
+                : `\`${layout.platformYml.file}\` on \`configLeader.register\` (\`${layout.platformYml.leader}\`)`,
+    ],
 ];
 
 /** The cells of the table under `heading` in the README, trimmed. */

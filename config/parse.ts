@@ -8,11 +8,12 @@ import { configSchema, LaidOutConfig, ParsedConfig, ParsedMachine, ParsedRegiste
 import type { ConfigFollower, ConfigLeader, Machine, MigrationConfig, ProxySettings, Register } from "./types";
 
 function register(parsed: ParsedRegister, index: number, layout: Layout): Register {
-    const { name, dnsJson, dnsServer, ...rest } = parsed;
+    const { name, dnsJson, dnsServer, configFollower, ...rest } = parsed;
+    const follower = configFollower ?? (layout.configFollower && followerOn(layout.configFollower, rest.confRoot));
     const onRegister = (words: string[]) => onMachine(words, rest.confRoot, name);
     return {
         ...machine(name, rest, { startCommand: onRegister(layout.register.startCommand), stopCommand: onRegister(layout.register.stopCommand) }),
-        ...(layout.configFollower === undefined ? {} : { configFollower: followerOn(layout.configFollower, rest.confRoot) }),
+        ...(follower === undefined ? {} : { configFollower: follower }),
         dnsJsonCandidates: (dnsJson === undefined ? onRegister(layout.register.dnsJson) : [dnsJson]).map((file) => `${parsed.confRoot}/${file}`),
         dnsJsonSetting: `registers.${index}.dnsJson`,
         dnsServer: dnsServer ?? parsed.host,

@@ -52,6 +52,9 @@ const argv = z
     )
     .min(1, { message: "expected a command as a non-empty list of words" });
 
+/** Pryv v1's config follower on a machine: how it is stopped and started. */
+const configFollowerSchema = z.object({ stopCommand: argv, startCommand: argv }).strict();
+
 const machineSchema = z
     .object({
         host,
@@ -78,7 +81,7 @@ const proxySchema = z
             .string()
             .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: "expected the compose service name of nginx, like reverse_proxy" })
             .optional(),
-        configFollower: z.object({ stopCommand: argv, startCommand: argv }).strict().optional(),
+        configFollower: configFollowerSchema.optional(),
         verifyDestCertificate: z.boolean().default(true),
         trustedCertificate: absolutePath.default("/etc/ssl/certs/ca-certificates.crt"),
     })
@@ -86,6 +89,7 @@ const proxySchema = z
 
 const registerSchema = machineSchema
     .extend({
+        configFollower: configFollowerSchema.optional(),
         name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, { message: "expected a short lower-case name like reg-master" }),
         dnsJson: relativeFolder.optional(),
         dnsServer: host.optional(),
