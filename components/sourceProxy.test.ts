@@ -118,28 +118,28 @@ for (const executor of executors) {
             assert.match(script, new RegExp(`^if \\[ "\\$\\(sha256sum < "\\$baseline" \\| cut -d' ' -f1\\)" != '${sha256(originalSite)}' \\]; then$`, "m"));
         });
 
-        it("with a config follower on source (Pryv v1), records its restart, stops it, and only then writes the proxy file", async () => {
+        it("with a config follower on source (Pryv v1): source's undo, then the follower's, its stop, and only then the proxy file (on rollback the follower runs before source's services restart)", async () => {
             const follower = { stopCommand: ["/var/pryv/stop-follower", "now"], startCommand: ["/var/pryv/run-config-follower"] };
             const { resources, component } = await make(executor, true, { ...config.proxy, configFollower: follower });
             assert.deepEqual(
                 childrenOf(resources, "proxy").map((step) => [step.name, step.type, hostOf(step), step.dependsOn]),
                 [
                     ["proxy-original", stepType[executor], "10.0.0.11", []],
-                    ["proxy-config-follower-back", stepType[executor], "10.0.0.11", ["warm-rounds"]],
+                    ["proxy-source-back", stepType[executor], "10.0.0.11", ["warm-rounds"]],
+                    ["proxy-config-follower-back", stepType[executor], "10.0.0.11", ["proxy-source-back"]],
                     ["proxy-config-follower-stopped", stepType[executor], "10.0.0.11", ["proxy-config-follower-back"]],
-                    ["proxy-source-back", stepType[executor], "10.0.0.11", ["warm-rounds", "proxy-config-follower-stopped"]],
-                    ["proxy-site-file", stepType[executor], "10.0.0.11", ["proxy-source-back"]],
+                    ["proxy-site-file", stepType[executor], "10.0.0.11", ["proxy-config-follower-stopped"]],
                 ],
             );
             const back = scriptsOf(resources, "proxy-config-follower-back");
             assert.equal(
                 back.create,
                 "# Does nothing now: recorded before source's config follower is stopped, so that its undo runs whatever a crash interrupts.\n" +
-                    `echo ${shellQuote("on rollback, after source is back: source's config follower started again")}\n`,
+                    `echo ${shellQuote("on rollback, before source's services restart: source's config follower started again")}\n`,
             );
             assert.equal(
                 back.delete,
-                "# Starts source's config follower again, after source's own undo (its original nginx file back, its services restarted): at its start it writes conf/ from the config leader, as before the migration. Starting a follower that runs changes nothing.\n" +
+                "# Starts source's config follower again, before source's own undo puts its original nginx file back and restarts its services: that file's upstream of the follower must resolve for nginx to start. At its start the follower writes conf/ from the config leader, the original site-443.conf among them, as before the migration. Starting a follower that runs changes nothing.\n" +
                     "# services: starts the config follower\n'/var/pryv/run-config-follower'\necho \"source's config follower started\"\n",
             );
             const stopped = scriptsOf(resources, "proxy-config-follower-stopped");
@@ -149,7 +149,7 @@ for (const executor of executors) {
                 /\n# services: stops the config follower\n'\/var\/pryv\/stop-follower' 'now'\necho "source's config follower stopped"\n$/,
             );
             assert.equal(resources.get("proxy-config-follower-stopped")!.inputs.delete, undefined, "its undo is config-follower-back's");
-            assert.deepEqual(component.switched.map(nameOf), ["proxy-source-back", "proxy-site-file"]);
+            assert.deepEqual(component.switched.map(nameOf), ["proxy-source-back", "proxy-config-follower-stopped", "proxy-site-file"]);
         });
 
         it("before the cutover, leaves a config follower running", async () => {

@@ -28,8 +28,9 @@ export interface SourceProxyArgs {
  * with nginx -t before it stays. So the cutover's preview shows the change as a line diff,
  * and a rollback's the reverse. The undo of the whole cutover on source (original file,
  * services restarted) is in the state before the file changes. A config follower that
- * would write the original file back (Pryv v1) is stopped first, its undo recorded before,
- * so that it starts again after source's own undo.
+ * would write the original file back (Pryv v1) is stopped after that undo is recorded and
+ * before the file changes, its own undo recorded first, so that on rollback it runs
+ * again before source's services restart.
  */
 export class SourceProxy extends pulumi.ComponentResource {
     public readonly renderedFile: pulumi.Output<string>;
@@ -61,20 +62,24 @@ export class SourceProxy extends pulumi.ComponentResource {
         this.replaced = layout.apply((site) => site.replaced);
 
         const follower = settings.configFollower;
-        const followerStopped: pulumi.Resource[] = [];
-        if (args.active && follower !== undefined) {
-            const back = step(
-                "config-follower-back",
-                undoRecord(source, {
-                    why: "recorded before source's config follower is stopped, so that its undo runs whatever a crash interrupts.",
-                    message: "on rollback, after source is back: source's config follower started again",
-                    undo: render("config-follower-start.sh", { startCommand: follower.startCommand }),
-                }),
-                args.after,
-            );
-            const stop = render("config-follower-stop.sh", { stopCommand: follower.stopCommand });
-            followerStopped.push(step("config-follower-stopped", { machine: source, create: stop }, [back.resource]).resource);
-        }
+        // After source's undo is recorded: on rollback the follower runs again before source's services restart on the
+        // original file, whose upstream of the follower nginx must resolve to start.
+        const stopFollower =
+            follower === undefined
+                ? undefined
+                : (sourceBack: pulumi.Resource[]): pulumi.Resource[] => {
+                      const back = step(
+                          "config-follower-back",
+                          undoRecord(source, {
+                              why: "recorded before source's config follower is stopped, so that its undo runs whatever a crash interrupts.",
+                              message: "on rollback, before source's services restart: source's config follower started again",
+                              undo: render("config-follower-start.sh", { startCommand: follower.startCommand }),
+                          }),
+                          sourceBack,
+                      );
+                      const stop = render("config-follower-stop.sh", { stopCommand: follower.stopCommand });
+                      return [step("config-follower-stopped", { machine: source, create: stop }, [back.resource]).resource];
+                  };
         const { file: siteFile, switched } = manageFile(step, original, {
             machine: source,
             secret: false,
@@ -87,7 +92,8 @@ export class SourceProxy extends pulumi.ComponentResource {
             },
             content: this.renderedFile,
             script: original.apply((file) => fileContentScript({ path: settings.siteFile, original: file, checkCommand: settings.testCommand })),
-            after: [...args.after, ...followerStopped],
+            after: args.after,
+            between: stopFollower,
         });
         this.siteFileSha256 = siteFile.stdout.apply((stdout) => (JSON.parse(stdout.trim()) as { sha256: string }).sha256);
         this.switched = switched;

@@ -48,6 +48,13 @@ export interface FileChange {
     script: pulumi.Input<string>;
     /** What must be done before the file changes. */
     after: pulumi.Resource[];
+    /**
+     * Steps that act once the undo is recorded and before the file changes, given the
+     * undo holder to depend on; their own undos then run before the file's (source's
+     * config follower, which must run again before source's nginx starts on its
+     * original file).
+     */
+    between?: (undo: pulumi.Resource[]) => pulumi.Resource[];
 }
 
 export interface ManagedFile {
@@ -68,6 +75,7 @@ export function manageFile(step: FileStep, original: pulumi.Output<CapturedFile>
               ).resource,
           ]
         : [];
+    const between = change.active && change.between !== undefined ? change.between(undo) : [];
     const file = step(
         change.names.file,
         {
@@ -77,7 +85,7 @@ export function manageFile(step: FileStep, original: pulumi.Output<CapturedFile>
             secretStdin: change.secret || undefined,
             rerun: true,
         },
-        undo,
+        between.length > 0 ? between : undo,
     );
-    return { switched: [...undo, file.resource], undo, file };
+    return { switched: [...undo, ...between, file.resource], undo, file };
 }

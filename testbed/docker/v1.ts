@@ -46,8 +46,18 @@ export function platformYml(o: { domain: string; subdomain: string; coreIp: stri
 `;
 }
 
-/** site-443.conf as the leader serves it to every core: the 2019 file, logging where the container mounts its log folder. */
-export const v1Site443 = (domain: string): string => site443(domain, "/CONF_ROOT").split("/CONF_ROOT/core/nginx/log/").join("/app/log/");
+/**
+ * site-443.conf as the leader serves it to every core: the 2019 file, logging where the
+ * container mounts its log folder, plus Pryv v1's upstream of the config follower and its
+ * /notify location. nginx resolves an upstream's host when it starts: this one only while
+ * the follower's container runs on the shared network.
+ */
+export const v1Site443 = (domain: string): string =>
+    site443(domain, "/CONF_ROOT")
+        .split("/CONF_ROOT/core/nginx/log/")
+        .join("/app/log/")
+        .replace("\nserver {\n", "\nupstream follower_server {\n  server config-follower:6000 max_fails=3 fail_timeout=30s;\n}\n\nserver {\n")
+        .replace("\n  location / {\n", "\n  location /notify {\n    proxy_pass http://follower_server;\n  }\n\n  location / {\n");
 
 /** A register's dns.json template on the leader: the core's address comes from platform.yml (net.hostings), not from staticDataInDomain. */
 function registerDnsTemplate(domain: string, subdomain: string): string {
