@@ -1,6 +1,9 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { readStackConfig } from "./stackConfig";
+import { jsonKeys, readStackConfig } from "./stackConfig";
 import { operatorKey, rawConfig } from "../testing";
 
 function setStackConfig(values: Record<string, unknown>, secretKeys: string[]): void {
@@ -24,6 +27,23 @@ describe("readStackConfig", () => {
         assert.equal(config.source.host, "10.0.0.11");
         assert.equal(config.migrationId, "unit");
         assert.equal(await pulumi.isSecret(config.operatorPrivateKey!), true);
+    });
+
+    it("reads as JSON exactly the keys Pulumi.yaml declares with a type other than string", () => {
+        const declared = (yaml.load(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")) as { config: Record<string, { type: string }> }).config;
+        const typed = Object.entries(declared)
+            .filter(([, declaration]) => declaration.type !== "string")
+            .map(([key]) => key);
+        assert.deepEqual([...jsonKeys].sort(), typed.sort());
+    });
+
+    it("reads a v1 platform's config leader as a structured value", () => {
+        setStackConfig({ ...rawConfig(), layout: "pryv-v1", configLeader: { hosting: "hosting2" } }, ["operatorPrivateKey"]);
+        assert.deepEqual(readStackConfig().configLeader, {
+            register: "reg-master",
+            platformYml: "/var/pryv/config-leader/conf/platform.yml",
+            hosting: "hosting2",
+        });
     });
 
     it("reads the rsync settings, the fresh-dest bound and destLost as structured values", () => {

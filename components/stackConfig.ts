@@ -7,10 +7,11 @@ export const projectName = "pryv-core-migration";
 // The SDK exports this at run time but leaves it out of its typings.
 const runtimeConfig = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret(key: string): boolean };
 
-// Pulumi hands structured and typed values to the program as JSON text.
-const jsonKeys = new Set([
+/** The keys Pulumi hands to the program as JSON text: every structured or typed one (Pulumi.yaml's types other than string; a unit test keeps them in step). */
+export const jsonKeys = new Set([
     "source",
     "dest",
+    "configLeader",
     "registers",
     "proxy",
     "dataFolders",
