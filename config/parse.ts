@@ -9,7 +9,7 @@ import type { ConfigFollower, ConfigLeader, Machine, MigrationConfig, ProxySetti
 
 function register(parsed: ParsedRegister, index: number, layout: Layout): Register {
     const { name, dnsJson, dnsServer, configFollower, ...rest } = parsed;
-    const follower = configFollower ?? (layout.configFollower && followerOn(layout.configFollower, rest.confRoot));
+    const follower = followerOf(configFollower, layout, rest.confRoot);
     const onRegister = (words: string[]) => onMachine(words, rest.confRoot, name);
     return {
         ...machine(name, rest, { startCommand: onRegister(layout.register.startCommand), stopCommand: onRegister(layout.register.stopCommand) }),
@@ -20,15 +20,16 @@ function register(parsed: ParsedRegister, index: number, layout: Layout): Regist
     };
 }
 
-const followerOn = (follower: ConfigFollower, confRoot: string): ConfigFollower => ({
-    stopCommand: onMachine(follower.stopCommand, confRoot),
-    startCommand: onMachine(follower.startCommand, confRoot),
-});
+/** A machine's config follower: the one its settings name, else the layout's, on that machine. */
+function followerOf(given: ConfigFollower | undefined, layout: Layout, confRoot: string): ConfigFollower | undefined {
+    if (given !== undefined || layout.configFollower === undefined) return given;
+    return { stopCommand: onMachine(layout.configFollower.stopCommand, confRoot), startCommand: onMachine(layout.configFollower.startCommand, confRoot) };
+}
 
 function proxySettings(parsed: ParsedConfig["proxy"], source: Machine, layout: Layout): ProxySettings {
     const compose = onMachine(layout.compose, source.confRoot);
     const service = parsed.service ?? layout.proxyService;
-    const follower = parsed.configFollower ?? (layout.configFollower && followerOn(layout.configFollower, source.confRoot));
+    const follower = followerOf(parsed.configFollower, layout, source.confRoot);
     return {
         siteFile: `${source.confRoot}/${parsed.siteFile ?? layout.siteFile}`,
         testCommand: parsed.testCommand ?? [...compose, "run", "--rm", "--no-deps", service, "nginx", "-t"],
