@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import type { NginxParseTreeNode } from "nginx-conf/dist/src/parser";
 import { childrenNamed, ownedUpstreams, parseNginx, renderProxyFile, siteLayout } from "./nginxProxyFile";
 import { originalSite } from "../testing";
+import { v1Site443 } from "../testbed/docker/v1";
 
 const settings = {
     migrationId: "unit",
@@ -86,7 +87,7 @@ describe("the proxy site file, parsed", () => {
 
     it("says plainly what differs from the original", () => {
         assert.deepEqual(siteLayout(originalSite, "site-443.conf").replaced, [
-            "upstream audit_server (not one of Pryv's) now points at dest too",
+            "upstream audit_server (not in Pryv's 2019 template) now points at dest too",
             "location = /: only its proxy_pass is kept (if left to dest)",
         ]);
     });
@@ -102,5 +103,33 @@ describe("the proxy site file, parsed", () => {
             /site-443\.conf on source has 2 server blocks/,
         );
         assert.throws(() => siteLayout("upstream a { server b; ", "site-443.conf on source"), /site-443\.conf on source is not nginx configuration/);
+    });
+
+    it("mirrors a Pryv v1 site file: the follower's and MFA's upstreams at dest too, a proxy_pass with a URI sent on unchanged for dest's own nginx to rewrite", () => {
+        // Pryv 1.7+ rewrites /auth/login to the MFA service's /login: dest's nginx must see the original URI.
+        const v1 = v1Site443("pryv.example.com")
+            .replace(
+                "\nupstream follower_server {",
+                "\nupstream mfa_server {\n  server mfa:7000 max_fails=3 fail_timeout=30s;\n}\n\nupstream follower_server {",
+            )
+            .replace("\n  location / {\n", "\n  location /auth/login {\n    proxy_pass http://mfa_server/login;\n  }\n\n  location / {\n");
+        const layout = siteLayout(v1, "site-443.conf");
+        const tree = parseNginx(renderProxyFile(layout, settings), "rendered");
+        const upstreams = childrenNamed(tree, "upstream");
+        assert.deepEqual(
+            upstreams.map((u) => [u.value, (u.children ?? []).map((c: NginxParseTreeNode) => `${c.name} ${c.value}`)]),
+            [...ownedUpstreams, "audit_server", "mfa_server", "follower_server"].map((name) => [name, ["server 192.0.2.12:443"]]),
+        );
+        const [server] = childrenNamed(tree, "server");
+        const locations = Object.fromEntries(childrenNamed(server, "location").map((l) => [l.value, directive(l, "proxy_pass")]));
+        assert.deepEqual(locations["/auth/login"], ["https://mfa_server"]);
+        assert.deepEqual(locations["/notify"], ["https://follower_server"]);
+        assert.deepEqual(
+            layout.replaced.filter((line) => /mfa_server|follower_server/.test(line)),
+            [
+                "upstream mfa_server (not in Pryv's 2019 template) now points at dest too",
+                "upstream follower_server (not in Pryv's 2019 template) now points at dest too",
+            ],
+        );
     });
 });

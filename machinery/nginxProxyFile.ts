@@ -57,7 +57,9 @@ export function siteLayout(original: string, what: string): SiteLayout {
         );
     }
     const [server] = servers;
-    const replaced = upstreams.filter((name) => !ownedUpstreams.includes(name)).map((name) => `upstream ${name} (not one of Pryv's) now points at dest too`);
+    const replaced = upstreams
+        .filter((name) => !ownedUpstreams.includes(name))
+        .map((name) => `upstream ${name} (not in Pryv's 2019 template) now points at dest too`);
     const locations = childrenNamed(server, "location").map((location) => {
         const target = /^https?:\/\/([^/:;\s]+)/.exec(childrenNamed(location, "proxy_pass")[0]?.value ?? "")?.[1];
         const others = (location.children ?? []).filter((node: NginxParseTreeNode) => node.name !== "proxy_pass").map((node: NginxParseTreeNode) => node.name);
