@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import type { LayoutName } from "../config";
 import { composeContext, emptyDatabaseFolders, ensureImage, prepareDockerHost, DockerImage } from "./docker/layout";
 import { convertToV1, v1LeaderStart, v1Start, v1StopServices } from "./docker/v1";
 import { layOutHost } from "./layout";
@@ -40,7 +41,7 @@ export interface TestHostsOptions {
     /** "processes" unless set; see TestHostEngine. */
     engine?: TestHostEngine;
     /** How the docker hosts are laid out: Pryv's 2019 shape (the default), or Pryv.io v1's (docker/v1.ts). */
-    layout?: "pryv-2019" | "pryv-v1";
+    layout?: LayoutName;
 }
 
 export interface TestHost {
@@ -248,8 +249,8 @@ export async function startTestHosts(opts: TestHostsOptions): Promise<TestHosts>
         throw new Error(`domain and subdomain must be DNS names, got ${domain} and ${subdomain}`);
     }
     if (REGISTER_RESERVED_LABELS.includes(subdomain)) throw new Error(`subdomain ${subdomain} is taken by a register entry`);
-    // Built (minutes, once per machine) or found before taking the hosts: others may use them meanwhile.
     if (opts.layout === "pryv-v1" && opts.engine !== "docker") throw new Error("layout pryv-v1 needs engine docker");
+    // Built (minutes, once per machine) or found before taking the hosts: others may use them meanwhile.
     const dockerImage = opts.engine === "docker" ? ensureImage() : undefined;
     await acquireTestHosts();
     await removeLeftoverTestHosts();
