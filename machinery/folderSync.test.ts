@@ -93,7 +93,7 @@ describe("pullScript, as written", () => {
             'rm -f "$changed_paths"\n',
             'if [ "$journal_mode" = journal ]; then\n',
             '  base64 -d > "$changed_paths"\n',
-            '  options+=(--from0 --files-from="$changed_paths" --ignore-missing-args -ii --trust-sender)\n',
+            '  options+=(--from0 --files-from="$changed_paths" --ignore-missing-args -ii --trust-sender --ignore-times)\n',
             'rsync "${options[@]}" "${delete[@]}" -e "$rsh" "$remote" "$target/"',
         ]);
         assert.doesNotMatch(commands(script), /--delete-missing-args/);

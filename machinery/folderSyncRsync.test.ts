@@ -77,6 +77,34 @@ describe("a final round from the change journal, with the real rsync", () => {
             .flatMap((line) => /^[<>ch.][fdL][ .+a-z]{9} (.+)$/.exec(line)?.[1] ?? []);
         assert.deepEqual(itemized, ["db/", "db/listed", "db/shard/", "new/", "new/file"]);
     });
+
+    it("copies a listed file whose size and mtime are dest's copy's and its bytes are not, as a write through a memory map leaves it (SQLite's -shm)", () => {
+        const bin = path.join(root, "bin");
+        fs.mkdirSync(bin);
+        fakePeerSsh(bin);
+        const stop = fakeCommand(bin, "stop-containers", "true");
+        const folder = "core/core/data";
+        const shm = "users/e/c/i/alice/audit.sqlite-shm";
+        const warmRoundAt = new Date("2026-12-07T21:20:39.768Z");
+        for (const [copy, content] of [
+            [path.join(root, "source", folder), "index after the warm round"],
+            [path.join(root, "dest", folder), "index when the warm round "],
+        ] as const) {
+            fs.mkdirSync(path.dirname(path.join(copy, shm)), { recursive: true });
+            fs.writeFileSync(path.join(copy, shm), content);
+            fs.utimesSync(path.join(copy, shm), warmRoundAt, warmRoundAt);
+        }
+        const result = runBash(
+            pullScript(pullFromSource({ kind: "cold" }, { receiver: { ...dest, confRoot: path.join(root, "dest"), stopCommand: [stop] }, folder })),
+            {
+                env: { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(root, "home"), FAKE_PEER: path.join(root, "source") },
+                stdin: `journal\n${Buffer.from(shm).toString("base64")}\n`,
+            },
+        );
+        assert.deepEqual([result.status, result.stderr], [0, ""]);
+        assert.equal(fs.readFileSync(path.join(root, "dest", folder, shm), "utf8"), "index after the warm round");
+        assert.equal(jsonLines<PrintedStats>(result.stdout)[0].changedFiles, 1);
+    });
 });
 
 describe("a warm round after dest's trial run, with the real rsync", () => {

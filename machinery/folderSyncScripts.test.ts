@@ -242,7 +242,7 @@ describe("pullScript, run by bash with a fake rsync", () => {
         const [copy] = realRun(calls);
         assert.ok(
             copy.includes(
-                ` --inplace --from0 --files-from=${markers("cold-core-mongodb-data.journal")} --ignore-missing-args -ii --trust-sender --block-size=4096 --delete --max-delete=5 -e `,
+                ` --inplace --from0 --files-from=${markers("cold-core-mongodb-data.journal")} --ignore-missing-args -ii --trust-sender --ignore-times --block-size=4096 --delete --max-delete=5 -e `,
             ),
             copy,
         );
