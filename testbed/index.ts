@@ -53,6 +53,8 @@ export interface TestHost {
     hostKey: string;
     /** This host's PRYV_CONF_ROOT. */
     confRoot: string;
+    /** How the host is laid out: Pryv's 2019 shape unless startTestHosts was given another. */
+    layout: LayoutName;
     /** Where the services' folders are: <confRoot>/core (Pryv's 2019 layout), <confRoot>/pryv (v1). */
     servicesFolder: string;
     /** The Docker network where the databases' compose names resolve: the compose project's (the compose file's folder), or the one Pryv v1's files name. */
@@ -209,6 +211,7 @@ async function startHost(
         user: "root",
         hostKey,
         confRoot,
+        layout: "pryv-2019",
         servicesFolder: `${confRoot}/core`,
         backendNetwork: `${path.basename(confRoot)}_backend`,
         stopServicesCommand: `${confRoot}/stop-containers`,
@@ -292,6 +295,7 @@ export async function startTestHosts(opts: TestHostsOptions): Promise<TestHosts>
         if (opts.layout === "pryv-v1") {
             for (const h of started) {
                 convertToV1(h.name, composeContext(h, dockerImage!), { domain, subdomain });
+                h.layout = "pryv-v1";
                 h.servicesFolder = `${h.confRoot}/pryv`;
                 h.backendNetwork = "pryv_backend";
                 h.stopServicesCommand = v1StopServices(h.confRoot);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the one image every container of the docker test hosts runs (nginx, InfluxDB,
-# FerretDB; Node services bind-mount the machine's node binary) as a tar for
-# `docker import`: a Debian 12 root filesystem from mmdebstrap, fetched from the
-# machine's own Debian sources. No registry is involved.
+# FerretDB, sqlite3 for v1's per-user files; Node services bind-mount the machine's node
+# binary) as a tar for `docker import`: a Debian 12 root filesystem from mmdebstrap,
+# fetched from the machine's own Debian sources. No registry is involved.
 # nginx reads /app/conf/nginx.conf (the install's core/nginx/conf, mounted there), so
 # `nginx -t` in the container checks the install's files, as in Pryv's nginx image.
 # Cached as ~/.cache/pryv-core-migration/images/pryvmig-base-<key>.tar, <key> a hash of
@@ -13,7 +13,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/pryv-core-migration"
 bash "$here/build-binaries.sh" >&2
 ferretdb="$cache/ferretdb-v1.24.2/ferretdb"
-packages=nginx-light,influxdb,ca-certificates
+packages=nginx-light,influxdb,ca-certificates,sqlite3
 key=$( (cat "${BASH_SOURCE[0]}" && echo "$packages v1.24.2") | sha256sum | cut -c1-16)
 tar="$cache/images/pryvmig-base-$key.tar"
 if [ ! -s "$tar" ]; then

@@ -251,31 +251,55 @@ export async function influxVerify(host: TestHost): Promise<CheckResult> {
 }
 
 /**
- * SQLite's `PRAGMA integrity_check` on each of FerretDB's database files (run it with
- * FerretDB stopped). Checked on a copy: opening the file in place would leave a -shm
- * owned by root beside it, which FerretDB (uid 999) could not open afterwards.
+ * Runs SQL on a copy of a SQLite file and its -wal, as the first process to open it after
+ * a stop would (without the -shm, which SQLite rebuilds from the WAL). Not in place:
+ * opening the file there would leave a -shm owned by root beside it, which the service
+ * (FerretDB as uid 999, core as 9999) could not open afterwards.
  */
-export async function sqliteIntegrity(host: TestHost): Promise<CheckResult & { files: string[] }> {
-    const folder = `${host.servicesFolder}/mongodb/data`;
-    const files = filesEndingWith(folder, ".sqlite");
-    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "pryvmig-sqlite-check-"));
-    const lines: string[] = [];
-    let ok = files.length > 0;
+async function onSqliteCopy(file: string, sql: string): Promise<{ code: number; output: string }> {
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "pryvmig-sqlite-"));
     try {
-        for (const file of files) {
-            for (const suffix of ["", "-wal"]) {
-                if (fs.existsSync(path.join(folder, file + suffix)))
-                    fs.copyFileSync(path.join(folder, file + suffix), path.join(scratch, path.basename(file) + suffix));
-            }
-            const r = await run("sqlite3", [path.join(scratch, path.basename(file)), "PRAGMA integrity_check;"]);
-            const result = `${r.stdout}${r.stderr}`.trim();
-            lines.push(`${file}: ${result}`);
-            if (r.code !== 0 || result !== "ok") ok = false;
+        for (const suffix of ["", "-wal"]) {
+            if (fs.existsSync(file + suffix)) fs.copyFileSync(file + suffix, path.join(scratch, path.basename(file) + suffix));
         }
+        const r = await run("sqlite3", ["-batch", path.join(scratch, path.basename(file)), sql]);
+        return { code: r.code, output: `${r.stdout}${r.stderr}`.trim() };
     } finally {
         fs.rmSync(scratch, { recursive: true, force: true });
     }
-    return { ok, output: lines.join("\n") || `no .sqlite file under ${folder}`, files };
+}
+
+/** Core's per-user SQLite files of Pryv.io 1.7+ (the v1 test hosts): users/<c>/<b>/<a>/<user>/audit.sqlite under core's data, relative to it. */
+const userSqliteFiles = (host: TestHost): string[] =>
+    filesEndingWith(`${host.servicesFolder}/core/data`, "/audit.sqlite").filter((file) => file.startsWith("users/"));
+
+/**
+ * SQLite's `PRAGMA integrity_check` on each of FerretDB's database files and, on v1 hosts,
+ * on each of core's per-user files (run it with their services stopped). `files` are their
+ * paths under the services' folder.
+ */
+export async function sqliteIntegrity(host: TestHost): Promise<CheckResult & { files: string[] }> {
+    const files = [
+        ...filesEndingWith(`${host.servicesFolder}/mongodb/data`, ".sqlite").map((file) => `mongodb/data/${file}`),
+        ...userSqliteFiles(host).map((file) => `core/data/${file}`),
+    ];
+    const lines: string[] = [];
+    let ok = files.length > 0;
+    for (const file of files) {
+        const r = await onSqliteCopy(`${host.servicesFolder}/${file}`, "PRAGMA integrity_check;");
+        lines.push(`${file}: ${r.output}`);
+        if (r.code !== 0 || r.output !== "ok") ok = false;
+    }
+    return { ok, output: lines.join("\n") || `no .sqlite file under ${host.servicesFolder}/mongodb/data`, files };
+}
+
+/** The ids of the user's events in core's per-user audit.sqlite (Pryv.io 1.7+, the v1 test hosts), read from a copy of the file. */
+export async function userSqliteEventIds(host: TestHost, user: string): Promise<Set<string>> {
+    const file = `${host.servicesFolder}/core/data/users/${user.at(-1)}/${user.at(-2)}/${user.at(-3)}/${user}/audit.sqlite`;
+    if (!fs.existsSync(file)) return new Set();
+    const r = await onSqliteCopy(file, "SELECT id FROM audit;");
+    if (r.code !== 0) throw new Error(`${host.name}'s audit.sqlite of ${user}: ${r.output}`);
+    return new Set(r.output.split("\n").filter(Boolean));
 }
 
 /**

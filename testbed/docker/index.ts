@@ -33,6 +33,7 @@ export {
     runningServices,
     serviceStartedAt,
     sqliteIntegrity,
+    userSqliteEventIds,
     waitForCore,
     waitForTsmFiles,
     writeEvents,

@@ -1,6 +1,7 @@
 // A docker test host laid out as Pryv.io v1.6-1.9 installs are (layout pryv-v1): the
 // 2019 host's services under ${PRYV_CONF_ROOT}/pryv/<service>/... in pryv/pryv.yml, with
-// Pryv's container names and named networks, run-pryv / stop-pryv / restart-pryv, and a
+// Pryv's container names and named networks, core keeping each user's events in a SQLite
+// file of its own as 1.7+ does, run-pryv / stop-pryv / restart-pryv, and a
 // config follower on every machine (config-follower/config-follower.yml) which writes
 // the machine's conf/ files from the config leader at its start and on a notify. The
 // leader runs on reg-master (config-leader/config-leader.yml), reading
@@ -67,9 +68,10 @@ function registerDnsTemplate(domain: string, subdomain: string): string {
     return `${JSON.stringify(file, null, 2)}\n`.replace('"HOSTINGS_PLACEHOLDER"', "HOSTINGS_AND_CORES");
 }
 
-/** Pryv 1.9's compose files: every path under ${PRYV_CONF_ROOT}, container names, the networks the follower shares. */
+/** Pryv 1.9's compose files: every path under ${PRYV_CONF_ROOT}, container names, the networks the follower shares, core's per-user SQLite files. */
 function toV1Compose(yml: string, c: ComposeContext): string {
     const body = yml
+        .replace("      - PRYV_SERVICE=core\n", "      - PRYV_SERVICE=core\n      - PRYV_USER_SQLITE=1\n")
         .split("./core/")
         .join("${PRYV_CONF_ROOT}/pryv/")
         .split(`${c.confRoot}/core/`)

@@ -1,7 +1,7 @@
 // What the integration tests and the rehearsal look at, from outside the program.
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { databaseEvents, TestHost, TestHosts } from "..";
+import { databaseEvents, TestHost, TestHosts, userSqliteEventIds } from "..";
 import { folderPath } from "../../config";
 import { dnsQuery, httpsRequest, websocketUpgrade } from "../checks";
 import { shq } from "../shell";
@@ -33,10 +33,17 @@ export function writesOf(host: TestHost, user: string): string {
 
 /**
  * The ids of the user's events the host holds, read past nginx and the core: on docker
- * hosts from its database (FerretDB), on process hosts from the fixture's write log.
+ * hosts from its database (FerretDB), and on v1 hosts only those also in the user's own
+ * SQLite file (Pryv.io 1.7+'s core keeps each event in both); on process hosts from the
+ * fixture's write log.
  */
 export async function eventIdsHeld(host: TestHost, user: string): Promise<Set<string>> {
-    if (host.engine === "docker") return new Set((await databaseEvents(host, user)).map((event) => event.id));
+    if (host.engine === "docker") {
+        const ids = (await databaseEvents(host, user)).map((event) => event.id);
+        if (host.layout !== "pryv-v1") return new Set(ids);
+        const inUserFile = await userSqliteEventIds(host, user);
+        return new Set(ids.filter((id) => inUserFile.has(id)));
+    }
     const ids = writesOf(host, user)
         .split("\n")
         .filter(Boolean)

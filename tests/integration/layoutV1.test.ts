@@ -3,14 +3,17 @@
 // the config leader on reg-master reading platform.yml), the program's defaults for that
 // layout. Checked from outside: which machine answers through each address, each
 // register's DNS answer, platform.yml and the site file byte for byte, which containers
-// run; and a reboot of source's Docker engine after the cutover.
+// run; core's per-user SQLite files (Pryv.io 1.7+) and FerretDB's checked by SQLite on the
+// stopped side, every event written held on the serving side; and a reboot of source's
+// Docker engine after the cutover.
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { docker, startTestHosts, TestHost, TestHosts } from "../../testbed";
+import { docker, sqliteIntegrity, startTestHosts, TestHost, TestHosts } from "../../testbed";
 import { platformYml, v1Site443 } from "../../testbed/docker/v1";
+import { treeManifest } from "../../testbed/checks";
 import { restartDockerEngine } from "../../testbed/faults";
 import { MigrationStack, openMigrationStack } from "../../testbed/migration/migrationStack";
-import { registerAnswers, servedBy } from "../../testbed/migration/observe";
+import { holdsEvent, registerAnswers, servedBy, writeEvent } from "../../testbed/migration/observe";
 import { v1StackConfig } from "../../testbed/migration/realStackConfig";
 import { sleep } from "../../testbed/shell";
 
@@ -26,6 +29,21 @@ describe("layout pryv-v1 on the docker test hosts: config followers, the config 
     const platformNaming = (coreIp: string) => platformYml({ domain: th.domain, subdomain: th.subdomain, coreIp });
     const containers = async (host: TestHost): Promise<string[]> =>
         (await docker({ dockerHost: host.dockerHost ?? "" }, ["ps", "--format", "{{.Names}}"])).stdout.split("\n").filter(Boolean).sort();
+    /**
+     * A stopped machine's SQLite files (FerretDB's and core's per-user ones) pass
+     * `PRAGMA integrity_check`, core's left as a stopped core leaves them: with their
+     * -wal, which the other machine's copy had to carry.
+     */
+    const stoppedSqliteIntact = async (host: TestHost): Promise<void> => {
+        const sqlite = await sqliteIntegrity(host);
+        assert.ok(sqlite.ok, sqlite.output);
+        const userFiles = sqlite.files.filter((file) => file.startsWith("core/data/users/"));
+        assert.ok(userFiles.length > 0, sqlite.output);
+        assert.ok(
+            userFiles.some((file) => fs.existsSync(`${host.servicesFolder}/${file}-wal`)),
+            `no -wal beside ${userFiles.join(", ")}`,
+        );
+    };
     const up = async (phase: Parameters<MigrationStack["up"]>[0]): Promise<void> => {
         const log: string[] = [];
         const result = await migration.up(phase, {}, (text) => log.push(text));
@@ -54,16 +72,28 @@ describe("layout pryv-v1 on the docker test hosts: config followers, the config 
 
     it("prepare and warm-sync: source serves, its follower runs, the registers answer source", async () => {
         await up("prepare");
+        // Core's per-user files exist before the warm round copies them; the writes after it change their -wal by write(2), their -shm through a memory map only.
+        for (const user of ["alice", "bob"]) await writeEvent(th, source, user, `${user}-before-the-warm-round`);
         await up("warm-sync");
         assert.equal(await servedBy(th, source), "source");
         assert.ok((await containers(source)).includes("pryvio_config_follower"));
         assert.deepEqual(await registerAnswers(th, registers, source.ip), [[source.ip], [source.ip]]);
+        for (const user of ["alice", "bob"]) await writeEvent(th, source, user, `${user}-before-the-cutover`);
     });
 
     it("cutover: source's follower is gone and source proxies to dest, even after a reboot of source's Docker engine", async () => {
         await up("cutover");
         assert.equal(await servedBy(th, dest), "dest");
         assert.equal(await servedBy(th, source), "dest");
+        for (const user of ["alice", "bob"]) {
+            for (const id of [`${user}-before-the-warm-round`, `${user}-before-the-cutover`]) assert.ok(await holdsEvent(dest, user, id), id);
+        }
+        await stoppedSqliteIntact(source);
+        // Byte for byte, -shm included, which SQLite changes through a memory map (no change event). The final
+        // round's --sparse may write a run of zeros as a hole where source wrote it: the same bytes.
+        const usersTree = async (host: TestHost) => (await treeManifest(host, `${host.servicesFolder}/core/data/users`)).replace(/\tsparse$/gm, "");
+        assert.equal(await usersTree(dest), await usersTree(source));
+        await writeEvent(th, source, "carol", "written-on-dest");
         const proxyFile = fs.readFileSync(siteFile(), "utf8");
         assert.notEqual(proxyFile, v1Site443(th.domain));
 
@@ -97,5 +127,7 @@ describe("layout pryv-v1 on the docker test hosts: config followers, the config 
         assert.equal(await servedBy(th, source), "source");
         assert.ok((await containers(source)).includes("pryvio_config_follower"));
         assert.deepEqual(await registerAnswers(th, registers, source.ip), [[source.ip], [source.ip]]);
+        assert.ok(await holdsEvent(source, "carol", "written-on-dest"));
+        await stoppedSqliteIntact(dest);
     });
 });

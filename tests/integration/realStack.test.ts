@@ -256,7 +256,7 @@ describe("docker test hosts: the real 2019 core shape", function () {
         const sqlite = await sqliteIntegrity(source);
         assert.ok(sqlite.ok, sqlite.output);
         console.log(`      influx_inspect verify: ${influx.output.split("\n").at(-1)}; integrity_check: ${sqlite.output.replace(/\n/g, ", ")}`);
-        assert.ok(sqlite.files.includes("pryv-node.sqlite"), sqlite.output);
+        assert.ok(sqlite.files.includes("mongodb/data/pryv-node.sqlite"), sqlite.output);
     });
 
     it("an rsync copy of the stopped data folders serves every event and point on dest", async () => {
