@@ -9,7 +9,7 @@ import { Phase } from "../../config";
 import { projectName } from "../../components/stackConfig";
 import { TestHosts } from "../../testbed";
 import { commandLog } from "../../testbed/faults";
-import { migrationConfig, MigrationStack, openMigrationStack } from "../../testbed/migration/migrationStack";
+import { HostsConfig, migrationConfig, MigrationStack, openMigrationStack } from "../../testbed/migration/migrationStack";
 import { realStackConfigWithDefaultFolders } from "../../testbed/migration/realStackConfig";
 import type { Kill, KilledUpJob } from "./killedUp";
 
@@ -46,6 +46,8 @@ export interface FaultStack extends Pick<MigrationStack, "stack" | "backendFolde
     upKilledAt(phase: Phase, step: string): Promise<Kill>;
     /** `pulumi cancel --yes`, as an operator runs it after a crash. */
     cancel(): Promise<CliResult>;
+    /** The lock a kill left released as the README says: the empty sidecars removed first, then `pulumi cancel`, which must succeed. */
+    cancelAfterKill(): Promise<void>;
     /** Any other `pulumi` command on the stack, as an operator types it (`--stack`, `--non-interactive`, `--color never` added). */
     cli(args: string[]): Promise<CliResult>;
     /** The operations the state says were started and not seen to finish. */
@@ -60,15 +62,16 @@ export interface FaultStack extends Pick<MigrationStack, "stack" | "backendFolde
     remove(): Promise<void>;
 }
 
-export async function openFaultStack(hosts: TestHosts, stackName: string): Promise<FaultStack> {
-    const migration = await openMigrationStack(hosts, stackName, realStackConfigWithDefaultFolders);
+/** The fault tests' stack on `hosts`, configured as `base` configures the test hosts (the 2019 layout's defaults unless given). */
+export async function openFaultStack(hosts: TestHosts, stackName: string, base: HostsConfig = realStackConfigWithDefaultFolders): Promise<FaultStack> {
+    const migration = await openMigrationStack(hosts, stackName, base);
     const { stack, backendFolder } = migration;
     const workspace = stack.workspace as LocalWorkspace;
     const output: string[] = [];
     let settings: Record<string, unknown> = {};
     const configure = async (phase: Phase, extra: Record<string, unknown>): Promise<void> => {
         settings = { ...settings, ...extra };
-        await stack.setAllConfig(migrationConfig(hosts, phase, settings, realStackConfigWithDefaultFolders));
+        await stack.setAllConfig(migrationConfig(hosts, phase, settings, base));
     };
     const cli = (args: string[]): Promise<CliResult> =>
         new Promise((resolve, reject) => {
@@ -142,6 +145,11 @@ export async function openFaultStack(hosts: TestHosts, stackName: string): Promi
             return JSON.parse(report) as Kill;
         },
         cancel: () => cli(["cancel", "--yes"]),
+        async cancelAfterKill() {
+            for (const file of self.emptySidecars()) fs.rmSync(file);
+            const cancel = await self.cancel();
+            if (cancel.code !== 0) throw new Error(`pulumi cancel failed (exit ${cancel.code}): ${cancel.stderr}`);
+        },
         cli,
         async pendingOperations() {
             return (readState().pending_operations ?? []).map((operation) => ({ type: operation.type, name: nameOf(operation.resource.urn) }));

@@ -1,5 +1,4 @@
 import { strict as assert } from "assert";
-import * as fs from "fs";
 import { TestHost, TestHosts } from "../../testbed";
 import { dnsQuery } from "../../testbed/checks";
 import { servedBy } from "../../testbed/migration/observe";
@@ -25,13 +24,6 @@ describe("engine killed during a rollback, dns and finalize (real engine, test h
     let migration: FaultStack;
     let keptAside = "";
     let counter = 0;
-
-    /** The lock released as the README says: an empty sidecar a kill left removed first, then `pulumi cancel`. */
-    async function cancelAfterKill(): Promise<void> {
-        for (const file of migration.emptySidecars()) fs.rmSync(file);
-        const cancel = await migration.cancel();
-        assert.equal(cancel.code, 0, cancel.stderr);
-    }
 
     /** What the carry-backs kept aside on source so far, one line per file. */
     const keptFiles = async (): Promise<string[]> =>
@@ -90,7 +82,7 @@ describe("engine killed during a rollback, dns and finalize (real engine, test h
             assert.equal(kill.notReached, false, `${step} was not reached:\n${migration.output.slice(-1).join("").slice(-3000)}`);
             assert.notEqual(kill.commandRunningOn, undefined, `${step}: its command was not seen on any machine before the kill`);
             const problems = await oneCoreProblems();
-            await cancelAfterKill();
+            await migration.cancelAfterKill();
             try {
                 await migration.up("warm-sync");
             } catch (error) {
@@ -112,7 +104,7 @@ describe("engine killed during a rollback, dns and finalize (real engine, test h
             const kill = await migration.upKilledAt("dns", step);
             assert.equal(kill.notReached, false, `${step} was not reached`);
             const problems = await oneCoreProblems();
-            await cancelAfterKill();
+            await migration.cancelAfterKill();
             await migration.up("dns");
             assert.deepEqual(problems, []);
             assert.deepEqual(
@@ -134,7 +126,7 @@ describe("engine killed during a rollback, dns and finalize (real engine, test h
         const kill = await migration.upKilledAt("finalize", "pryv-pull-key-grant");
         assert.equal(kill.notReached, false, "the pull key's removal was not reached");
         const problems = await oneCoreProblems();
-        await cancelAfterKill();
+        await migration.cancelAfterKill();
         await migration.up("finalize");
         assert.deepEqual(problems, []);
         assert.deepEqual([migrationKeys(source, migrationId), migrationKeys(dest, migrationId)], [0, 0]);

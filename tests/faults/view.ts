@@ -4,7 +4,7 @@
 // keys and markers. Each check returns the problems it found as sentences, so that a
 // loop over many faults can report all of them at the end.
 import * as fs from "fs";
-import { defaultDataFolders } from "../../config";
+import { defaultDataFolders, LayoutName } from "../../config";
 import { databasesIntact, HostName, runningServices, serviceStartedAt, startTestHosts, TestHost, TestHosts } from "../../testbed";
 import { treeManifest } from "../../testbed/checks";
 import { site443 } from "../../testbed/nginx-conf";
@@ -41,8 +41,8 @@ export const faultUser = "alice";
  * The docker test hosts of a fault test, source's databases holding the user's seed
  * series: TSM blocks for `influx_inspect verify` to check on whichever side is stopped.
  */
-export async function startFaultHosts(names: HostName[], sampleSizeMiB = 2): Promise<TestHosts> {
-    const hosts = await startTestHosts({ hosts: names, engine: "docker", sampleSizeMiB });
+export async function startFaultHosts(names: HostName[], sampleSizeMiB = 2, layout: LayoutName = "pryv-2019"): Promise<TestHosts> {
+    const hosts = await startTestHosts({ hosts: names, engine: "docker", sampleSizeMiB, layout });
     try {
         await writeSeedSeries(hosts, hosts.hosts.source, [faultUser]);
     } catch (error) {

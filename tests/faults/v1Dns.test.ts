@@ -1,0 +1,114 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import { TestHost, TestHosts } from "../../testbed";
+import { platformYml } from "../../testbed/docker/v1";
+import { startSshd, stopSshd } from "../../testbed/faults";
+import { registerAnswers, servedBy } from "../../testbed/migration/observe";
+import { v1StackConfig } from "../../testbed/migration/realStackConfig";
+import { diagnostics, FaultStack, openFaultStack } from "./engine";
+import { startFaultHosts } from "./view";
+
+const migrationId = "v1-dns-faults";
+
+/**
+ * Layout pryv-v1's dns phase under faults: the config leader's platform.yml edited on
+ * reg-master, then on every register its follower restarted until it has rewritten the
+ * register's dns.json, then its services. The engine killed (SIGKILL) while a register
+ * restarts, and a register out of reach: after
+ * `pulumi cancel` or once the register is back, `dns` again converges (every register
+ * answers dest, platform.yml the one-value edit) and a rollback gives platform.yml back
+ * byte for byte. Meanwhile platform.yml is always whole and users reach dest through
+ * either address.
+ */
+describe("layout pryv-v1: the engine killed and a register unreachable during dns (real engine, test hosts)", function () {
+    this.timeout(1_200_000);
+    let hosts: TestHosts;
+    let source: TestHost;
+    let dest: TestHost;
+    let registers: TestHost[];
+    let slave: TestHost;
+    let migration: FaultStack;
+
+    const platformFile = () => `${hosts.hosts["reg-master"].confRoot}/config-leader/conf/platform.yml`;
+    const platformNaming = (coreIp: string) => platformYml({ domain: hosts.domain, subdomain: hosts.subdomain, coreIp });
+
+    /** What must hold whatever the fault left: platform.yml whole (naming source or dest), users reaching dest through both addresses. */
+    async function wholeAfterFault(): Promise<string[]> {
+        const file = fs.readFileSync(platformFile(), "utf8");
+        const names = [source.ip, dest.ip].find((ip) => file === platformNaming(ip));
+        const served = [await servedBy(hosts, source), await servedBy(hosts, dest)];
+        return [
+            ...(names === undefined ? [`platform.yml is neither the original nor the one-value edit:\n${file}`] : []),
+            ...(served.join() === "dest,dest" ? [] : [`served through source and dest by ${served.join(" and ")}`]),
+        ];
+    }
+
+    /** `dns` completed: every register answers dest, platform.yml the one-value edit; then back to cutover, where the next case starts. */
+    async function convergesThenRollsBack(): Promise<void> {
+        try {
+            await migration.up("dns");
+        } catch (error) {
+            assert.fail(`dns after the fault failed:\n${diagnostics(error)}`);
+        }
+        assert.deepEqual(await registerAnswers(hosts, registers, dest.ip), [[dest.ip], [dest.ip]]);
+        assert.equal(fs.readFileSync(platformFile(), "utf8"), platformNaming(dest.ip));
+        await migration.up("cutover");
+        assert.equal(fs.readFileSync(platformFile(), "utf8"), platformNaming(source.ip));
+        assert.deepEqual(await registerAnswers(hosts, registers, source.ip), [[source.ip], [source.ip]]);
+    }
+
+    before(async () => {
+        hosts = await startFaultHosts(["source", "dest", "reg-master", "reg-slave"], 2, "pryv-v1");
+        ({ source, dest } = hosts.hosts);
+        slave = hosts.hosts["reg-slave"];
+        registers = [hosts.hosts["reg-master"], slave];
+        // A new machine with Pryv.io installed, its services not running; its follower runs, as on every v1 machine.
+        const stopped = await dest.exec(dest.stopServicesCommand);
+        assert.equal(stopped.code, 0, stopped.stderr);
+        migration = await openFaultStack(hosts, migrationId, v1StackConfig);
+        await migration.up("prepare");
+        await migration.up("warm-sync");
+        await migration.up("cutover");
+    });
+
+    after(async () => {
+        try {
+            if (slave !== undefined) await startSshd(slave);
+            if (migration !== undefined) await migration.remove();
+        } finally {
+            if (hosts !== undefined) await hosts.stop();
+        }
+    });
+
+    // Not killed at the leader's file write: that is manageFile's, killed in the 2019 layout's dns (laterPhasesKilled).
+    for (const step of ["pryv-register-platform-reg-slave-restart"]) {
+        it(`killed at ${step}, pulumi cancel: platform.yml whole, users reach dest; dns again converges, the rollback gives platform.yml back`, async () => {
+            const kill = await migration.upKilledAt("dns", step);
+            assert.equal(kill.notReached, false, `${step} was not reached:\n${migration.output.slice(-1).join("").slice(-3000)}`);
+            assert.notEqual(kill.commandRunningOn, undefined, `${step}: its command was not seen on any machine before the kill`);
+            const problems = await wholeAfterFault();
+            console.log(
+                `      ${step}: killed ${kill.afterMs} ms after its start (running on ${kill.commandRunningOn}); ${problems.length === 0 ? "ok" : "PROBLEMS"}`,
+            );
+            assert.deepEqual(problems, []);
+            await migration.cancelAfterKill();
+            await convergesThenRollsBack();
+        });
+    }
+
+    it("reg-slave unreachable: dns fails naming it before platform.yml changes (its restart's undo is recorded first), users reach dest; once reg-slave is back dns converges, the rollback gives platform.yml back", async () => {
+        await stopSshd(slave);
+        await assert.rejects(migration.up("dns"), (error: Error) => {
+            assert.match(
+                error.message,
+                /\(pryv-register-platform-reg-slave-[a-z-]+\):\n\s+error: cannot run the step on root@10\.213\.7\.14:22 \(machine unreachable or login refused\)/,
+                diagnostics(error),
+            );
+            return true;
+        });
+        assert.deepEqual(await wholeAfterFault(), []);
+        assert.equal(fs.readFileSync(platformFile(), "utf8"), platformNaming(source.ip));
+        await startSshd(slave);
+        await convergesThenRollsBack();
+    });
+});
