@@ -76,7 +76,7 @@ for (const executor of executors) {
             const { resources } = await make(executor);
             const words = (name: string, variable: string) =>
                 new RegExp(`^for ${variable} in (.*); do$`, "m").exec(scriptsOf(resources, name).create)?.[1].trim().split(" ");
-            const core = ["'rsync'", "'rrsync'", "'ssh-keygen'", "'sha256sum'", "'base64'", "'find'", "'du'", "'df'", "'stat'", "'awk'"];
+            const core = ["'rsync'", "'rrsync'", "'ssh-keygen'", "'sha256sum'", "'base64'", "'find'", "'du'", "'df'", "'stat'", "'awk'", "'flock'"];
             assert.deepEqual(words("guard-source-tools", "tool"), [...core, "'setsid'"]);
             assert.deepEqual(words("guard-dest-tools", "tool"), core);
             assert.deepEqual(words("guard-reg-master-tools", "tool"), ["'dig'", "'sha256sum'", "'base64'"]);
@@ -347,7 +347,7 @@ describe("the tools check, run by bash", () => {
         fakeCommand(bin, "rsync", `echo "rsync  version ${rsyncVersion}  protocol version 31"`);
         return runBash(script, { env: { PATH: bin } });
     };
-    const core = ["rrsync", "ssh-keygen", "sha256sum", "base64", "find", "du", "df", "stat", "setsid"];
+    const core = ["rrsync", "ssh-keygen", "sha256sum", "base64", "find", "du", "df", "stat", "flock", "setsid"];
 
     it("passes when every program is there, and says which optional one is absent", async () => {
         const result = run(await sourceScript(), [...core, "run-core", "stop-containers", "nginx", "docker-compose", "curl"], "3.2.7");
@@ -357,7 +357,7 @@ describe("the tools check, run by bash", () => {
 
     it("refuses, naming every missing program, an rsync older than 3.2.5 and each setting whose command is not there", async () => {
         const script = await sourceScript();
-        const result = run(script, ["ssh-keygen", "sha256sum", "base64", "find", "du", "df", "stat", "setsid", "curl"], "3.1.3");
+        const result = run(script, ["ssh-keygen", "sha256sum", "base64", "find", "du", "df", "stat", "flock", "setsid", "curl"], "3.1.3");
         const bin = path.join(folder, "bin");
         assert.equal(result.status, 1);
         assert.equal(

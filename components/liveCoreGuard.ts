@@ -24,7 +24,7 @@ export interface LiveCoreGuardArgs {
 }
 
 /** What the migration runs on both core machines: the pulls and their keys, the descriptions and manifests, the file steps. */
-const coreTools = ["rsync", "rrsync", "ssh-keygen", "sha256sum", "base64", "find", "du", "df", "stat", "awk"];
+const coreTools = ["rsync", "rrsync", "ssh-keygen", "sha256sum", "base64", "find", "du", "df", "stat", "awk", "flock"];
 /** rrsync ships with rsync from 3.2.4 on, and the final round's --trust-sender from 3.2.5 on; many hosts of the 2019 era have 3.1. */
 const minRsync = "3.2.5";
 /** What the dns phase and the final check run on a register. */

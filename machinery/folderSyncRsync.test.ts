@@ -228,4 +228,39 @@ describe("carry-backs of every folder at once, with the real rsync", () => {
         }
         assert.deepEqual(failures, []);
     });
+
+    it("stop the services here one at a time: a stop that fails while another runs (pryv-v1's compose `rm --stop`: No such container) fails none of them", async () => {
+        const bin = path.join(root, "bin");
+        fs.mkdirSync(bin);
+        fakePeerSsh(bin);
+        const stopping = path.join(root, "stopping");
+        const stop = fakeCommand(
+            bin,
+            "stop-containers",
+            `mkdir '${stopping}' 2>/dev/null || { echo "No such container" >&2; exit 1; }; sleep 0.3; rmdir '${stopping}'`,
+        );
+        const confRoot = path.join(root, "source");
+        const folders = ["core/mongodb/data", "core/core/data", "core/influxdb/data", "core/hfs/data"];
+        fs.mkdirSync(path.join(root, "home", ".pryv-migration", "unit"), { recursive: true });
+        fs.writeFileSync(path.join(root, "home", ".pryv-migration", "unit", "dest-may-serve"), "");
+        for (const folder of folders) fs.mkdirSync(path.join(root, "dest", folder), { recursive: true });
+        const receiver = { ...source, confRoot, stopCommand: [stop] };
+        const results = await Promise.all(
+            folders.map((folder) =>
+                runAsync(
+                    pullScript(
+                        pullFromSource(
+                            { kind: "carry-back", keepAside: path.join(confRoot, "kept") },
+                            { receiver, peerRole: "dest", access: peerAccess(dest, "carry-back", "unit"), folder },
+                        ),
+                    ),
+                    { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(root, "home"), FAKE_PEER: path.join(root, "dest") },
+                ),
+            ),
+        );
+        assert.deepEqual(
+            results.map((result) => [result.status, result.stderr]),
+            folders.map(() => [0, ""]),
+        );
+    });
 });
