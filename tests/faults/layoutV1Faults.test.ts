@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { TestHost, TestHosts } from "../../testbed";
+import { docker, TestHost, TestHosts } from "../../testbed";
 import { platformYml } from "../../testbed/docker/v1";
 import { startSshd, stopSshd } from "../../testbed/faults";
 import { registerAnswers, servedBy } from "../../testbed/migration/observe";
@@ -11,16 +11,17 @@ import { startFaultHosts } from "./view";
 const migrationId = "v1-dns-faults";
 
 /**
- * Layout pryv-v1's dns phase under faults: the config leader's platform.yml edited on
- * reg-master, then on every register its follower restarted until it has rewritten the
- * register's dns.json, then its services. The engine killed (SIGKILL) while a register
- * restarts, and a register out of reach: after
- * `pulumi cancel` or once the register is back, `dns` again converges (every register
- * answers dest, platform.yml the one-value edit) and a rollback gives platform.yml back
- * byte for byte. Meanwhile platform.yml is always whole and users reach dest through
- * either address.
+ * Layout pryv-v1's own steps under faults. The cutover stops source's config follower
+ * (which would rewrite the proxy file) before the proxy file is written: the engine killed
+ * (SIGKILL) while it stops, then `pulumi cancel` and the cutover again. The dns phase edits
+ * the config leader's platform.yml on reg-master, then on every register restarts its
+ * follower until it has rewritten the register's dns.json, then its services: the engine
+ * killed while a register restarts, and a register out of reach. After `pulumi cancel`
+ * or once the register is back, `dns` again converges (every register answers dest,
+ * platform.yml the one-value edit) and a rollback gives platform.yml back byte for byte.
+ * Meanwhile platform.yml is always whole and users reach dest through either address.
  */
-describe("layout pryv-v1: the engine killed and a register unreachable during dns (real engine, test hosts)", function () {
+describe("layout pryv-v1: the engine killed during the cutover and dns, a register unreachable during dns (real engine, test hosts)", function () {
     this.timeout(1_200_000);
     let hosts: TestHosts;
     let source: TestHost;
@@ -68,7 +69,6 @@ describe("layout pryv-v1: the engine killed and a register unreachable during dn
         migration = await openFaultStack(hosts, migrationId, v1StackConfig);
         await migration.up("prepare");
         await migration.up("warm-sync");
-        await migration.up("cutover");
     });
 
     after(async () => {
@@ -78,6 +78,24 @@ describe("layout pryv-v1: the engine killed and a register unreachable during dn
         } finally {
             if (hosts !== undefined) await hosts.stop();
         }
+    });
+
+    it("cutover killed while source's config follower stops, pulumi cancel: never two cores; the cutover again: source proxies to dest, its follower gone", async () => {
+        const kill = await migration.upKilledAt("cutover", "pryv-source-proxy-config-follower-stopped");
+        assert.equal(kill.notReached, false, `the follower's stop was not reached:\n${migration.output.slice(-1).join("").slice(-3000)}`);
+        assert.notEqual(kill.commandRunningOn, undefined, "the follower's stop was not seen on source before the kill");
+        const served = [await servedBy(hosts, source), await servedBy(hosts, dest)];
+        console.log(`      killed ${kill.afterMs} ms after the follower's stop began; served through source and dest by ${served.join(" and ")}`);
+        assert.deepEqual(served, ["source", "nobody"], "source's services run until the proxy file is written, after the follower's stop");
+        await migration.cancelAfterKill();
+        try {
+            await migration.up("cutover");
+        } catch (error) {
+            assert.fail(`the cutover after the kill failed:\n${diagnostics(error)}`);
+        }
+        assert.deepEqual([await servedBy(hosts, source), await servedBy(hosts, dest)], ["dest", "dest"]);
+        const running = (await docker({ dockerHost: source.dockerHost ?? "" }, ["ps", "--format", "{{.Names}}"])).stdout;
+        assert.doesNotMatch(running, /pryvio_config_follower/);
     });
 
     // Not killed at the leader's file write: that is manageFile's, killed in the 2019 layout's dns (laterPhasesKilled).
