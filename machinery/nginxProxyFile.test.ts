@@ -107,13 +107,7 @@ describe("the proxy site file, parsed", () => {
 
     it("mirrors a Pryv v1 site file: the follower's and MFA's upstreams at dest too, a proxy_pass with a URI sent on unchanged for dest's own nginx to rewrite", () => {
         // Pryv 1.7+ rewrites /auth/login to the MFA service's /login: dest's nginx must see the original URI.
-        const v1 = v1Site443("pryv.example.com")
-            .replace(
-                "\nupstream follower_server {",
-                "\nupstream mfa_server {\n  server mfa:7000 max_fails=3 fail_timeout=30s;\n}\n\nupstream follower_server {",
-            )
-            .replace("\n  location / {\n", "\n  location /auth/login {\n    proxy_pass http://mfa_server/login;\n  }\n\n  location / {\n");
-        const layout = siteLayout(v1, "site-443.conf");
+        const layout = siteLayout(v1Site443("pryv.example.com"), "site-443.conf");
         const tree = parseNginx(renderProxyFile(layout, settings), "rendered");
         const upstreams = childrenNamed(tree, "upstream");
         assert.deepEqual(
@@ -123,6 +117,7 @@ describe("the proxy site file, parsed", () => {
         const [server] = childrenNamed(tree, "server");
         const locations = Object.fromEntries(childrenNamed(server, "location").map((l) => [l.value, directive(l, "proxy_pass")]));
         assert.deepEqual(locations["/auth/login"], ["https://mfa_server"]);
+        assert.deepEqual(locations["/mfa/"], ["https://mfa_server"]);
         assert.deepEqual(locations["/notify"], ["https://follower_server"]);
         assert.deepEqual(
             layout.replaced.filter((line) => /mfa_server|follower_server/.test(line)),

@@ -15,7 +15,7 @@ const CONTAINER_NODE_MODULES = "/app/node_modules";
 export const CORE_SERVICES = ["reverse_proxy", "core", "hfs", "preview", "core_audit", "mongodb", "influxdb"] as const;
 export type CoreService = (typeof CORE_SERVICES)[number];
 /** Image names of the services (one image, several tags: `docker images` reads like an install's). */
-export const SERVICE_IMAGES = ["nginx", "core", "hfs", "preview", "audit", "mongodb", "influxdb", "dns", "config-follower", "config-leader"] as const;
+export const SERVICE_IMAGES = ["nginx", "core", "hfs", "preview", "audit", "mfa", "mongodb", "influxdb", "dns", "config-follower", "config-leader"] as const;
 
 export interface ComposeContext {
     machine: string;
@@ -30,7 +30,7 @@ export interface ComposeContext {
 
 const image = (c: ComposeContext, name: (typeof SERVICE_IMAGES)[number]): string => `"pryvmig/${name}:${c.imageTag}"`;
 
-function nodeService(c: ComposeContext, service: "core" | "hfs" | "preview" | "audit", ports: number[], env: string[]): string {
+export function nodeService(c: ComposeContext, service: "core" | "hfs" | "preview" | "audit" | "mfa", ports: number[], env: string[]): string {
     return `    image: ${image(c, service)}
     command: ["node", "${CONTAINER_FIXTURE}/pryv-container.js"]
     user: "${PRYV_UID}:${PRYV_UID}"
@@ -42,7 +42,7 @@ function nodeService(c: ComposeContext, service: "core" | "hfs" | "preview" | "a
 ${env.map((e) => `      - ${e}`).join("\n")}`;
 }
 
-const lent = (c: ComposeContext): string => `      - ${c.nodeBinary}:${CONTAINER_NODE}:ro
+export const lent = (c: ComposeContext): string => `      - ${c.nodeBinary}:${CONTAINER_NODE}:ro
       - ${c.dir}/fixture/:${CONTAINER_FIXTURE}/:ro
       - ${c.nodeModules}/:${CONTAINER_NODE_MODULES}/:ro`;
 

@@ -14,12 +14,14 @@ import * as path from "path";
 import { hostIp, HostName } from "../network";
 import { isRegister, registerDnsJson, RegisterName } from "../register";
 import { site443 } from "../nginx-conf";
-import { ComposeContext, coreYml, registerYml } from "./compose";
+import { ComposeContext, coreYml, lent, nodeService, registerYml } from "./compose";
 
 const FIXTURE_SOURCE = path.join(__dirname, "..", "fixture");
 /** Where the config leader listens on reg-master, and the follower on every machine (inside its container). */
 export const LEADER_PORT = 7000;
 const FOLLOWER_PORT = 6000;
+/** Where v1's mfa service listens (Pryv's template: upstream mfa_server, mfa:7000). */
+const MFA_PORT = 7000;
 /** Pryv's container names: pryvio_<service>, nginx's pryvio_nginx. */
 const containerName = (service: string): string => `pryvio_${service === "reverse_proxy" ? "nginx" : service === "core_audit" ? "audit" : service}`;
 
@@ -49,16 +51,25 @@ export function platformYml(o: { domain: string; subdomain: string; coreIp: stri
 
 /**
  * site-443.conf as the leader serves it to every core: the 2019 file, logging where the
- * container mounts its log folder, plus Pryv v1's upstream of the config follower and its
- * /notify location. nginx resolves an upstream's host when it starts: this one only while
- * the follower's container runs on the shared network.
+ * container mounts its log folder, plus Pryv v1's upstreams of the mfa service (/auth/login
+ * rewritten to its /login, /mfa/) and of the config follower (/notify), as in Pryv's
+ * template. nginx resolves an upstream's host when it starts: the follower's only while
+ * its container runs on the shared network.
  */
 export const v1Site443 = (domain: string): string =>
     site443(domain, "/CONF_ROOT")
         .split("/CONF_ROOT/core/nginx/log/")
         .join("/app/log/")
-        .replace("\nserver {\n", "\nupstream follower_server {\n  server config-follower:6000 max_fails=3 fail_timeout=30s;\n}\n\nserver {\n")
-        .replace("\n  location / {\n", "\n  location /notify {\n    proxy_pass http://follower_server;\n  }\n\n  location / {\n");
+        .replace(
+            "\nserver {\n",
+            `\nupstream mfa_server {\n  server mfa:${MFA_PORT} max_fails=3 fail_timeout=30s;\n}\n\n` +
+                `upstream follower_server {\n  server config-follower:${FOLLOWER_PORT} max_fails=3 fail_timeout=30s;\n}\n\nserver {\n`,
+        )
+        .replace(
+            "\n  location / {\n",
+            "\n  location /auth/login {\n    proxy_pass http://mfa_server/login;\n  }\n\n  location /mfa/ {\n    proxy_pass http://mfa_server/mfa/;\n  }\n\n" +
+                "  location /notify {\n    proxy_pass http://follower_server;\n  }\n\n  location / {\n",
+        );
 
 /** A register's dns.json template on the leader: the core's address comes from platform.yml (net.hostings), not from staticDataInDomain. */
 function registerDnsTemplate(domain: string, subdomain: string): string {
@@ -81,6 +92,24 @@ function toV1Compose(yml: string, c: ComposeContext): string {
     return `${body.replace(/^version: '3'$/m, "version: '3.5'")}${NETWORKS}`;
 }
 
+/** v1's mfa service (the 2019 core had none), which nginx links: its site file's mfa_server resolves only while it runs. */
+const withMfa = (yml: string, c: ComposeContext): string =>
+    yml.replace("      - core_audit:audit\n", "      - core_audit:audit\n      - mfa\n").replace(
+        "\n  core:\n",
+        `\n  mfa:\n${nodeService(c, "mfa", [MFA_PORT], [])}
+    networks:
+      - frontend
+    volumes:
+      - ./core/mfa/log/:/app/log/
+${lent(c)}
+    links:
+      - core
+    restart: always
+
+  core:
+`,
+    );
+
 const NETWORKS = `networks:
   frontend:
     driver: bridge
@@ -89,10 +118,6 @@ const NETWORKS = `networks:
     driver: bridge
     name: pryv_backend
 `;
-
-const lent = (c: ComposeContext): string => `      - ${c.nodeBinary}:/usr/local/bin/node:ro
-      - ${c.dir}/fixture/:/app/bin/:ro
-      - ${c.nodeModules}/:/app/node_modules/:ro`;
 
 function followerYml(c: ComposeContext, role: string): string {
     return `# \${PRYV_CONF_ROOT}/config-follower/config-follower.yml of test host ${c.machine} (testbed/docker/v1.ts).
@@ -186,7 +211,7 @@ export function convertToV1(name: HostName, c: ComposeContext, platform: V1Platf
     } else {
         fs.renameSync(`${root}/core`, `${root}/pryv`);
         write(`${root}/pryv/nginx/conf/site-443.conf`, v1Site443(platform.domain));
-        write(`${root}/pryv/pryv.yml`, toV1Compose(coreYml(c), c));
+        write(`${root}/pryv/pryv.yml`, toV1Compose(withMfa(coreYml(c), c), c));
         for (const file of ["core.yml", "run-core", "ensure-permissions-core"]) fs.rmSync(`${root}/${file}`, { force: true });
     }
     scripts("pryv/pryv.yml", isRegister(name) ? "register" : "core", "pryv");

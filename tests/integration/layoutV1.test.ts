@@ -10,7 +10,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import { docker, sqliteIntegrity, startTestHosts, TestHost, TestHosts } from "../../testbed";
 import { platformYml, v1Site443 } from "../../testbed/docker/v1";
-import { treeManifest } from "../../testbed/checks";
+import { httpsRequest, treeManifest } from "../../testbed/checks";
 import { restartDockerEngine } from "../../testbed/faults";
 import { MigrationStack, openMigrationStack } from "../../testbed/migration/migrationStack";
 import { holdsEvent, registerAnswers, servedBy, writeEvent } from "../../testbed/migration/observe";
@@ -43,6 +43,13 @@ describe("layout pryv-v1 on the docker test hosts: config followers, the config 
             userFiles.some((file) => fs.existsSync(`${host.servicesFolder}/${file}-wal`)),
             `no -wal beside ${userFiles.join(", ")}`,
         );
+    };
+    /** Who answers a login through `via`'s nginx, and at which path: Pryv v1's site file sends /auth/login to the mfa service's /login. */
+    const loginAnswer = async (via: TestHost): Promise<string> => {
+        const response = await httpsRequest("root", via.ip, `${th.subdomain}.${th.domain}`, "/auth/login", "POST", "{}");
+        if (response.status !== 200) return `status ${response.status}`;
+        const { machine, service, path } = JSON.parse(response.body) as { machine: string; service: string; path: string };
+        return `${machine} ${service} ${path}`;
     };
     const up = async (phase: Parameters<MigrationStack["up"]>[0]): Promise<void> => {
         const log: string[] = [];
@@ -78,6 +85,7 @@ describe("layout pryv-v1 on the docker test hosts: config followers, the config 
         assert.equal(await servedBy(th, source), "source");
         assert.ok((await containers(source)).includes("pryvio_config_follower"));
         assert.deepEqual(await registerAnswers(th, registers, source.ip), [[source.ip], [source.ip]]);
+        assert.equal(await loginAnswer(source), "source mfa /login");
         for (const user of ["alice", "bob"]) await writeEvent(th, source, user, `${user}-before-the-cutover`);
     });
 
@@ -85,6 +93,8 @@ describe("layout pryv-v1 on the docker test hosts: config followers, the config 
         await up("cutover");
         assert.equal(await servedBy(th, dest), "dest");
         assert.equal(await servedBy(th, source), "dest");
+        // Every upstream of v1's site file proxied: the login reaches dest's mfa service, rewritten by dest's own nginx.
+        assert.equal(await loginAnswer(source), "dest mfa /login");
         for (const user of ["alice", "bob"]) {
             for (const id of [`${user}-before-the-warm-round`, `${user}-before-the-cutover`]) assert.ok(await holdsEvent(dest, user, id), id);
         }
