@@ -329,7 +329,7 @@ touch "$marker_folder"/cutover-began
                     `target='/var/pryv/${folder}'`,
                     "remote='pryv'@'10.0.0.12':./",
                     'if [ ! -e "$marker_folder"/dest-may-serve ]; then',
-                    `\nflock "$marker_folder"/services-stop.lock '/var/pryv/stop-containers' >/dev/null </dev/null\n`,
+                    "\n  '/var/pryv/stop-containers' >/dev/null </dev/null\n",
                     `kept='${keepAside}'/`,
                     'options+=(--backup --backup-dir="$kept")',
                 ]);

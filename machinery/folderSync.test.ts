@@ -44,7 +44,7 @@ describe("pullScript, as written", () => {
                 `target='${receiver.confRoot}/${pull.folder}'`,
                 `remote='${pull.access.peerUser}'@'${pull.access.peerAddress}':./`,
                 "copy_options=(--archive --hard-links --sparse --numeric-ids --modify-window=-1)",
-                `\nflock "$marker_folder"/services-stop.lock '${receiver.stopCommand[0]}' >/dev/null </dev/null\n`,
+                `\nif flock -n 9; then\n  rm -f "$stop_lock.ok"\n  '${receiver.stopCommand[0]}' >/dev/null </dev/null\n`,
                 `conf_root_given='${receiver.confRoot}'\nconf_root=$(cd "$conf_root_given" && pwd -P)\n`,
                 '  "$conf_root"/*) ;;',
                 "rsync --list-only",
@@ -88,7 +88,7 @@ describe("pullScript, as written", () => {
         assertInOrder(script, [
             "read -r journal_mode priority || journal_mode=walk\n",
             'if [ "${priority:-lead}" = yield ]; then yield_cpu; fi\n',
-            `flock "$marker_folder"/services-stop.lock '/srv/pryv/stop-containers' >/dev/null </dev/null\n`,
+            "\n  '/srv/pryv/stop-containers' >/dev/null </dev/null\n",
             `changed_paths="$marker_folder"/'cold-core-mongodb-data'.journal\n`,
             'rm -f "$changed_paths"\n',
             'if [ "$journal_mode" = journal ]; then\n',
@@ -127,7 +127,7 @@ describe("pullScript, as written", () => {
             "key_folder=\"$HOME\"/.ssh/'pryv-migration-unit-carry-back'",
             "target='/var/pryv/core/core/data'",
             "remote='pryv'@'10.0.0.12':./",
-            `\nflock "$marker_folder"/services-stop.lock '/var/pryv/stop-containers' >/dev/null </dev/null\n`,
+            "\n  '/var/pryv/stop-containers' >/dev/null </dev/null\n",
             `kept_in="$(date -u +%Y%m%dT%H%M%SZ)"/'core/core/data'\nkept='/var/pryv/pryv-migration-kept/unit'/"$kept_in"`,
             'mkdir -p "$kept"\noptions+=(--backup --backup-dir="$kept")',
         ]);

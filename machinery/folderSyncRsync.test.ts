@@ -229,15 +229,16 @@ describe("carry-backs of every folder at once, with the real rsync", () => {
         assert.deepEqual(failures, []);
     });
 
-    it("stop the services here one at a time: a stop that fails while another runs (pryv-v1's compose `rm --stop`: No such container) fails none of them", async () => {
+    it("stop the services here once for the rounds that come together, never two stops at once (pryv-v1's compose `rm --stop` racing another: No such container)", async () => {
         const bin = path.join(root, "bin");
         fs.mkdirSync(bin);
         fakePeerSsh(bin);
         const stopping = path.join(root, "stopping");
+        const stops = path.join(root, "stops");
         const stop = fakeCommand(
             bin,
             "stop-containers",
-            `mkdir '${stopping}' 2>/dev/null || { echo "No such container" >&2; exit 1; }; sleep 0.3; rmdir '${stopping}'`,
+            `echo stop >> '${stops}'; mkdir '${stopping}' 2>/dev/null || { echo "No such container" >&2; exit 1; }; sleep 0.3; rmdir '${stopping}'`,
         );
         const confRoot = path.join(root, "source");
         const folders = ["core/mongodb/data", "core/core/data", "core/influxdb/data", "core/hfs/data"];
@@ -262,5 +263,42 @@ describe("carry-backs of every folder at once, with the real rsync", () => {
             results.map((result) => [result.status, result.stderr]),
             folders.map(() => [0, ""]),
         );
+        // Each stop adds its start-up to the outage when the rounds are final ones: the rounds that waited did not stop again.
+        const stopCount = fs.readFileSync(stops, "utf8").split("\n").filter(Boolean).length;
+        assert.ok(stopCount >= 1 && stopCount < folders.length, `${stopCount} stops for ${folders.length} rounds`);
+    });
+
+    it("a round that waited for another's stop stops the services itself when that stop failed", async () => {
+        const bin = path.join(root, "bin");
+        fs.mkdirSync(bin);
+        fakePeerSsh(bin);
+        const stops = path.join(root, "stops");
+        // The first stop fails after a while (the docker daemon gone, say); the ones after it succeed.
+        const stop = fakeCommand(
+            bin,
+            "stop-containers",
+            `echo stop >> '${stops}'; [ "$(wc -l < '${stops}')" -gt 1 ] || { sleep 0.3; echo "cannot stop" >&2; exit 1; }`,
+        );
+        const confRoot = path.join(root, "source");
+        const folders = ["core/mongodb/data", "core/core/data"];
+        fs.mkdirSync(path.join(root, "home", ".pryv-migration", "unit"), { recursive: true });
+        fs.writeFileSync(path.join(root, "home", ".pryv-migration", "unit", "dest-may-serve"), "");
+        for (const folder of folders) fs.mkdirSync(path.join(root, "dest", folder), { recursive: true });
+        const receiver = { ...source, confRoot, stopCommand: [stop] };
+        const results = await Promise.all(
+            folders.map((folder) =>
+                runAsync(
+                    pullScript(
+                        pullFromSource(
+                            { kind: "carry-back", keepAside: path.join(confRoot, "kept") },
+                            { receiver, peerRole: "dest", access: peerAccess(dest, "carry-back", "unit"), folder },
+                        ),
+                    ),
+                    { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(root, "home"), FAKE_PEER: path.join(root, "dest") },
+                ),
+            ),
+        );
+        assert.deepEqual(results.map((result) => result.status).sort(), [0, 1], results.map((result) => result.stderr).join("\n"));
+        assert.equal(fs.readFileSync(stops, "utf8").split("\n").filter(Boolean).length, 2);
     });
 });
