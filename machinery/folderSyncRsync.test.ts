@@ -31,11 +31,22 @@ describe("a final round from the change journal, with the real rsync", () => {
     beforeEach(() => ({ folder: root, remove } = temporaryFolder("journal-round")));
     afterEach(() => remove());
 
-    it("copies each listed entry as itself: a listed directory brings neither its unlisted files nor its subtree", () => {
+    /** The final round of `folder` (root/source's onto root/dest's), handed `listed` as the journal's paths. */
+    function finalRoundOf(folder: string, listed: string[]) {
         const bin = path.join(root, "bin");
         fs.mkdirSync(bin);
         fakePeerSsh(bin);
         const stop = fakeCommand(bin, "stop-containers", "true");
+        return runBash(
+            pullScript(pullFromSource({ kind: "cold" }, { receiver: { ...dest, confRoot: path.join(root, "dest"), stopCommand: [stop] }, folder })),
+            {
+                env: { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(root, "home"), FAKE_PEER: path.join(root, "source") },
+                stdin: `journal\n${Buffer.from(listed.join("\0")).toString("base64")}\n`,
+            },
+        );
+    }
+
+    it("copies each listed entry as itself: a listed directory brings neither its unlisted files nor its subtree", () => {
         const folder = "core/influxdb/data";
         const [sourceCopy, destCopy] = [path.join(root, "source", folder), path.join(root, "dest", folder)];
         const old = new Date("2020-01-01");
@@ -52,14 +63,7 @@ describe("a final round from the change journal, with the real rsync", () => {
         fs.mkdirSync(path.join(sourceCopy, "new"), { recursive: true });
         fs.writeFileSync(path.join(sourceCopy, "new", "file"), "new\n");
         // The list source-stop.sh reads from the journal of ATTRIB on db and db/shard, a write to db/listed and a new directory.
-        const listed = ["db", "db/listed", "db/shard", "new", "new/file"];
-        const result = runBash(
-            pullScript(pullFromSource({ kind: "cold" }, { receiver: { ...dest, confRoot: path.join(root, "dest"), stopCommand: [stop] }, folder })),
-            {
-                env: { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(root, "home"), FAKE_PEER: path.join(root, "source") },
-                stdin: `journal\n${Buffer.from(listed.join("\0")).toString("base64")}\n`,
-            },
-        );
+        const result = finalRoundOf(folder, ["db", "db/listed", "db/shard", "new", "new/file"]);
         assert.deepEqual([result.status, result.stderr], [0, ""]);
         const read = (file: string) => fs.readFileSync(path.join(destCopy, file), "utf8");
         assert.deepEqual(["db/listed", "db/unlisted", "db/shard/unlisted", "new/file"].map(read), [
@@ -79,10 +83,6 @@ describe("a final round from the change journal, with the real rsync", () => {
     });
 
     it("copies a listed file whose size and mtime are dest's copy's and its bytes are not, as a write through a memory map leaves it (SQLite's -shm)", () => {
-        const bin = path.join(root, "bin");
-        fs.mkdirSync(bin);
-        fakePeerSsh(bin);
-        const stop = fakeCommand(bin, "stop-containers", "true");
         const folder = "core/core/data";
         const shm = "users/e/c/i/alice/audit.sqlite-shm";
         const warmRoundAt = new Date("2026-12-07T21:20:39.768Z");
@@ -94,13 +94,7 @@ describe("a final round from the change journal, with the real rsync", () => {
             fs.writeFileSync(path.join(copy, shm), content);
             fs.utimesSync(path.join(copy, shm), warmRoundAt, warmRoundAt);
         }
-        const result = runBash(
-            pullScript(pullFromSource({ kind: "cold" }, { receiver: { ...dest, confRoot: path.join(root, "dest"), stopCommand: [stop] }, folder })),
-            {
-                env: { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(root, "home"), FAKE_PEER: path.join(root, "source") },
-                stdin: `journal\n${Buffer.from(shm).toString("base64")}\n`,
-            },
-        );
+        const result = finalRoundOf(folder, [shm]);
         assert.deepEqual([result.status, result.stderr], [0, ""]);
         assert.equal(fs.readFileSync(path.join(root, "dest", folder, shm), "utf8"), "index after the warm round");
         assert.equal(jsonLines<PrintedStats>(result.stdout)[0].changedFiles, 1);
@@ -176,6 +170,30 @@ describe("carry-backs of every folder at once, with the real rsync", () => {
             child.on("close", (code) => resolve({ status: code ?? 1, stdout, stderr }));
         });
 
+    /**
+     * The carry-backs of `folders` from root/dest onto root/source, run at once as the engine
+     * runs them, source's stop command `stop`; dest marked as having served, so that they act.
+     */
+    const carryBacksAtOnce = (folders: string[], stop: string, keepAside: string) => {
+        fs.mkdirSync(path.join(root, "home", ".pryv-migration", "unit"), { recursive: true });
+        fs.writeFileSync(path.join(root, "home", ".pryv-migration", "unit", "dest-may-serve"), "");
+        const receiver = { ...source, confRoot: path.join(root, "source"), stopCommand: [stop] };
+        const env = { PATH: `${path.join(root, "bin")}:${process.env.PATH ?? ""}`, HOME: path.join(root, "home"), FAKE_PEER: path.join(root, "dest") };
+        return Promise.all(
+            folders.map((folder) =>
+                runAsync(
+                    pullScript(
+                        pullFromSource(
+                            { kind: "carry-back", keepAside },
+                            { receiver, peerRole: "dest", access: peerAccess(dest, "carry-back", "unit"), folder },
+                        ),
+                    ),
+                    env,
+                ),
+            ),
+        );
+    };
+
     it("each keeps what it replaces aside, every time: rsync 3.5 fails one now and then (code 11) when it makes the shared backup folders itself", async () => {
         const bin = path.join(root, "bin");
         fs.mkdirSync(bin);
@@ -185,9 +203,6 @@ describe("carry-backs of every folder at once, with the real rsync", () => {
         const peer = path.join(root, "dest");
         const folders = ["core/mongodb/data", "core/core/data", "core/influxdb/data", "core/hfs/data"];
         const failures: string[] = [];
-        // dest was started (source's mark just before dest's start): the carry-backs act.
-        fs.mkdirSync(path.join(root, "home", ".pryv-migration", "unit"), { recursive: true });
-        fs.writeFileSync(path.join(root, "home", ".pryv-migration", "unit", "dest-may-serve"), "");
         for (let round = 0; round < 40; round++) {
             const keepAside = path.join(confRoot, "kept", String(round));
             for (const folder of folders) {
@@ -200,20 +215,7 @@ describe("carry-backs of every folder at once, with the real rsync", () => {
                     fs.utimesSync(path.join(side, folder, "sub", "file"), time, time);
                 }
             }
-            const receiver = { ...source, confRoot, stopCommand: [stop] };
-            const results = await Promise.all(
-                folders.map((folder) =>
-                    runAsync(
-                        pullScript(
-                            pullFromSource(
-                                { kind: "carry-back", keepAside },
-                                { receiver, peerRole: "dest", access: peerAccess(dest, "carry-back", "unit"), folder },
-                            ),
-                        ),
-                        { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(root, "home"), FAKE_PEER: peer },
-                    ),
-                ),
-            );
+            const results = await carryBacksAtOnce(folders, stop, keepAside);
             results.forEach((result, index) => {
                 const folder = folders[index];
                 const kept = jsonLines<{ keptAside?: string }>(result.stdout).find((line) => line.keptAside !== undefined)?.keptAside;
@@ -229,76 +231,44 @@ describe("carry-backs of every folder at once, with the real rsync", () => {
         assert.deepEqual(failures, []);
     });
 
-    it("stop the services here once for the rounds that come together, never two stops at once (pryv-v1's compose `rm --stop` racing another: No such container)", async () => {
+    /**
+     * Carry-backs of `folders` run at once onto source, whose stop command is `stopScript`
+     * (a fake writing a line to `stops` each time it runs): what each round returned, and
+     * how many stops ran.
+     */
+    async function carryBacksStopping(folders: string[], stopScript: (stops: string) => string) {
         const bin = path.join(root, "bin");
         fs.mkdirSync(bin);
         fakePeerSsh(bin);
-        const stopping = path.join(root, "stopping");
         const stops = path.join(root, "stops");
-        const stop = fakeCommand(
-            bin,
-            "stop-containers",
-            `echo stop >> '${stops}'; mkdir '${stopping}' 2>/dev/null || { echo "No such container" >&2; exit 1; }; sleep 0.3; rmdir '${stopping}'`,
-        );
-        const confRoot = path.join(root, "source");
-        const folders = ["core/mongodb/data", "core/core/data", "core/influxdb/data", "core/hfs/data"];
-        fs.mkdirSync(path.join(root, "home", ".pryv-migration", "unit"), { recursive: true });
-        fs.writeFileSync(path.join(root, "home", ".pryv-migration", "unit", "dest-may-serve"), "");
+        const stop = fakeCommand(bin, "stop-containers", `echo stop >> '${stops}'; ${stopScript(stops)}`);
         for (const folder of folders) fs.mkdirSync(path.join(root, "dest", folder), { recursive: true });
-        const receiver = { ...source, confRoot, stopCommand: [stop] };
-        const results = await Promise.all(
-            folders.map((folder) =>
-                runAsync(
-                    pullScript(
-                        pullFromSource(
-                            { kind: "carry-back", keepAside: path.join(confRoot, "kept") },
-                            { receiver, peerRole: "dest", access: peerAccess(dest, "carry-back", "unit"), folder },
-                        ),
-                    ),
-                    { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(root, "home"), FAKE_PEER: path.join(root, "dest") },
-                ),
-            ),
+        const results = await carryBacksAtOnce(folders, stop, path.join(root, "source", "kept"));
+        return { results, stopCount: fs.readFileSync(stops, "utf8").split("\n").filter(Boolean).length };
+    }
+
+    it("stop the services here once for the rounds that come together, never two stops at once (pryv-v1's compose `rm --stop` racing another: No such container)", async () => {
+        const stopping = path.join(root, "stopping");
+        const folders = ["core/mongodb/data", "core/core/data", "core/influxdb/data", "core/hfs/data"];
+        const { results, stopCount } = await carryBacksStopping(
+            folders,
+            () => `mkdir '${stopping}' 2>/dev/null || { echo "No such container" >&2; exit 1; }; sleep 0.3; rmdir '${stopping}'`,
         );
         assert.deepEqual(
             results.map((result) => [result.status, result.stderr]),
             folders.map(() => [0, ""]),
         );
         // Each stop adds its start-up to the outage when the rounds are final ones: the rounds that waited did not stop again.
-        const stopCount = fs.readFileSync(stops, "utf8").split("\n").filter(Boolean).length;
         assert.ok(stopCount >= 1 && stopCount < folders.length, `${stopCount} stops for ${folders.length} rounds`);
     });
 
     it("a round that waited for another's stop stops the services itself when that stop failed", async () => {
-        const bin = path.join(root, "bin");
-        fs.mkdirSync(bin);
-        fakePeerSsh(bin);
-        const stops = path.join(root, "stops");
         // The first stop fails after a while (the docker daemon gone, say); the ones after it succeed.
-        const stop = fakeCommand(
-            bin,
-            "stop-containers",
-            `echo stop >> '${stops}'; [ "$(wc -l < '${stops}')" -gt 1 ] || { sleep 0.3; echo "cannot stop" >&2; exit 1; }`,
-        );
-        const confRoot = path.join(root, "source");
-        const folders = ["core/mongodb/data", "core/core/data"];
-        fs.mkdirSync(path.join(root, "home", ".pryv-migration", "unit"), { recursive: true });
-        fs.writeFileSync(path.join(root, "home", ".pryv-migration", "unit", "dest-may-serve"), "");
-        for (const folder of folders) fs.mkdirSync(path.join(root, "dest", folder), { recursive: true });
-        const receiver = { ...source, confRoot, stopCommand: [stop] };
-        const results = await Promise.all(
-            folders.map((folder) =>
-                runAsync(
-                    pullScript(
-                        pullFromSource(
-                            { kind: "carry-back", keepAside: path.join(confRoot, "kept") },
-                            { receiver, peerRole: "dest", access: peerAccess(dest, "carry-back", "unit"), folder },
-                        ),
-                    ),
-                    { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(root, "home"), FAKE_PEER: path.join(root, "dest") },
-                ),
-            ),
+        const { results, stopCount } = await carryBacksStopping(
+            ["core/mongodb/data", "core/core/data"],
+            (stops) => `[ "$(wc -l < '${stops}')" -gt 1 ] || { sleep 0.3; echo "cannot stop" >&2; exit 1; }`,
         );
         assert.deepEqual(results.map((result) => result.status).sort(), [0, 1], results.map((result) => result.stderr).join("\n"));
-        assert.equal(fs.readFileSync(stops, "utf8").split("\n").filter(Boolean).length, 2);
+        assert.equal(stopCount, 2);
     });
 });
