@@ -8,9 +8,11 @@ import { databaseRuns, startFaultHosts } from "./view";
 
 /**
  * A copy on dest whose bytes differ from source's while its size and mtime match: what a
- * damaged disk, or a file rewritten with its time kept, leaves behind. rsync's quick check
- * skips it, so the metadata comparison before dest serves cannot see it; the content
- * comparison right after dest serves must, and must say which file.
+ * damaged disk on dest leaves behind. Source's change journal does not list it (source did
+ * not change it) and rsync's quick check skips it, so the metadata comparison before dest
+ * serves cannot see it; the content comparison right after dest serves must, and must say
+ * which file. (A file rewritten on source with its time kept is listed by the journal and
+ * copied by its blocks: folderSyncRsync.test.ts.)
  */
 describe("a damaged copy on dest (real engine, test hosts)", function () {
     this.timeout(600_000);
@@ -39,8 +41,10 @@ describe("a damaged copy on dest (real engine, test hosts)", function () {
         await source.exec(`printf 'first version\\n' > ${onSource} && chown 9999:9999 ${onSource} && touch -d '2020-01-01 00:00:00' ${onSource}`);
         await migration.up("prepare");
         await migration.up("warm-sync");
-        assert.equal(fs.readFileSync(`${dest.confRoot}/${attachment}`, "utf8"), "first version\n");
-        await source.exec(`printf 'other version\\n' > ${onSource} && touch -d '2020-01-01 00:00:00' ${onSource}`);
+        const onDest = `${dest.confRoot}/${attachment}`;
+        assert.equal(fs.readFileSync(onDest, "utf8"), "first version\n");
+        // The same size, its time kept: only its bytes changed, on dest's disk.
+        await dest.exec(`printf 'other version\\n' > ${onDest} && touch -d '2020-01-01 00:00:00' ${onDest}`);
 
         await assert.rejects(
             migration.up("cutover"),
@@ -53,6 +57,6 @@ describe("a damaged copy on dest (real engine, test hosts)", function () {
         assert.equal(await servedBy(hosts, source), "source");
         assert.equal(await servedBy(hosts, dest), "nobody");
         assert.equal(await databaseRuns(dest), false);
-        assert.equal(fs.readFileSync(onSource, "utf8"), "other version\n");
+        assert.equal(fs.readFileSync(onSource, "utf8"), "first version\n");
     });
 });
