@@ -16,6 +16,7 @@ import {
     fakeMachines,
     hostOf,
     journalPaths,
+    walkBlocksSince,
     machines,
     metadataDigestOf,
     promiseOf,
@@ -104,13 +105,15 @@ const procedure: [string, "source" | "dest", string[]][] = [
 const hosts = { source: "10.0.0.11", dest: "dest.example.com" };
 /**
  * What each final round reads on its standard input, as written out from the fake journal: its
- * paths, or a full walk, then its priority. The folder the journal does not cover leads: its walk
+ * paths, or a full walk, then its priority (and for a walk, from when it compares files by their blocks). The folder the journal does not cover leads: its walk
  * is priced at its last warm round (3 s), each list at well under a second.
  */
 const priorityOf = (folder: string): string => (folder === "core/influxdb/data" ? "lead" : "yield");
 const finalRoundStdin = (folder: string): string => {
     const paths = journalPaths(folder);
-    return paths === null ? `walk ${priorityOf(folder)}\n` : `journal ${priorityOf(folder)}\n${Buffer.from(paths.join("\0")).toString("base64")}\n`;
+    return paths === null
+        ? `walk ${priorityOf(folder)} ${walkBlocksSince}\n`
+        : `journal ${priorityOf(folder)}\n${Buffer.from(paths.join("\0")).toString("base64")}\n`;
 };
 /** dest's room check gets a line per folder the journal covers, from the fake journal so far. */
 const destRoomStdin = defaultDataFolders
@@ -293,7 +296,7 @@ touch "$marker_folder"/cutover-began
                 const stdin = String(resources.get(`cut-final-sync-${folderKey(folder)}`)!.inputs.stdin);
                 const paths = journalPaths(folder);
                 if (paths === null) {
-                    assert.equal(stdin, `walk ${priorityOf(folder)}\n`, folder);
+                    assert.equal(stdin, `walk ${priorityOf(folder)} ${walkBlocksSince}\n`, folder);
                 } else {
                     const [mode, list, end] = stdin.split("\n");
                     assert.deepEqual([mode, Buffer.from(list, "base64").toString().split("\0"), end], [`journal ${priorityOf(folder)}`, paths, ""], folder);

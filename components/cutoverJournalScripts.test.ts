@@ -285,13 +285,13 @@ describe("the change journal read by source's stop, run by bash on a fake change
         const { result, changes } = run(2);
         assert.equal(result.status, 0, result.stderr);
         assert.deepEqual(changes, [
-            { folder: "core/mongodb/data", journal: false, reason: "4 paths changed, more than 2" },
+            { folder: "core/mongodb/data", journal: false, reason: "4 paths changed, more than 2", since: 0 },
             { folder: "core/core/data", journal: true, paths: 2, list: list(["a", "b"]) },
             { folder: "core/hfs/data", journal: true, paths: 0, list: "" },
         ]);
         assert.deepEqual(
             changes.map((entry) => finalRoundInput(entry, "yield")),
-            ["walk yield\n", `journal yield\n${list(["a", "b"])}\n`, "journal yield\n\n"],
+            ["walk yield 0\n", `journal yield\n${list(["a", "b"])}\n`, "journal yield\n\n"],
         );
     });
 
@@ -303,7 +303,7 @@ describe("the change journal read by source's stop, run by bash on a fake change
         assert.equal(result.status, 0, result.stderr);
         assert.deepEqual(
             changes,
-            folders.map((folder) => ({ folder, journal: false, reason: "the kernel dropped change events (queue overflow)" })),
+            folders.map((folder) => ({ folder, journal: false, reason: "the kernel dropped change events (queue overflow)", since: 0 })),
         );
         assert.equal(await ending(recorder), "SIGTERM");
     });
@@ -313,11 +313,32 @@ describe("the change journal read by source's stop, run by bash on a fake change
         dead.kill("SIGKILL");
         assert.equal(await ending(dead), "SIGKILL");
         writeJournal(events);
-        const walks = folders.map((folder) => ({ folder, journal: false, reason: "no change journal was recording since warm round 3 began" }));
+        const walks = folders.map((folder) => ({ folder, journal: false, reason: "no change journal was recording since warm round 3 began", since: 0 }));
         const afterDeath = run();
         assert.deepEqual([afterDeath.result.status, afterDeath.changes], [0, walks], afterDeath.result.stderr);
         fs.rmSync(path.join(markers, "change-journal-3.pid"), { force: true });
         const never = run();
         assert.deepEqual([never.result.status, never.changes], [0, walks], never.result.stderr);
+    });
+
+    it("a walk compares by their blocks the files changed from twice the kernel's writeback delay before the warm round began (its start as change-journal-start.sh wrote it); every file when that start is unknown", () => {
+        const began = 1_765_150_000;
+        fs.writeFileSync(path.join(markers, "change-journal-3.began"), `${began}\n`);
+        const centiseconds = (name: string) => Number(fs.readFileSync(`/proc/sys/vm/${name}`, "utf8"));
+        const delay = Math.floor((2 * (centiseconds("dirty_expire_centisecs") + centiseconds("dirty_writeback_centisecs"))) / 100);
+        const { result, changes } = run();
+        assert.equal(result.status, 0, result.stderr);
+        assert.deepEqual(
+            changes.map((entry) => [entry.since, finalRoundInput(entry, "lead")]),
+            folders.map(() => [began - delay - 1, `walk lead ${began - delay - 1}\n`]),
+        );
+        // The start as change-journal-start.sh writes it; change-journal-stop.sh removes it with the journal.
+        const start = render("change-journal-start.sh", { migrationId: "unit", round: 3, confRoot, folders });
+        const before = Math.floor(Date.now() / 1000);
+        runBash(start, { env: { HOME: home, PATH: "/usr/bin:/bin" } });
+        const written = Number(fs.readFileSync(path.join(markers, "change-journal-3.began"), "utf8"));
+        assert.ok(written >= before && written <= Date.now() / 1000, `began ${written}, test started at ${before}`);
+        runBash(render("change-journal-stop.sh", { migrationId: "unit", round: 3 }), { env: { HOME: home } });
+        assert.equal(fs.existsSync(path.join(markers, "change-journal-3.began")), false);
     });
 });

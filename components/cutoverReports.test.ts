@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { finalRoundInput, folderWorkOf, maxJournalPaths, outageOf, pathsIn, spanOf } from "./cutoverReports";
 import { SyncStats } from "../machinery/folderSync";
-import { folderChangesOf } from "../testing";
+import { folderChangesOf, walkBlocksSince } from "../testing";
 
 describe("cutover reports", () => {
     it("spans rounds that ran at once from the first start to the last end", () => {
@@ -45,13 +45,14 @@ describe("cutover reports", () => {
 });
 
 describe("finalRoundInput", () => {
-    it("hands the final round the journal's list when the journal is reliable for its folder, and a full walk otherwise, with its priority", () => {
+    it("hands the final round the journal's list when the journal is reliable for its folder, and a full walk otherwise, from when source's stop says it compares files by their blocks, with its priority", () => {
         assert.equal(finalRoundInput({ folder: "core/core/data", journal: true, paths: 2, list: "YQBi" }, "lead"), "journal lead\nYQBi\n");
         assert.equal(finalRoundInput({ folder: "core/core/data", journal: true, paths: 0, list: "" }, "yield"), "journal yield\n\n");
-        assert.equal(finalRoundInput(folderChangesOf("core/influxdb/data"), "yield"), "walk yield\n");
-        assert.equal(finalRoundInput({ folder: "core/core/data", journal: false, reason: "no change journal was recording" }, "lead"), "walk lead\n");
-        assert.equal(finalRoundInput({ folder: "core/core/data", journal: true }, "lead"), "walk lead\n");
-        assert.equal(finalRoundInput(undefined, "yield"), "walk yield\n");
+        assert.equal(finalRoundInput(folderChangesOf("core/influxdb/data"), "yield"), `walk yield ${walkBlocksSince}\n`);
+        // A walk source's stop gave no time for (an older version's stop): every file compared by its blocks.
+        assert.equal(finalRoundInput({ folder: "core/core/data", journal: false, reason: "no change journal was recording" }, "lead"), "walk lead 0\n");
+        assert.equal(finalRoundInput({ folder: "core/core/data", journal: true }, "lead"), "walk lead 0\n");
+        assert.equal(finalRoundInput(undefined, "yield"), "walk yield 0\n");
     });
 });
 

@@ -20,6 +20,8 @@ export interface FolderChanges {
     /** NUL-separated paths relative to the folder, in base64. */
     list?: string;
     reason?: string;
+    /** For a walk: files whose mtime is later than this (epoch seconds, source's clock) are compared by their blocks; 0: every file. */
+    since?: number;
 }
 
 /**
@@ -39,9 +41,12 @@ export const maxJournalPaths = 50000;
  */
 export type Priority = "lead" | "yield";
 
-/** The final round's standard input: the journal's paths, or a full walk, and its priority. */
+/**
+ * The final round's standard input: the journal's paths, or a full walk from when its files are
+ * compared by their blocks (every file when the stop did not say), and its priority.
+ */
 export function finalRoundInput(changes: FolderChanges | undefined, priority: Priority): string {
-    return changes?.journal === true && changes.list !== undefined ? `journal ${priority}\n${changes.list}\n` : `walk ${priority}\n`;
+    return changes?.journal === true && changes.list !== undefined ? `journal ${priority}\n${changes.list}\n` : `walk ${priority} ${changes?.since ?? 0}\n`;
 }
 
 /** What source's journal says the final round will do in one folder, counted before source stops. */

@@ -1,5 +1,5 @@
 // The pull scripts run by bash on this machine with the real rsync: a final round from the
-// journal, and the carry-backs of every folder at once.
+// journal or walking, and the carry-backs of every folder at once.
 import { strict as assert } from "assert";
 import { spawn } from "child_process";
 import * as fs from "fs";
@@ -25,14 +25,14 @@ const fakePeerSsh = (bin: string): string =>
         ].join("\n"),
     );
 
-describe("a final round from the change journal, with the real rsync", () => {
+describe("a final round from the change journal or walking, with the real rsync", () => {
     let root: string;
     let remove: () => void;
     beforeEach(() => ({ folder: root, remove } = temporaryFolder("journal-round")));
     afterEach(() => remove());
 
-    /** The final round of `folder` (root/source's onto root/dest's), handed `listed` as the journal's paths. */
-    function finalRoundOf(folder: string, listed: string[]) {
+    /** The final round of `folder` (root/source's onto root/dest's), handed `listed` as the journal's paths, or told to walk. */
+    function finalRoundOf(folder: string, listed: string[] | { walkBlocksSince: number }) {
         const bin = path.join(root, "bin");
         fs.mkdirSync(bin);
         fakePeerSsh(bin);
@@ -41,7 +41,7 @@ describe("a final round from the change journal, with the real rsync", () => {
             pullScript(pullFromSource({ kind: "cold" }, { receiver: { ...dest, confRoot: path.join(root, "dest"), stopCommand: [stop] }, folder })),
             {
                 env: { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: path.join(root, "home"), FAKE_PEER: path.join(root, "source") },
-                stdin: `journal\n${Buffer.from(listed.join("\0")).toString("base64")}\n`,
+                stdin: Array.isArray(listed) ? `journal\n${Buffer.from(listed.join("\0")).toString("base64")}\n` : `walk lead ${listed.walkBlocksSince}\n`,
             },
         );
     }
@@ -98,6 +98,46 @@ describe("a final round from the change journal, with the real rsync", () => {
         assert.deepEqual([result.status, result.stderr], [0, ""]);
         assert.equal(fs.readFileSync(path.join(root, "dest", folder, shm), "utf8"), "index after the warm round");
         assert.equal(jsonLines<PrintedStats>(result.stdout)[0].changedFiles, 1);
+    });
+
+    it("walking, compares by their blocks the files whose mtime is later than source's stop says, same size and mtime as dest's copies; the older ones by size and mtime; every file given 0", () => {
+        const folder = "core/core/data";
+        const since = Date.parse("2026-12-07T21:19:29Z") / 1000;
+        const files = { "users/e/c/i/alice/audit.sqlite-shm": since + 70, "users/e/c/i/bob/audit.sqlite": since - 3600 };
+        const write = () => {
+            for (const [copy, content] of [
+                [path.join(root, "source", folder), "source's"],
+                [path.join(root, "dest", folder), "dest's  "],
+            ] as const) {
+                for (const [file, mtime] of Object.entries(files)) {
+                    fs.mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
+                    fs.writeFileSync(path.join(copy, file), content);
+                    fs.utimesSync(path.join(copy, file), mtime, mtime);
+                }
+            }
+        };
+        const destHolds = () =>
+            Object.keys(files).map((file) => {
+                const copy = path.join(root, "dest", folder, file);
+                return [fs.readFileSync(copy, "utf8"), fs.statSync(copy).mtimeMs / 1000];
+            });
+        write();
+        const recentOnly = finalRoundOf(folder, { walkBlocksSince: since });
+        assert.deepEqual([recentOnly.status, recentOnly.stderr], [0, ""]);
+        // The older file keeps dest's bytes: the quick check compares it, as every walk did before.
+        assert.deepEqual(destHolds(), [
+            ["source's", since + 70],
+            ["dest's  ", since - 3600],
+        ]);
+        assert.deepEqual([jsonLines<PrintedStats>(recentOnly.stdout)[0].walk, jsonLines<PrintedStats>(recentOnly.stdout)[0].changedFiles], [true, 1]);
+        fs.rmSync(path.join(root, "bin"), { recursive: true });
+        write();
+        const everyFile = finalRoundOf(folder, { walkBlocksSince: 0 });
+        assert.deepEqual([everyFile.status, everyFile.stderr], [0, ""]);
+        assert.deepEqual(destHolds(), [
+            ["source's", since + 70],
+            ["source's", since - 3600],
+        ]);
     });
 });
 

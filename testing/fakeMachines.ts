@@ -30,11 +30,14 @@ export const warmClock = { startedAt: 1, finishedAt: (index: number): number => 
 export const journalPaths = (folder: string): string[] | null =>
     folder === "core/influxdb/data" ? null : [`collection-${folderIndex(folderKey(folder))}.wt`, "journal/WiredTigerLog 1"];
 
-/** What the cutover's `-stop-source` step prints for a folder, after its own line: its journal's paths (NUL-separated, in base64), or why it walks. */
+/** From when source's stop says a walking final round compares files by their blocks (source's clock). */
+export const walkBlocksSince = 1_765_150_000;
+
+/** What the cutover's `-stop-source` step prints for a folder, after its own line: its journal's paths (NUL-separated, in base64), or why it walks and from when. */
 export const folderChangesOf = (folder: string): FolderChanges => {
     const paths = journalPaths(folder);
     return paths === null
-        ? { folder, journal: false, reason: "20001 paths changed, more than 20000" }
+        ? { folder, journal: false, reason: "20001 paths changed, more than 20000", since: walkBlocksSince }
         : { folder, journal: true, paths: paths.length, list: Buffer.from(paths.join("\0")).toString("base64") };
 };
 
