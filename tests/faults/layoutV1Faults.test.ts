@@ -1,19 +1,27 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { docker, TestHost, TestHosts } from "../../testbed";
+import { docker, sqliteIntegrity, TestHost, TestHosts } from "../../testbed";
+import { treeManifest } from "../../testbed/checks";
 import { platformYml } from "../../testbed/docker/v1";
 import { startSshd, stopSshd } from "../../testbed/faults";
-import { registerAnswers, servedBy } from "../../testbed/migration/observe";
+import { holdsEvent, registerAnswers, servedBy, writeEvent } from "../../testbed/migration/observe";
 import { v1StackConfig } from "../../testbed/migration/realStackConfig";
+import { SyncStats } from "../../machinery/folderSync";
 import { diagnostics, FaultStack, openFaultStack } from "./engine";
-import { startFaultHosts } from "./view";
+import { markerFolder, startFaultHosts } from "./view";
 
 const migrationId = "v1-dns-faults";
+/** Users whose per-user SQLite files (Pryv.io 1.7+) the cutover carries. */
+const users = ["alice", "bob"];
+/** A user's folder under core's data, as Pryv.io 1.7+ lays it out. */
+const userFolder = (user: string) => `users/${user.at(-1)}/${user.at(-2)}/${user.at(-3)}/${user}`;
 
 /**
  * Layout pryv-v1's own steps under faults. The cutover stops source's config follower
  * (which would rewrite the proxy file) before the proxy file is written: the engine killed
- * (SIGKILL) while it stops, then `pulumi cancel` and the cutover again. The dns phase edits
+ * (SIGKILL) while it stops, then `pulumi cancel` and the cutover again, which walks, source's
+ * change journal having been killed: every per-user SQLite file, whose -shm changes through a
+ * memory map, must reach dest as source left it. The dns phase edits
  * the config leader's platform.yml on reg-master, then on every register restarts its
  * follower until it has rewritten the register's dns.json, then its services: the engine
  * killed while a register restarts, and a register out of reach. After `pulumi cancel`
@@ -68,6 +76,8 @@ describe("layout pryv-v1: the engine killed during the cutover and dns, a regist
         assert.equal(stopped.code, 0, stopped.stderr);
         migration = await openFaultStack(hosts, migrationId, v1StackConfig);
         await migration.up("prepare");
+        // Core's per-user SQLite files exist before the warm round copies them (their -shm changes through a memory map).
+        for (const user of users) await writeEvent(hosts, source, user, `${user}-before-the-warm-round`);
         await migration.up("warm-sync");
     });
 
@@ -80,7 +90,11 @@ describe("layout pryv-v1: the engine killed during the cutover and dns, a regist
         }
     });
 
-    it("cutover killed while source's config follower stops, pulumi cancel: never two cores; the cutover again: source proxies to dest, its follower gone", async () => {
+    it("source's change journal killed, then the cutover killed while source's config follower stops, pulumi cancel: never two cores; the cutover again walks: source proxies to dest, its follower gone, dest's users' files source's byte for byte", async () => {
+        for (const user of users) await writeEvent(hosts, source, user, `${user}-after-the-warm-round`);
+        const recorder = `${markerFolder(source, migrationId)}/change-journal-1.pid`;
+        const killed = await source.exec(`kill "$(cat '${recorder}')"`);
+        assert.equal(killed.code, 0, killed.stderr);
         const kill = await migration.upKilledAt("cutover", "pryv-source-proxy-config-follower-stopped");
         assert.equal(kill.notReached, false, `the follower's stop was not reached:\n${migration.output.slice(-1).join("").slice(-3000)}`);
         assert.notEqual(kill.commandRunningOn, undefined, "the follower's stop was not seen on source before the kill");
@@ -88,14 +102,34 @@ describe("layout pryv-v1: the engine killed during the cutover and dns, a regist
         console.log(`      killed ${kill.afterMs} ms after the follower's stop began; served through source and dest by ${served.join(" and ")}`);
         assert.deepEqual(served, ["source", "nobody"], "source's services run until the proxy file is written, after the follower's stop");
         await migration.cancelAfterKill();
+        // What the walking final round must compare by its bytes: a -shm whose size and mtime are those of dest's copy.
+        const shmKeptItsTime = users.filter((user) => {
+            const [before, copy] = [source, dest].map((host) => fs.statSync(`${host.servicesFolder}/core/data/${userFolder(user)}/audit.sqlite-shm`));
+            return before.size === copy.size && Math.floor(before.mtimeMs / 1000) === Math.floor(copy.mtimeMs / 1000);
+        });
+        let coldSync: SyncStats[];
         try {
-            await migration.up("cutover");
+            coldSync = (await migration.up("cutover")).outputs.coldSync.value as SyncStats[];
         } catch (error) {
             assert.fail(`the cutover after the kill failed:\n${diagnostics(error)}`);
         }
+        console.log(`      users whose -shm had the size and mtime (to the second) of dest's copy at the stop: ${shmKeptItsTime.join(", ") || "none"}`);
+        assert.deepEqual(
+            coldSync.filter((round) => !round.walk).map((round) => round.folder),
+            [],
+            "every final round walks: the journal's recorder was gone",
+        );
         assert.deepEqual([await servedBy(hosts, source), await servedBy(hosts, dest)], ["dest", "dest"]);
         const running = (await docker({ dockerHost: source.dockerHost ?? "" }, ["ps", "--format", "{{.Names}}"])).stdout;
         assert.doesNotMatch(running, /pryvio_config_follower/);
+        for (const user of users) {
+            for (const id of [`${user}-before-the-warm-round`, `${user}-after-the-warm-round`]) assert.ok(await holdsEvent(dest, user, id), id);
+        }
+        // The final round's --sparse may write a run of zeros as a hole where source wrote it: the same bytes.
+        const usersTree = async (host: TestHost) => (await treeManifest(host, `${host.servicesFolder}/core/data/users`)).replace(/\tsparse$/gm, "");
+        assert.equal(await usersTree(dest), await usersTree(source));
+        const sqlite = await sqliteIntegrity(source);
+        assert.ok(sqlite.ok, sqlite.output);
     });
 
     // Not killed at the leader's file write: that is manageFile's, killed in the 2019 layout's dns (laterPhasesKilled).
