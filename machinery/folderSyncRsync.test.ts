@@ -103,7 +103,13 @@ describe("a final round from the change journal or walking, with the real rsync"
     it("walking, compares by their blocks the files whose mtime is later than source's stop says, same size and mtime as dest's copies; the older ones by size and mtime; every file given 0", () => {
         const folder = "core/core/data";
         const since = Date.parse("2026-12-07T21:19:29Z") / 1000;
-        const files = { "users/e/c/i/alice/audit.sqlite-shm": since + 70, "users/e/c/i/bob/audit.sqlite": since - 3600 };
+        // A recent file that changed, an older one that changed, a recent one that did not.
+        const files = {
+            "users/e/c/i/alice/audit.sqlite-shm": since + 70,
+            "users/e/c/i/bob/audit.sqlite": since - 3600,
+            "users/e/c/i/alice/audit.sqlite": since + 60,
+        };
+        const unchanged = "users/e/c/i/alice/audit.sqlite";
         const write = () => {
             for (const [copy, content] of [
                 [path.join(root, "source", folder), "source's"],
@@ -111,7 +117,7 @@ describe("a final round from the change journal or walking, with the real rsync"
             ] as const) {
                 for (const [file, mtime] of Object.entries(files)) {
                     fs.mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
-                    fs.writeFileSync(path.join(copy, file), content);
+                    fs.writeFileSync(path.join(copy, file), file === unchanged ? "source's" : content);
                     fs.utimesSync(path.join(copy, file), mtime, mtime);
                 }
             }
@@ -124,12 +130,14 @@ describe("a final round from the change journal or walking, with the real rsync"
         write();
         const recentOnly = finalRoundOf(folder, { walkBlocksSince: since });
         assert.deepEqual([recentOnly.status, recentOnly.stderr], [0, ""]);
-        // The older file keeps dest's bytes: the quick check compares it, as every walk did before.
+        // The older file keeps dest's bytes: the quick check compares it, as every walk did before. The unchanged one gets its mtime back.
         assert.deepEqual(destHolds(), [
             ["source's", since + 70],
             ["dest's  ", since - 3600],
+            ["source's", since + 60],
         ]);
-        assert.deepEqual([jsonLines<PrintedStats>(recentOnly.stdout)[0].walk, jsonLines<PrintedStats>(recentOnly.stdout)[0].changedFiles], [true, 1]);
+        // Both recent files went through rsync's delta (the unchanged one sent no literal data), and are compared in content with source's afterwards.
+        assert.deepEqual([jsonLines<PrintedStats>(recentOnly.stdout)[0].walk, jsonLines<PrintedStats>(recentOnly.stdout)[0].changedFiles], [true, 2]);
         fs.rmSync(path.join(root, "bin"), { recursive: true });
         write();
         const everyFile = finalRoundOf(folder, { walkBlocksSince: 0 });
@@ -137,6 +145,7 @@ describe("a final round from the change journal or walking, with the real rsync"
         assert.deepEqual(destHolds(), [
             ["source's", since + 70],
             ["source's", since - 3600],
+            ["source's", since + 60],
         ]);
     });
 });
