@@ -11,7 +11,7 @@ import { run, RunResult } from "../../testbed/shell";
 
 const repository = path.resolve(__dirname, "..", "..");
 /** What `pulumi up` needs of the project: the program, its templates, and how to compile it. */
-const programFiles = ["index.ts", "config", "components", "machinery", "templates", "package.json", "tsconfig.json", "tsconfig.pulumi.json", "Pulumi.yaml"];
+const programFiles = ["index.ts", "config", "components", "machinery", "templates", "package.json", "tsconfig.json", "Pulumi.yaml"];
 
 export interface OperatorProject {
     /** The copy of the project the CLI runs in. */
