@@ -86,7 +86,7 @@ describe("pullScript, as written", () => {
             ['  if ! compared=$(rsync --dry-run --checksum --itemize-changes "${copy_options[@]}" --files-from="$1" -e "$rsh" "$remote" "$target/"); then'],
         );
         assertInOrder(script, [
-            "read -r journal_mode priority || journal_mode=walk\n",
+            "read -r journal_mode priority blocks_since || journal_mode=walk\n",
             'if [ "${priority:-lead}" = yield ]; then yield_cpu; fi\n',
             "\n  '/srv/pryv/stop-containers' >/dev/null </dev/null\n",
             `changed_paths="$marker_folder"/'cold-core-mongodb-data'.journal\n`,

@@ -204,7 +204,8 @@ describe("pullScript, run by bash with a fake rsync", () => {
         assert.equal(result.status, 0, result.stderr);
         const [copy] = realRun(calls);
         assert.doesNotMatch(copy, /--delete|--max-delete/);
-        assert.match(copy, / --inplace --block-size=4096 -e /);
+        // Nothing on its standard input: a walk that compares every file by its blocks.
+        assert.match(copy, / --inplace --ignore-times --block-size=4096 -e /);
         assert.equal(stats[0].delete, false);
         // No dry run before the copy; the one after it compares what it wrote.
         assert.deepEqual(callKinds(calls), ["stop", "rsync list", "rsync", "rsync dry-run"]);
@@ -296,12 +297,16 @@ describe("pullScript, run by bash with a fake rsync", () => {
         assert.equal(stats[0].delete, false);
     });
 
-    it("cold, walk: compares every file, without a list, and reports a walk; so does a round given nothing on its standard input", () => {
-        for (const stdin of ["walk\n", ""]) {
+    it("cold, walk: compares every file, without a list, and reports a walk; every file by its blocks when source's stop gave no time from which to, or nothing came on its standard input", () => {
+        for (const [stdin, blocks] of [
+            ["walk lead 1765150000\n", ""],
+            ["walk\n", "--ignore-times "],
+            ["", "--ignore-times "],
+        ]) {
             const { result, calls, stats } = run({ kind: "cold" }, {}, stdin);
             assert.deepEqual([result.status, result.stderr], [0, ""], JSON.stringify(stdin));
             const [copy] = realRun(calls);
-            assert.match(copy, / --info=progress2 --inplace --block-size=4096 --delete --max-delete=5 -e /);
+            assert.ok(copy.includes(` --info=progress2 --inplace ${blocks}--block-size=4096 --delete --max-delete=5 -e `), `${JSON.stringify(stdin)}: ${copy}`);
             assert.doesNotMatch(copy, /--files-from|--from0|--recursive|--ignore-missing-args| -ii /);
             assert.deepEqual(
                 stats.map(({ round, walk, changedFiles }) => [round, walk, changedFiles]),

@@ -190,7 +190,7 @@ describe("service scripts, run by bash on a fake machine", () => {
         const [stopped, ...folders] = jsonLines<{ stoppedAt: number; proxyStartedAt: number }>(result.stdout);
         assert.ok(stopped.proxyStartedAt >= stopped.stoppedAt);
         // No recorder ran here: the folder walks (the journal's own cases: cutoverJournalScripts.test.ts).
-        assert.deepEqual(folders, [{ folder: "core/core/data", journal: false, reason: "no change journal was recording since warm round 2 began" }]);
+        assert.deepEqual(folders, [{ folder: "core/core/data", journal: false, reason: "no change journal was recording since warm round 2 began", since: 0 }]);
     });
 
     describe("source back", () => {

@@ -104,8 +104,10 @@ describe("layout pryv-v1: the engine killed during the cutover and dns, a regist
         await migration.cancelAfterKill();
         // What the walking final round must compare by its bytes: a -shm whose size and mtime are those of dest's copy.
         const shmKeptItsTime = users.filter((user) => {
-            const [before, copy] = [source, dest].map((host) => fs.statSync(`${host.servicesFolder}/core/data/${userFolder(user)}/audit.sqlite-shm`));
-            return before.size === copy.size && Math.floor(before.mtimeMs / 1000) === Math.floor(copy.mtimeMs / 1000);
+            const [before, copy] = [source, dest].map((host) =>
+                fs.statSync(`${host.servicesFolder}/core/data/${userFolder(user)}/audit.sqlite-shm`, { bigint: true }),
+            );
+            return before.size === copy.size && before.mtimeNs === copy.mtimeNs;
         });
         let coldSync: SyncStats[];
         try {
@@ -113,7 +115,7 @@ describe("layout pryv-v1: the engine killed during the cutover and dns, a regist
         } catch (error) {
             assert.fail(`the cutover after the kill failed:\n${diagnostics(error)}`);
         }
-        console.log(`      users whose -shm had the size and mtime (to the second) of dest's copy at the stop: ${shmKeptItsTime.join(", ") || "none"}`);
+        console.log(`      users whose -shm had the size and mtime (to the nanosecond) of dest's copy before the stop: ${shmKeptItsTime.join(", ") || "none"}`);
         assert.deepEqual(
             coldSync.filter((round) => !round.walk).map((round) => round.folder),
             [],
